@@ -1,0 +1,20 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// newRootCommand builds the command tree. Subcommands are constructed by
+// newXCommand functions, one per file.
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tether-agent",
+		Short:         "Tether: a pull-mode member-cluster agent speaking Karmada's API",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newVersionCommand(),
+	)
+	return root
+}

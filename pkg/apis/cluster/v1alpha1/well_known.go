@@ -1,0 +1,69 @@
+package v1alpha1
+
+// Condition types of a Cluster.
+const (
+	// ClusterConditionReady says whether the member is healthy and ready to accept workloads.
+	ClusterConditionReady = "Ready"
+	// ClusterConditionCompleteAPIEnablements says whether apiEnablements is complete.
+	ClusterConditionCompleteAPIEnablements = "CompleteAPIEnablements"
+)
+
+// Reasons and messages of the Ready condition, exactly as karmada-agent writes them.
+const (
+	ReasonClusterReady           = "ClusterReady"
+	ReasonClusterNotReady        = "ClusterNotReady"
+	ReasonClusterNotReachable    = "ClusterNotReachable"
+	ReasonStatusCollectionFailed = "StatusCollectionFailed"
+
+	MessageClusterReady        = "cluster is healthy and ready to accept workloads"
+	MessageClusterNotReady     = "cluster is reachable but health endpoint responded without ok"
+	MessageClusterNotReachable = "cluster is not reachable"
+	// MessageStatusCollectionFailedFormat takes the error.
+	MessageStatusCollectionFailedFormat = "failed to create a ClusterClient: %v"
+)
+
+// Reasons and messages of the CompleteAPIEnablements condition.
+const (
+	ReasonAPIEnablementsComplete = "Complete"
+	ReasonAPIEnablementsPartial  = "Partial"
+	ReasonAPIEnablementsEmpty    = "Empty"
+
+	MessageAPIEnablementsComplete = "collected complete APIEnablements from the cluster"
+	// MessageAPIEnablementsPartialFormat takes the number of collected group versions.
+	MessageAPIEnablementsPartialFormat = "might collect partial APIEnablements(%d) from the cluster"
+	MessageAPIEnablementsEmpty         = "collected empty APIEnablements from the cluster"
+)
+
+// Finalizers.
+const (
+	// ClusterControllerFinalizer is added to a Cluster by the hub's cluster controller.
+	ClusterControllerFinalizer = "karmada.io/cluster-controller"
+)
+
+// Taint keys the hub's cluster controller manages.
+const (
+	TaintClusterUnscheduler = "cluster.karmada.io/unschedulable"
+	TaintClusterNotReady    = "cluster.karmada.io/not-ready"
+	TaintClusterUnreachable = "cluster.karmada.io/unreachable"
+)
+
+// Hub namespaces and names used for the member's heartbeat and credentials.
+const (
+	// LeaseNamespace holds one heartbeat Lease per cluster, named after the cluster.
+	LeaseNamespace = "karmada-cluster"
+	// DefaultClusterNamespace holds the credentials secrets reported by agents.
+	DefaultClusterNamespace = "karmada-cluster"
+	// MaxClusterNameLength leaves room for the "karmada-es-" prefix in a namespace name.
+	MaxClusterNameLength = 48
+)
+
+// Identity of an agent on the hub (CSR subject and groups).
+const (
+	// AgentUserPrefix is the CN prefix of an agent's client certificate.
+	AgentUserPrefix = "system:karmada:agent:"
+	// AgentGroup is the O of an agent's client certificate.
+	AgentGroup = "system:karmada:agents"
+)
+
+// AgentUser returns the user name of the agent of cluster.
+func AgentUser(cluster string) string { return AgentUserPrefix + cluster }
