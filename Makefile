@@ -11,7 +11,7 @@ CONTROLLER_GEN := cd tools/codegen && $(GO) tool controller-gen
 # members, and two at once saturate a 2-core machine.
 TEST_FLAGS ?= -p 1 -count=1 -timeout 40m
 
-.PHONY: all build testenv-bin test test-unit bench demo generate verify fmt vet clean
+.PHONY: all build testenv-bin test test-unit bench demo demo-down generate verify fmt vet clean
 
 all: build
 
@@ -41,3 +41,17 @@ verify: ## gofmt, go vet, and generated files up to date.
 
 clean:
 	rm -rf $(BIN)
+
+DEMO_DIR_FILE := .demo/dir
+
+demo: build testenv-bin ## Start a local hub and two members on loopback and print their kubeconfigs.
+	@mkdir -p .demo
+	@if [[ -f $(DEMO_DIR_FILE) ]] && [[ -d $$(cat $(DEMO_DIR_FILE)) ]]; then \
+	  echo "a demo environment is already running in $$(cat $(DEMO_DIR_FILE)); 'make demo-down' stops it"; exit 1; fi
+	TESTENV_BIN=$(BIN) $(GO) run ./test/testenv/cmd/testenv up --members 2 > $(DEMO_DIR_FILE)
+	@echo "environment running in $$(cat $(DEMO_DIR_FILE)); stop it with 'make demo-down'"
+
+demo-down: ## Stop the environment 'make demo' started.
+	@[[ -f $(DEMO_DIR_FILE) ]] || { echo "no demo environment is recorded in $(DEMO_DIR_FILE)"; exit 0; }
+	$(GO) run ./test/testenv/cmd/testenv down $$(cat $(DEMO_DIR_FILE))
+	rm -f $(DEMO_DIR_FILE)

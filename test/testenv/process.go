@@ -1,0 +1,149 @@
+package testenv
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Process is one control-plane process the environment started.
+type Process struct {
+	Name string `json:"name"`
+	Pid  int    `json:"pid"`
+	Exe  string `json:"exe"`
+	Log  string `json:"log"`
+
+	done chan struct{} // closed when the process exited (only for processes started by this process)
+}
+
+// spawner starts every child from one goroutine locked to its OS thread.
+// Pdeathsig fires when the thread that started a child exits, not the
+// process, so children started from ordinary goroutines could be killed when
+// the Go runtime retires a thread; a locked thread that never returns avoids that.
+type spawner struct {
+	once sync.Once
+	reqs chan spawnReq
+}
+
+type spawnReq struct {
+	cmd *exec.Cmd
+	err chan error
+}
+
+var theSpawner spawner
+
+func (s *spawner) start(cmd *exec.Cmd) error {
+	s.once.Do(func() {
+		s.reqs = make(chan spawnReq)
+		go func() {
+			runtime.LockOSThread()
+			for r := range s.reqs {
+				r.err <- r.cmd.Start()
+			}
+		}()
+	})
+	req := spawnReq{cmd: cmd, err: make(chan error, 1)}
+	s.reqs <- req
+	return <-req.err
+}
+
+// startProcess runs exe with args, logging to logDir/name.log. Unless
+// detached, the child is killed when the test binary dies for any reason.
+func startProcess(name, logDir string, detached bool, exe string, args ...string) (*Process, error) {
+	logPath := filepath.Join(logDir, name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if !detached {
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	}
+	if err := theSpawner.start(cmd); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s (%s): %w", name, exe, err)
+	}
+	p := &Process{Name: name, Pid: cmd.Process.Pid, Exe: exe, Log: logPath, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		logFile.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// alive reports whether the process is still the binary we started (a pid
+// may be reused) and has not exited (a zombie counts as exited).
+func (p *Process) alive() bool {
+	if p.done != nil {
+		select {
+		case <-p.done:
+			return false
+		default:
+			return true
+		}
+	}
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", p.Pid))
+	if err != nil || strings.TrimSuffix(exe, " (deleted)") != p.Exe {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
+	}
+	return true
+}
+
+// stopProcesses sends SIGTERM to all, waits up to grace, then SIGKILLs what is left.
+func stopProcesses(procs []*Process, grace time.Duration) {
+	for _, p := range procs {
+		if p.alive() {
+			_ = syscall.Kill(p.Pid, syscall.SIGTERM)
+		}
+	}
+	deadline := time.Now().Add(grace)
+	for {
+		left := 0
+		for _, p := range procs {
+			if p.alive() {
+				left++
+				if time.Now().After(deadline) {
+					_ = syscall.Kill(p.Pid, syscall.SIGKILL)
+				}
+			}
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline.Add(5 * time.Second)) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tail returns the last n lines of a log file, for error messages.
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
