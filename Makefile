@@ -6,7 +6,6 @@ GO       ?= go
 BIN      := $(CURDIR)/bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/tether-io/tether/pkg/version.Version=$(VERSION)
-CONTROLLER_GEN := cd tools/codegen && $(GO) tool controller-gen
 # Test packages run one at a time: each integration package owns a hub and
 # members, and two at once saturate a 2-core machine.
 TEST_FLAGS ?= -p 1 -count=1 -timeout 40m
@@ -27,17 +26,15 @@ test: testenv-bin ## Unit and integration tests against real apiservers.
 test-unit: ## Tests that need no apiserver.
 	TESTENV_SKIP=1 $(GO) test -count=1 ./...
 
-generate: ## Regenerate DeepCopy and the CRDs from pkg/apis.
-	$(CONTROLLER_GEN) object paths=../../pkg/apis/...
-	rm -f deploy/crds/*.yaml
-	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=../../pkg/apis/... output:crd:artifacts:config=../../deploy/crds
+generate: ## Regenerate DeepCopy, CRDs, clientset, listers and informers from pkg/apis.
+	hack/update-codegen.sh
 
 verify: ## gofmt, go vet, and generated files up to date.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@$(MAKE) --no-print-directory generate
-	@if ! git diff --quiet -- pkg/apis deploy/crds || [[ -n "$$(git ls-files --others --exclude-standard pkg/apis deploy/crds)" ]]; then \
-	  echo "generated files are stale: run 'make generate' and commit the result"; git status --short pkg/apis deploy/crds; exit 1; fi
+	@if ! git diff --quiet -- pkg/apis pkg/generated deploy/crds || [[ -n "$$(git ls-files --others --exclude-standard pkg/apis pkg/generated deploy/crds)" ]]; then \
+	  echo "generated files are stale: run 'make generate' and commit the result"; git status --short pkg/apis pkg/generated deploy/crds; exit 1; fi
 
 clean:
 	rm -rf $(BIN)
