@@ -1,0 +1,19 @@
+// Package override renders Karmada OverridePolicies and
+// ClusterOverridePolicies into a manifest at the edge, the way Karmada's
+// control plane does before it writes a Work (contract: karmada-compat.md,
+// section 1.5).
+//
+// It is a pure library: no clients, no globals, no I/O. Render takes a
+// manifest, the member's Cluster object and the policies in effect, and
+// returns a rendered deep copy together with the applied-overrides record in
+// the shape of Karmada's policy.karmada.io/applied-overrides and
+// applied-cluster-overrides annotations. Rendering is all-or-nothing: on any
+// fault the input is untouched and the error (a *PolicyError underneath)
+// names the policy, rule, overrider and field.
+//
+// Each overrider kind lives in its own file as a pure function over the
+// manifest: image.go, commandargs.go, labelannotation.go, field.go and
+// plaintext.go. Selection and ordering live in select.go and cluster.go.
+// ShouldRender (mode.go) decides whether a Work is rendered at the edge at
+// all: Works produced by a Karmada binding controller arrive rendered.
+package override
