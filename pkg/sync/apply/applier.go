@@ -1,0 +1,189 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+)
+
+// DefaultFieldManager is the field manager Tether applies under.
+const DefaultFieldManager = "tether"
+
+// LiveLookup returns an object from a local cache. found=false means the
+// cache does not have it (it may still exist on the server).
+type LiveLookup func(gvr schema.GroupVersionResource, namespace, name string) (obj *unstructured.Unstructured, found bool)
+
+// Config wires an Applier.
+type Config struct {
+	Client dynamic.Interface
+	Mapper meta.ResettableRESTMapper
+	Types  *TypeCache
+	// Lookup reads live objects from a cache before falling back to a GET; optional.
+	Lookup       LiveLookup
+	FieldManager string
+}
+
+// Applier applies objects to one cluster with server-side apply.
+type Applier struct {
+	client       dynamic.Interface
+	mapper       meta.ResettableRESTMapper
+	types        *TypeCache
+	lookup       LiveLookup
+	fieldManager string
+	stats        counters
+}
+
+type counters struct {
+	gets, applies, dryRuns, localSame, deletes atomic.Int64
+}
+
+// Stats are the engine's request counters since it was built.
+type Stats struct {
+	// Gets are live reads that missed the cache; Applies are apply writes;
+	// DryRuns are server-side dry runs asked for by an inconclusive local check;
+	// LocalSame counts Unchanged verdicts reached without any request.
+	Gets, Applies, DryRuns, LocalSame, Deletes int64
+}
+
+// New returns an Applier.
+func New(cfg Config) *Applier {
+	fm := cfg.FieldManager
+	if fm == "" {
+		fm = DefaultFieldManager
+	}
+	return &Applier{client: cfg.Client, mapper: cfg.Mapper, types: cfg.Types, lookup: cfg.Lookup, fieldManager: fm}
+}
+
+// Stats returns the request counters.
+func (a *Applier) Stats() Stats {
+	return Stats{Gets: a.stats.gets.Load(), Applies: a.stats.applies.Load(), DryRuns: a.stats.dryRuns.Load(),
+		LocalSame: a.stats.localSame.Load(), Deletes: a.stats.deletes.Load()}
+}
+
+// FieldManager is the manager name the Applier writes under.
+func (a *Applier) FieldManager() string { return a.fieldManager }
+
+// Options shape one Apply call.
+type Options struct {
+	// TakeOver decides whether an existing object that Owned says is not ours
+	// may be taken over; it returns an error that explains the refusal. Nil
+	// takes over anything.
+	TakeOver func(desired, live *unstructured.Unstructured) error
+	// Owned reports whether a live object is already managed by the caller.
+	// Nil treats every object as owned.
+	Owned func(live *unstructured.Unstructured) bool
+	// DryRun computes the change set without writing.
+	DryRun bool
+}
+
+// Mapping resolves obj's kind with the member's discovery, refreshing the
+// discovery cache once when the kind is unknown (a CRD may have just been
+// installed).
+func (a *Applier) Mapping(obj *unstructured.Unstructured) (*meta.RESTMapping, error) {
+	gvk := obj.GroupVersionKind()
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		a.mapper.Reset()
+		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if meta.IsNoMatchError(err) {
+		return nil, fmt.Errorf("%s: kind %s is not served by the member cluster (is its CRD installed?): %w", Subject(obj), gvk, err)
+	}
+	return m, err
+}
+
+// ApplyOne applies one object and reports what happened.
+func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, opts Options) Entry {
+	desired := normalize(obj)
+	e := Entry{Subject: Subject(desired)}
+	mapping, err := a.Mapping(desired)
+	if err != nil {
+		e.Action, e.Err = Failed, err
+		return e
+	}
+	e.GVR = mapping.Resource
+	if mapping.Scope.Name() == meta.RESTScopeNameRoot {
+		desired.SetNamespace("")
+	} else if desired.GetNamespace() == "" {
+		desired.SetNamespace(metav1.NamespaceDefault)
+	}
+	live, err := a.live(ctx, e.GVR, desired)
+	if err != nil {
+		e.Action, e.Err = Failed, classify(e.Subject, err)
+		return e
+	}
+	if live != nil {
+		if opts.Owned != nil && !opts.Owned(live) && opts.TakeOver != nil {
+			if err := opts.TakeOver(desired, live); err != nil {
+				e.Action, e.Err = Failed, &ConflictError{TerminalError{Subject: e.Subject, Reason: err.Error()}}
+				return e
+			}
+		}
+		switch v, _ := a.compareLocally(desired, live); v {
+		case same:
+			a.stats.localSame.Add(1)
+			e.Action, e.DecidedBy = Unchanged, "fieldset"
+			return e
+		case inconclusive:
+			if ok, err := a.dryRunSame(ctx, e.GVR, desired, live); err == nil && ok {
+				e.Action, e.DecidedBy = Unchanged, "dryrun"
+				return e
+			}
+		}
+	}
+	if opts.DryRun {
+		e.Action = map[bool]Action{true: Configured, false: Created}[live != nil]
+		return e
+	}
+	a.stats.applies.Add(1)
+	out, err := a.resource(e.GVR, desired.GetNamespace()).Apply(ctx, desired.GetName(), desired,
+		metav1.ApplyOptions{FieldManager: a.fieldManager, Force: true})
+	if err != nil {
+		e.Action, e.Err = Failed, classify(e.Subject, err)
+		return e
+	}
+	e.Object = out
+	e.Action = map[bool]Action{true: Configured, false: Created}[live != nil]
+	return e
+}
+
+// live returns the object on the server, or nil when it does not exist.
+func (a *Applier) live(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	if a.lookup != nil {
+		if obj, ok := a.lookup(gvr, desired.GetNamespace(), desired.GetName()); ok {
+			return obj, nil
+		}
+	}
+	a.stats.gets.Add(1)
+	obj, err := a.resource(gvr, desired.GetNamespace()).Get(ctx, desired.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	return obj, err
+}
+
+func (a *Applier) resource(gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {
+	if namespace == "" {
+		return a.client.Resource(gvr)
+	}
+	return a.client.Resource(gvr).Namespace(namespace)
+}
+
+// normalize returns a copy of obj without the fields a server sets, which an
+// apply body must not carry (status is reset on the main resource anyway).
+func normalize(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	c := obj.DeepCopy()
+	for _, f := range []string{"resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
+		"deletionGracePeriodSeconds", "generation", "managedFields", "selfLink"} {
+		unstructured.RemoveNestedField(c.Object, "metadata", f)
+	}
+	unstructured.RemoveNestedField(c.Object, "status")
+	return c
+}

@@ -1,0 +1,147 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+	"sigs.k8s.io/structured-merge-diff/v6/typed"
+)
+
+// strippedPaths are the fields the apiserver's field manager never records
+// in managedFields, so they are removed from a desired field set before it
+// is compared with one.
+var strippedPaths = fieldpath.NewSet(
+	fieldpath.MakePathOrDie("apiVersion"),
+	fieldpath.MakePathOrDie("kind"),
+	fieldpath.MakePathOrDie("metadata"),
+	fieldpath.MakePathOrDie("metadata", "name"),
+	fieldpath.MakePathOrDie("metadata", "namespace"),
+	fieldpath.MakePathOrDie("metadata", "creationTimestamp"),
+	fieldpath.MakePathOrDie("metadata", "selfLink"),
+	fieldpath.MakePathOrDie("metadata", "uid"),
+	fieldpath.MakePathOrDie("metadata", "generation"),
+	fieldpath.MakePathOrDie("metadata", "managedFields"),
+	fieldpath.MakePathOrDie("metadata", "resourceVersion"),
+)
+
+// verdict of the cheap check.
+type verdict int
+
+const (
+	changed      verdict = iota // an apply is needed
+	same                        // nothing would change
+	inconclusive                // ask the server with a dry run
+)
+
+// compareLocally decides from the live object alone whether applying desired
+// would change it: the fields our manager owns must be exactly the fields
+// desired sets, and the live values at those fields must equal desired's.
+// It needs no request; when types or values cannot be compared it says
+// inconclusive.
+func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verdict, string) {
+	owned := a.ownedFields(live)
+	if owned == nil {
+		return changed, "not applied by " + a.fieldManager + " yet"
+	}
+	gv, err := schema.ParseGroupVersion(desired.GetAPIVersion())
+	if err != nil {
+		return inconclusive, err.Error()
+	}
+	tc, err := a.types.For(gv)
+	if err != nil {
+		return inconclusive, err.Error()
+	}
+	desiredTV, err := tc.ObjectToTyped(desired, typed.AllowDuplicates)
+	if err != nil {
+		return inconclusive, fmt.Sprintf("type desired: %v", err)
+	}
+	desiredSet, err := desiredTV.ToFieldSet()
+	if err != nil {
+		return inconclusive, err.Error()
+	}
+	desiredSet = desiredSet.Difference(strippedPaths)
+	if !owned.Equals(desiredSet) {
+		return changed, "the manifest's field set differs from the fields " + a.fieldManager + " owns"
+	}
+	liveTV, err := tc.ObjectToTyped(live, typed.AllowDuplicates)
+	if err != nil {
+		return inconclusive, fmt.Sprintf("type live: %v", err)
+	}
+	want := desiredTV.ExtractItems(desiredSet, typed.WithAppendKeyFields())
+	got := liveTV.ExtractItems(desiredSet, typed.WithAppendKeyFields())
+	cmp, err := got.Compare(want)
+	if err != nil {
+		return inconclusive, err.Error()
+	}
+	if cmp.Modified.Empty() && cmp.Added.Empty() && onlyDefaultedKeys(cmp.Removed) {
+		return same, ""
+	}
+	// Values differ: real drift, or a value the server normalises (a
+	// quantity "1000m" stored as "1"). Only the server can tell.
+	return inconclusive, "values differ: " + cmp.String()
+}
+
+// ownedFields returns the field set our manager owns through Apply, or nil.
+func (a *Applier) ownedFields(live *unstructured.Unstructured) *fieldpath.Set {
+	for _, mf := range live.GetManagedFields() {
+		if mf.Manager != a.fieldManager || mf.Operation != metav1.ManagedFieldsOperationApply || mf.FieldsV1 == nil {
+			continue
+		}
+		set := &fieldpath.Set{}
+		if err := set.FromJSON(bytes.NewReader(mf.FieldsV1.Raw)); err != nil {
+			return nil
+		}
+		return set
+	}
+	return nil
+}
+
+// dryRunSame applies desired as a server-side dry run and reports whether
+// the result equals live, ignoring what every write changes.
+func (a *Applier) dryRunSame(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured) (bool, error) {
+	a.stats.dryRuns.Add(1)
+	result, err := a.resource(gvr, desired.GetNamespace()).Apply(ctx, desired.GetName(), desired,
+		metav1.ApplyOptions{FieldManager: a.fieldManager, Force: true, DryRun: []string{metav1.DryRunAll}})
+	if err != nil {
+		return false, err
+	}
+	return equality.Semantic.DeepEqual(comparable(result), comparable(live)), nil
+}
+
+// comparable drops what differs between two reads of an unchanged object.
+func comparable(obj *unstructured.Unstructured) map[string]any {
+	c := obj.DeepCopy()
+	unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
+	unstructured.RemoveNestedField(c.Object, "metadata", "generation")
+	unstructured.RemoveNestedField(c.Object, "status")
+	return c.Object
+}
+
+// onlyDefaultedKeys reports whether every path in removed is a key field of
+// the list item it belongs to. The apiserver defaults key fields (a port's
+// protocol) so that the live item carries a key value the manifest left out;
+// that is not a change.
+func onlyDefaultedKeys(removed *fieldpath.Set) bool {
+	ok := true
+	removed.Iterate(func(p fieldpath.Path) {
+		if len(p) < 2 || p[len(p)-1].FieldName == nil || p[len(p)-2].Key == nil {
+			ok = false
+			return
+		}
+		name := *p[len(p)-1].FieldName
+		for _, f := range *p[len(p)-2].Key {
+			if f.Name == name {
+				return
+			}
+		}
+		ok = false
+	})
+	return ok
+}
