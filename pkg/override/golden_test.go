@@ -2,6 +2,7 @@ package override
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -100,17 +101,21 @@ func readGoldenInput(t *testing.T, path string) (*clusterv1alpha1.Cluster, Polic
 	)
 	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
 	for {
-		var doc map[string]any
-		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		if doc == nil {
+		if string(raw) == "null" {
 			continue
 		}
+		doc := &unstructured.Unstructured{}
+		if err := doc.UnmarshalJSON(raw); err != nil {
+			t.Fatal(err)
+		}
 		var into any
-		switch doc["kind"] {
+		switch doc.GetKind() {
 		case "Cluster":
 			cluster = &clusterv1alpha1.Cluster{}
 			into = cluster
@@ -121,10 +126,10 @@ func readGoldenInput(t *testing.T, path string) (*clusterv1alpha1.Cluster, Polic
 			p := &policyv1alpha1.OverridePolicy{}
 			policies.OverridePolicies, into = append(policies.OverridePolicies, p), p
 		default:
-			manifests = append(manifests, &unstructured.Unstructured{Object: doc})
+			manifests = append(manifests, doc)
 			continue
 		}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(doc, into, true); err != nil {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(doc.Object, into, true); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
 	}

@@ -34,7 +34,7 @@ func applyPlaintext(obj *unstructured.Unstructured, overriders []policyv1alpha1.
 		if err != nil {
 			return nil, atEntry(i, err)
 		}
-		ops[i], edits[i] = op, edit{op: op.Op, path: op.Path}
+		ops[i], edits[i] = op, edit{index: i, op: op.Op, path: op.Path}
 	}
 	doc, err := json.Marshal(obj.Object)
 	if err != nil {

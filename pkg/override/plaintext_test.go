@@ -56,7 +56,7 @@ func TestApplyPlaintext(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			obj := workload("Deployment", "nginx")
 			before := obj.DeepCopy()
-			_, err := applyPlaintext(obj, tt.ops)
+			edits, err := applyPlaintext(obj, tt.ops)
 			if err != nil {
 				err = policyError(Change{}, "plaintext", err)
 			}
@@ -65,6 +65,11 @@ func TestApplyPlaintext(t *testing.T) {
 					t.Error("a failed patch changed the manifest")
 				}
 				return
+			}
+			for i, e := range edits {
+				if e.index != i || e.path != tt.ops[i].Path || e.op != string(tt.ops[i].Operator) {
+					t.Errorf("edit %d = %+v", i, e)
+				}
 			}
 			for path, want := range tt.check {
 				if got := get(t, obj, path); !reflect.DeepEqual(got, want) {
