@@ -1,0 +1,114 @@
+package work
+
+import (
+	"encoding/json"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+)
+
+// build computes the status the Work should have: the current conditions
+// updated with the apply outcome, and one manifestStatuses entry per manifest.
+func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome bool) workv1alpha1.WorkStatus {
+	status := workv1alpha1.WorkStatus{}
+	for _, c := range work.Status.Conditions {
+		status.Conditions = append(status.Conditions, *c.DeepCopy())
+	}
+	if hasOutcome {
+		for _, c := range []*metav1.Condition{outcome.Applied, outcome.Dispatching} {
+			if c != nil {
+				meta.SetStatusCondition(&status.Conditions, *c)
+			}
+		}
+	}
+	for i, m := range work.Spec.Workload.Manifests {
+		status.ManifestStatuses = append(status.ManifestStatuses, w.manifestStatus(i, m, outcome.Errors[i]))
+	}
+	return status
+}
+
+// manifestStatus reports one manifest: its identifier always (from the
+// manifest, so even a manifest that failed to apply is identified), the
+// apply error if any, else the reflected status and health of the live object.
+func (w *Writer) manifestStatus(ordinal int, m workv1alpha1.Manifest, applyErr string) workv1alpha1.ManifestStatus {
+	ms := workv1alpha1.ManifestStatus{Identifier: workv1alpha1.ResourceIdentifier{Ordinal: ordinal}, Health: workv1alpha1.ResourceUnknown}
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(m.Raw); err != nil {
+		ms.Status = rawStatus(map[string]any{"applyError": "the manifest is not a valid object: " + err.Error()})
+		return ms
+	}
+	gv, _ := schema.ParseGroupVersion(obj.GetAPIVersion())
+	ms.Identifier.Group, ms.Identifier.Version = gv.Group, gv.Version
+	ms.Identifier.Kind, ms.Identifier.Namespace, ms.Identifier.Name = obj.GetKind(), obj.GetNamespace(), obj.GetName()
+	if applyErr != "" {
+		ms.Status = rawStatus(map[string]any{"applyError": applyErr})
+		return ms
+	}
+	live, state := w.cfg.Live(obj)
+	switch state {
+	case LiveAbsent:
+		ms.Status = rawStatus(map[string]any{"observed": "the object does not exist in the member cluster"})
+		return ms
+	case LiveUnknown:
+		return ms
+	}
+	if ms.Identifier.Namespace == "" {
+		ms.Identifier.Namespace = live.GetNamespace()
+	}
+	if w.cfg.Reflect != nil {
+		reflected, err := w.cfg.Reflect(live)
+		if err != nil {
+			ms.Status = rawStatus(map[string]any{"reflectError": err.Error()})
+		} else {
+			ms.Status = reflected
+		}
+	}
+	if w.cfg.Health != nil {
+		ms.Health = w.cfg.Health(live)
+	}
+	return ms
+}
+
+// sameStatus compares two statuses, reading reflected statuses as JSON values
+// (the hub may order keys differently from the reflector).
+func sameStatus(a, b workv1alpha1.WorkStatus) bool {
+	canon := func(s workv1alpha1.WorkStatus) workv1alpha1.WorkStatus {
+		c := *s.DeepCopy()
+		for i := range c.ManifestStatuses {
+			if r := c.ManifestStatuses[i].Status; r != nil {
+				var v any
+				if json.Unmarshal(r.Raw, &v) == nil {
+					r.Raw, _ = json.Marshal(v)
+				}
+			}
+		}
+		return c
+	}
+	return equality.Semantic.DeepEqual(canon(a), canon(b))
+}
+
+func rawStatus(v map[string]any) *runtime.RawExtension {
+	raw, _ := json.Marshal(v)
+	return &runtime.RawExtension{Raw: raw}
+}
+
+// TruncateMessage keeps condition and error messages within what the CRD
+// allows (metav1.Condition.message: 32768 bytes).
+func TruncateMessage(s string) string {
+	const limit = 32000
+	if len(s) <= limit {
+		return s
+	}
+	cut := strings.LastIndex(s[:limit], "; ")
+	if cut < limit/2 {
+		cut = limit
+	}
+	return s[:cut] + "; … (truncated)"
+}

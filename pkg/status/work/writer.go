@@ -1,0 +1,194 @@
+// Package work writes Work.status on the hub. It is the only writer of that
+// status: the sync controller hands it the outcome of each apply (the Applied
+// and Dispatching conditions and per-manifest errors), member informers tell
+// it when a member object changed, and it builds manifestStatuses (identifier,
+// reflected status, health) for every manifest. Writes are coalesced per Work
+// over a short window, rate-limited per cluster, and sent only when the
+// status changed, so a restart rewrites nothing.
+package work
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	workclient "github.com/tether-io/tether/pkg/generated/clientset/versioned/typed/work/v1alpha1"
+	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
+)
+
+// LiveState is what the member cache knows about a manifest's object.
+type LiveState int
+
+const (
+	// LiveUnknown: the cache cannot tell yet (not synced, or the kind is not mapped).
+	LiveUnknown LiveState = iota
+	// LivePresent: the object exists.
+	LivePresent
+	// LiveAbsent: the object does not exist in the member.
+	LiveAbsent
+)
+
+// LiveSource finds the member object of a manifest.
+type LiveSource func(manifest *unstructured.Unstructured) (*unstructured.Unstructured, LiveState)
+
+// Config wires a Writer.
+type Config struct {
+	Client workclient.WorksGetter
+	Lister worklisters.WorkLister
+	Live   LiveSource
+	// Reflect returns the status to report for a live object (nil for none).
+	Reflect func(obj *unstructured.Unstructured) (*runtime.RawExtension, error)
+	// Health judges a live object.
+	Health func(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth
+	// Window coalesces changes of one Work into one write (default 200ms).
+	Window time.Duration
+	// Limiter bounds status writes for the whole cluster (default 20/s, burst 50).
+	Limiter *rate.Limiter
+	// Observe, if set, is told the latency from a member change to the write that carried it.
+	Observe func(d time.Duration)
+}
+
+// ApplyOutcome is what the sync controller reports after handling a Work.
+type ApplyOutcome struct {
+	Generation int64
+	// Applied and Dispatching are the conditions to set (Applied nil: keep the current one).
+	Applied, Dispatching *metav1.Condition
+	// Errors by manifest ordinal.
+	Errors map[int]string
+}
+
+// Writer coalesces and writes Work statuses.
+type Writer struct {
+	cfg   Config
+	queue workqueue.TypedDelayingInterface[string]
+
+	mu       sync.Mutex
+	outcomes map[string]ApplyOutcome
+	since    map[string]time.Time // first unflushed change per Work
+}
+
+// New returns a Writer.
+func New(cfg Config) *Writer {
+	if cfg.Window <= 0 {
+		cfg.Window = 200 * time.Millisecond
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = rate.NewLimiter(20, 50)
+	}
+	return &Writer{
+		cfg:      cfg,
+		queue:    workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[string]{Name: "work-status"}),
+		outcomes: map[string]ApplyOutcome{},
+		since:    map[string]time.Time{},
+	}
+}
+
+// SetOutcome records the outcome of an apply and schedules a write.
+func (w *Writer) SetOutcome(key string, o ApplyOutcome) {
+	w.mu.Lock()
+	w.outcomes[key] = o
+	w.mu.Unlock()
+	w.Touch(key)
+}
+
+// Forget drops what the writer holds for a Work that is gone.
+func (w *Writer) Forget(key string) {
+	w.mu.Lock()
+	delete(w.outcomes, key)
+	delete(w.since, key)
+	w.mu.Unlock()
+}
+
+// Touch schedules a status write for the Work key within the window; more
+// touches before it runs are folded into it.
+func (w *Writer) Touch(key string) {
+	w.mu.Lock()
+	if _, ok := w.since[key]; !ok {
+		w.since[key] = time.Now()
+	}
+	w.mu.Unlock()
+	w.queue.AddAfter(key, w.cfg.Window)
+}
+
+// Run writes statuses with the given number of workers until ctx ends.
+func (w *Writer) Run(ctx context.Context, workers int) {
+	go func() { <-ctx.Done(); w.queue.ShutDown() }()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				key, shutdown := w.queue.Get()
+				if shutdown {
+					return
+				}
+				if err := w.flush(ctx, key); err != nil {
+					klog.FromContext(ctx).Error(err, "Writing Work status failed; retrying", "work", key)
+					w.queue.AddAfter(key, time.Second)
+				}
+				w.queue.Done(key)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (w *Writer) flush(ctx context.Context, key string) error {
+	ns, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return nil
+	}
+	work, err := w.cfg.Lister.Works(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		w.Forget(key)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !work.DeletionTimestamp.IsZero() {
+		return nil
+	}
+	w.mu.Lock()
+	outcome, hasOutcome := w.outcomes[key]
+	since := w.since[key]
+	delete(w.since, key)
+	w.mu.Unlock()
+
+	status := w.build(work, outcome, hasOutcome)
+	if sameStatus(status, work.Status) {
+		return nil
+	}
+	if err := w.cfg.Limiter.Wait(ctx); err != nil {
+		return err
+	}
+	body, err := json.Marshal(map[string]any{"status": status})
+	if err != nil {
+		return err
+	}
+	_, err = w.cfg.Client.Works(ns).Patch(ctx, name, types.MergePatchType, body, metav1.PatchOptions{}, "status")
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("patch status of Work %s: %w", key, err)
+	}
+	if w.cfg.Observe != nil && !since.IsZero() {
+		w.cfg.Observe(time.Since(since))
+	}
+	return nil
+}

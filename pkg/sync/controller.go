@@ -1,0 +1,242 @@
+// Package sync is Tether's core loop: it watches the Works of one cluster's
+// execution namespace on the hub, renders edge overrides into their
+// manifests, server-side-applies them in the member, repairs drift seen by
+// member informers, garbage-collects removed manifests, and handles Work
+// deletion behind a deletion fence. Work status is written by
+// pkg/status/work, which this package feeds.
+//
+// Failure modes: a manifest that is wrong (invalid, unknown kind, conflict,
+// rejected by the apiserver) fails only its own entry and waits for the Work
+// to change; transient errors are retried with backoff; losing the hub never
+// deletes anything, because deletes follow only a Work observed terminating
+// or a manifest observed removed, and are rate-capped.
+package sync
+
+import (
+	"context"
+	"fmt"
+	gosync "sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	informers "github.com/tether-io/tether/pkg/generated/informers/externalversions"
+	clusterlisters "github.com/tether-io/tether/pkg/generated/listers/cluster/v1alpha1"
+	policylisters "github.com/tether-io/tether/pkg/generated/listers/policy/v1alpha1"
+	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/override"
+	statuswork "github.com/tether-io/tether/pkg/status/work"
+	"github.com/tether-io/tether/pkg/sync/apply"
+	"github.com/tether-io/tether/pkg/sync/queue"
+)
+
+// Config wires a Controller. Hub and member clients are built once by the
+// caller and injected.
+type Config struct {
+	ClusterName     string
+	Hub             versioned.Interface
+	MemberDynamic   dynamic.Interface
+	MemberDiscovery discovery.DiscoveryInterface
+	// Workers is the number of Works reconciled at once (default 5).
+	Workers int
+	// RenderMode decides when overrides are rendered at the edge (default Auto).
+	RenderMode override.Mode
+	// FieldManager is the server-side-apply manager (default "tether").
+	FieldManager string
+	// DeleteRate and DeleteBurst cap member deletes (default 20/s, burst 100).
+	DeleteRate  rate.Limit
+	DeleteBurst int
+	// StatusWindow coalesces Work status writes (default 200ms).
+	StatusWindow time.Duration
+	// StatusLimiter bounds Work status writes for the cluster (default 20/s, burst 50).
+	StatusLimiter *rate.Limiter
+	// Reflect and Health interpret member objects for Work status.
+	Reflect func(*unstructured.Unstructured) (*runtime.RawExtension, error)
+	Health  func(*unstructured.Unstructured) workv1alpha1.ResourceHealth
+	// Registerer receives the controller's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+// Controller syncs one member cluster's Works.
+type Controller struct {
+	cfg     Config
+	applier *apply.Applier
+	mapper  meta.ResettableRESTMapper
+	member  *MemberCache
+	writer  *statuswork.Writer
+	queue   *queue.Queue
+	metrics *metrics
+
+	hubFactory     informers.SharedInformerFactory
+	clusterFactory informers.SharedInformerFactory
+	policyFactory  informers.SharedInformerFactory
+	works          worklisters.WorkNamespaceLister
+	worksSynced    cache.InformerSynced
+	clusters       clusterlisters.ClusterLister
+	cops           policylisters.ClusterOverridePolicyLister
+	ops            policylisters.OverridePolicyLister
+	synced         []cache.InformerSynced
+
+	deletes *rate.Limiter
+	mu      gosync.Mutex
+	applied map[string]map[objectRef]bool // per Work key: what this process applied
+}
+
+// New builds a Controller; Run starts it.
+func New(cfg Config) (*Controller, error) {
+	if cfg.ClusterName == "" || cfg.Hub == nil || cfg.MemberDynamic == nil || cfg.MemberDiscovery == nil {
+		return nil, fmt.Errorf("sync: ClusterName, Hub, MemberDynamic and MemberDiscovery are required")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 5
+	}
+	if cfg.FieldManager == "" {
+		cfg.FieldManager = apply.DefaultFieldManager
+	}
+	if cfg.DeleteRate <= 0 {
+		cfg.DeleteRate, cfg.DeleteBurst = 20, 100
+	}
+	if cfg.RenderMode == "" {
+		cfg.RenderMode = override.ModeAuto
+	}
+	c := &Controller{cfg: cfg, applied: map[string]map[objectRef]bool{}, deletes: rate.NewLimiter(cfg.DeleteRate, max(cfg.DeleteBurst, 1))}
+	c.metrics = newMetrics(cfg.Registerer)
+	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.MemberDiscovery))
+	c.member = NewMemberCache(cfg.MemberDynamic, cfg.FieldManager, c.onMemberEvent)
+	c.applier = apply.New(apply.Config{Client: cfg.MemberDynamic, Mapper: c.mapper, Types: apply.NewTypeCache(cfg.MemberDiscovery),
+		FieldManager: cfg.FieldManager, Lookup: c.cachedLive})
+	var qm *queue.Metrics
+	if cfg.Registerer != nil {
+		qm = queue.NewMetrics(cfg.Registerer, "work")
+	}
+	c.queue = queue.New(workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 5*time.Minute), qm)
+	c.setupInformers()
+	c.writer = statuswork.New(statuswork.Config{
+		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
+		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
+		Window: cfg.StatusWindow, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus,
+	})
+	return c, nil
+}
+
+func (c *Controller) setupInformers() {
+	ns := workv1alpha1.ExecutionNamespace(c.cfg.ClusterName)
+	c.hubFactory = informers.NewSharedInformerFactoryWithOptions(c.cfg.Hub, 0, informers.WithNamespace(ns),
+		informers.WithTransform(dropManagedFields))
+	workInf := c.hubFactory.Work().V1alpha1().Works()
+	c.works = workInf.Lister().Works(ns)
+	c.worksSynced = workInf.Informer().HasSynced
+	_, _ = workInf.Informer().AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc:    c.onWorkAdd,
+		UpdateFunc: c.onWorkUpdate,
+		DeleteFunc: c.onWorkDelete,
+	})
+	c.clusterFactory = informers.NewSharedInformerFactoryWithOptions(c.cfg.Hub, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "metadata.name=" + c.cfg.ClusterName }),
+		informers.WithTransform(dropManagedFields))
+	clusterInf := c.clusterFactory.Cluster().V1alpha1().Clusters()
+	c.clusters = clusterInf.Lister()
+	_, _ = clusterInf.Informer().AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc:    func(_ any, initial bool) { c.renderInputsChanged(initial) },
+		UpdateFunc: func(old, obj any) { c.onClusterUpdate(old.(*clusterv1alpha1.Cluster), obj.(*clusterv1alpha1.Cluster)) },
+	})
+	c.synced = []cache.InformerSynced{c.worksSynced, clusterInf.Informer().HasSynced}
+	if c.cfg.RenderMode == override.ModeNever {
+		return
+	}
+	c.policyFactory = informers.NewSharedInformerFactoryWithOptions(c.cfg.Hub, 0, informers.WithTransform(dropManagedFields))
+	copInf := c.policyFactory.Policy().V1alpha1().ClusterOverridePolicies()
+	opInf := c.policyFactory.Policy().V1alpha1().OverridePolicies()
+	c.cops, c.ops = copInf.Lister(), opInf.Lister()
+	policyHandler := cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc:    func(_ any, initial bool) { c.renderInputsChanged(initial) },
+		UpdateFunc: func(any, any) { c.renderInputsChanged(false) },
+		DeleteFunc: func(any) { c.renderInputsChanged(false) },
+	}
+	_, _ = copInf.Informer().AddEventHandler(policyHandler)
+	_, _ = opInf.Informer().AddEventHandler(policyHandler)
+	c.synced = append(c.synced, copInf.Informer().HasSynced, opInf.Informer().HasSynced)
+}
+
+// Run starts the informers and workers and blocks until ctx ends. Work in
+// flight when ctx ends is finished (up to a grace period) before Run returns.
+func (c *Controller) Run(ctx context.Context) error {
+	log := klog.FromContext(ctx).WithValues("cluster", c.cfg.ClusterName)
+	ctx = klog.NewContext(ctx, log)
+	c.member.Start(ctx)
+	c.hubFactory.Start(ctx.Done())
+	c.clusterFactory.Start(ctx.Done())
+	if c.policyFactory != nil {
+		c.policyFactory.Start(ctx.Done())
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return fmt.Errorf("sync: hub caches of cluster %s did not sync", c.cfg.ClusterName)
+	}
+	log.Info("Work sync started", "namespace", workv1alpha1.ExecutionNamespace(c.cfg.ClusterName), "workers", c.cfg.Workers)
+	var wg gosync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.writer.Run(ctx, 2) }()
+	for range c.cfg.Workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.worker(ctx) }()
+	}
+	<-ctx.Done()
+	c.queue.ShutDown()
+	wg.Wait()
+	c.hubFactory.Shutdown()
+	return nil
+}
+
+// Stats returns the apply engine's request counters.
+func (c *Controller) Stats() apply.Stats { return c.applier.Stats() }
+
+// Synced reports whether the hub caches have synced.
+func (c *Controller) Synced() bool {
+	for _, s := range c.synced {
+		if !s() {
+			return false
+		}
+	}
+	return true
+}
+
+// Idle reports whether no Work is waiting to be reconciled.
+func (c *Controller) Idle() bool { return c.queue.Len() == 0 }
+
+func (c *Controller) worker(ctx context.Context) {
+	for {
+		key, shutdown := c.queue.Get()
+		if shutdown {
+			return
+		}
+		start := time.Now()
+		// An apply in flight finishes even when ctx ends (graceful shutdown).
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		err := c.reconcile(rctx, key)
+		cancel()
+		c.metrics.observeApply(time.Since(start))
+		switch {
+		case err == nil:
+			c.queue.Forget(key)
+		case ctx.Err() == nil:
+			klog.FromContext(ctx).V(2).Info("Work will be retried", "work", key, "err", err.Error())
+			c.queue.AddRateLimited(key)
+		}
+		c.queue.Done(key)
+	}
+}
