@@ -62,6 +62,10 @@ func TestOverrideImage(t *testing.T) {
 		{"replace without value", "nginx", reg, rpl, "", "", "value: replace needs a value"},
 		{"current image invalid", "Nginx:1.0", tag, rpl, "1.1", "", "image \"Nginx:1.0\" does not parse"},
 		{"current image empty", "", tag, rpl, "1.1", "", "does not parse"},
+		{"current image bad component", "team//app", tag, rpl, "1.1", "", `repository component ""`},
+		{"current image leading separator", "-app:1", tag, rpl, "1.1", "", `repository component "-app"`},
+		{"repository add bad separator", "app", rep, add, "._x", "", "value"},
+		{"repository separators", "a.b_c__d---e/f", rep, add, "-g", "a.b_c__d---e/f-g", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,7 +42,45 @@ func parseImage(image string) (imageRef, error) {
 			ref.registry, ref.repository = first, rest[i+1:]
 		}
 	}
+	if err := checkRepositoryPath(ref.repository); err != nil {
+		return imageRef{}, fmt.Errorf("image %q does not parse: %w", image, err)
+	}
 	return ref, nil
+}
+
+// checkRepositoryPath applies the part of the distribution grammar that
+// go-containerregistry's weak validation skips (and kubelets enforce): each
+// "/"-separated component is lowercase letters and digits, joined by ".",
+// "_", "__" or a run of "-".
+func checkRepositoryPath(repository string) error {
+	for _, component := range strings.Split(repository, "/") {
+		if !validPathComponent(component) {
+			return fmt.Errorf("repository component %q must be lowercase letters and digits joined by '.', '_', '__' or '-'", component)
+		}
+	}
+	return nil
+}
+
+func validPathComponent(s string) bool {
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	if s == "" || !alnum(s[0]) || !alnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 0; i < len(s); {
+		if alnum(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && !alnum(s[j]) {
+			j++
+		}
+		if sep := s[i:j]; sep != "." && sep != "_" && sep != "__" && strings.Trim(sep, "-") != "" {
+			return false
+		}
+		i = j
+	}
+	return true
 }
 
 // String joins the components: [registry/]repository[:tag][@digest].

@@ -26,7 +26,7 @@ const (
 // values are validated as Kubernetes validates labels and annotations.
 func applyLabelAnnotation(obj *unstructured.Unstructured, mapField string, o *policyv1alpha1.LabelAnnotationOverrider) ([]edit, error) {
 	keys := slices.Sorted(maps.Keys(o.Value))
-	if err := checkLabelAnnotation(mapField, o, keys); err != nil {
+	if err := checkLabelAnnotation(mapField, o, keys); err != nil || len(keys) == 0 {
 		return nil, err
 	}
 	create := o.Operator == policyv1alpha1.OverriderOpAdd

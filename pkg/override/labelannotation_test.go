@@ -24,6 +24,7 @@ func TestApplyLabelAnnotation(t *testing.T) {
 		{name: "labels add", field: labelsField, op: "add", current: existing, value: map[string]string{"tier": "fe", "example.com/team": "b"},
 			want:      map[string]any{"app": "web", "example.com/team": "b", "tier": "fe"},
 			wantPaths: []string{"/metadata/labels/example.com~1team", "/metadata/labels/tier"}},
+		{name: "labels add nothing creates nothing", field: labelsField, op: "add"},
 		{name: "labels add creates map", field: labelsField, op: "add", value: map[string]string{"tier": "fe"},
 			want: map[string]any{"tier": "fe"}, wantPaths: []string{"/metadata/labels/tier"}},
 		{name: "labels replace existing only", field: labelsField, op: "replace", current: existing, value: map[string]string{"app": "api", "absent": "x"},
@@ -55,7 +56,10 @@ func TestApplyLabelAnnotation(t *testing.T) {
 			if wantErr(t, err, tt.err) {
 				return
 			}
-			got, _ := obj.Object["metadata"].(map[string]any)[tt.field].(map[string]any)
+			got, present := obj.Object["metadata"].(map[string]any)[tt.field].(map[string]any)
+			if tt.current == nil && tt.want == nil && present {
+				t.Errorf("%s created: %v", tt.field, got)
+			}
 			if !reflect.DeepEqual(got, tt.want) && (len(got) != 0 || len(tt.want) != 0) {
 				t.Errorf("%s = %v, want %v", tt.field, got, tt.want)
 			}

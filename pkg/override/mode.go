@@ -66,6 +66,9 @@ func ShouldRender(mode Mode, work metav1.Object) (bool, string) {
 	case ModeNever:
 		return false, "render mode is Never"
 	}
+	if work == nil {
+		return false, "no Work"
+	}
 	labelKeys, annotationKeys := renderedMarks()
 	for _, k := range labelKeys {
 		if _, ok := work.GetLabels()[k]; ok {

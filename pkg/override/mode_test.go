@@ -46,6 +46,12 @@ func TestShouldRender(t *testing.T) {
 	}
 }
 
+func TestShouldRenderNilWork(t *testing.T) {
+	if got, _ := ShouldRender(ModeAuto, nil); got {
+		t.Error("ShouldRender(nil) = true")
+	}
+}
+
 func TestParseMode(t *testing.T) {
 	for in, want := range map[string]Mode{"": ModeAuto, "auto": ModeAuto, "Always": ModeAlways, "NEVER": ModeNever} {
 		if got, err := ParseMode(in); err != nil || got != want {

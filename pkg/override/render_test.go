@@ -214,6 +214,10 @@ func TestRenderAppliedRecord(t *testing.T) {
 	if !reflect.DeepEqual(annotations, want) {
 		t.Errorf("annotations:\n got %v\nwant %v", annotations, want)
 	}
+	named.Spec.OverrideRules[0].Overriders.LabelsOverrider[0].Value["k"] = "mutated"
+	if again, _ := res.Applied.Annotations(); !reflect.DeepEqual(again, want) {
+		t.Error("the record shares memory with the policies")
+	}
 	if got, _ := (Applied{}).Annotations(); len(got) != 0 {
 		t.Errorf("an empty record gives annotations %v", got)
 	}
