@@ -215,8 +215,9 @@ func (c *Controller) Synced() bool {
 	return true
 }
 
-// Idle reports whether no Work is waiting to be reconciled.
-func (c *Controller) Idle() bool { return c.queue.Len() == 0 }
+// Idle reports whether no Work is queued or being reconciled and no status
+// write is pending.
+func (c *Controller) Idle() bool { return !c.queue.Busy() && c.writer.Idle() }
 
 func (c *Controller) worker(ctx context.Context) {
 	for {

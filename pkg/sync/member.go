@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"sync"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -132,6 +133,20 @@ func (m *MemberCache) Lookup(gvr schema.GroupVersionResource, namespace, name st
 	}
 	u, _ := item.(*unstructured.Unstructured)
 	return u, u != nil, true
+}
+
+// WaitSynced waits up to timeout for the informer of gvr to sync, so the
+// first reconcile after a start reads from the cache instead of the server.
+func (m *MemberCache) WaitSynced(ctx context.Context, gvr schema.GroupVersionResource, timeout time.Duration) bool {
+	m.mu.Lock()
+	inf, ok := m.informers[gvr]
+	m.mu.Unlock()
+	if !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
 }
 
 // Synced reports whether the informer of gvr has synced.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -131,6 +132,7 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 		objs = append(objs, desired)
 		ordinals = append(ordinals, m.ordinal)
 	}
+	c.primeCaches(ctx, objs)
 	cs := c.applier.ApplyAll(ctx, objs, apply.Options{Owned: managed, TakeOver: takeOver})
 	key := work.Namespace + "/" + work.Name
 	c.mu.Lock()
@@ -161,6 +163,20 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 		}
 	}
 	return transient
+}
+
+// primeCaches starts the member informers of the objects' kinds and waits
+// briefly for new ones to sync; kinds not served yet (a CRD in the same Work)
+// are skipped.
+func (c *Controller) primeCaches(ctx context.Context, objs []*unstructured.Unstructured) {
+	for _, obj := range objs {
+		mapping, err := c.applier.Mapping(obj)
+		if err != nil {
+			continue
+		}
+		c.member.Ensure(mapping.Resource)
+		c.member.WaitSynced(ctx, mapping.Resource, 5*time.Second)
+	}
 }
 
 // watchKinds starts member informers for the manifests' kinds, so that the

@@ -78,6 +78,7 @@ type Writer struct {
 	mu       sync.Mutex
 	outcomes map[string]ApplyOutcome
 	since    map[string]time.Time // first unflushed change per Work
+	inflight int
 }
 
 // New returns a Writer.
@@ -121,6 +122,13 @@ func (w *Writer) Touch(key string) {
 	}
 	w.mu.Unlock()
 	w.queue.AddAfter(key, w.cfg.Window)
+}
+
+// Idle reports whether no write is pending or in flight.
+func (w *Writer) Idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.since) == 0 && w.inflight == 0 && w.queue.Len() == 0
 }
 
 // Run writes statuses with the given number of workers until ctx ends.
@@ -167,7 +175,13 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 	outcome, hasOutcome := w.outcomes[key]
 	since := w.since[key]
 	delete(w.since, key)
+	w.inflight++
 	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.inflight--
+		w.mu.Unlock()
+	}()
 
 	status := w.build(work, outcome, hasOutcome)
 	if sameStatus(status, work.Status) {

@@ -141,6 +141,13 @@ func (q *Queue) Len() int {
 	return len(q.queued)
 }
 
+// Busy reports whether any item is waiting or being processed.
+func (q *Queue) Busy() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.queued) > 0 || len(q.processing) > 0
+}
+
 // ShutDown stops the queue: Get returns shutdown once nothing is waiting.
 func (q *Queue) ShutDown() {
 	q.mu.Lock()
