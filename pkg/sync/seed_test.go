@@ -73,7 +73,9 @@ func TestRenderedWorkIsNotRenderedAgain(t *testing.T) {
 	}
 	_, err := hubClient(t).PolicyV1alpha1().ClusterOverridePolicies().Create(ctx, cop, metav1.CreateOptions{})
 	must(t, err)
-	defer func() { _ = hubClient(t).PolicyV1alpha1().ClusterOverridePolicies().Delete(ctx, cop.Name, metav1.DeleteOptions{}) }()
+	defer func() {
+		_ = hubClient(t).PolicyV1alpha1().ClusterOverridePolicies().Delete(ctx, cop.Name, metav1.DeleteOptions{})
+	}()
 	memberNamespace(t, 0, "rendered")
 	karmadas := newWork("member1", "from-karmada", manifests(t, configMap("rendered", "karmada", map[string]string{"k": "v"})))
 	karmadas.Labels = map[string]string{workv1alpha1.ResourceBindingPermanentIDLabel: "0e4e1d3c-6a1b-4b8e-9c1e-8f6f1a2b3c4d"}
