@@ -1,0 +1,117 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+)
+
+// Where register puts the agent's hub kubeconfig in the member cluster, and
+// where the agent Deployment mounts it (karmada-agent's layout).
+const (
+	KubeconfigSecretName = "karmada-kubeconfig"
+	KubeconfigSecretKey  = "karmada-kubeconfig"
+	KubeconfigMountDir   = "/etc/kubeconfig"
+	KubeconfigMountPath  = KubeconfigMountDir + "/" + KubeconfigSecretKey
+)
+
+// Store holds the agent's hub kubeconfig: a rotation reads it and writes
+// the renewed credentials back.
+type Store interface {
+	Load(ctx context.Context) ([]byte, error)
+	Save(ctx context.Context, kubeconfig []byte) error
+	// String names the store in messages.
+	String() string
+}
+
+// SecretStore keeps the kubeconfig under one key of a member Secret.
+type SecretStore struct {
+	client          kubernetes.Interface
+	namespace, name string
+	key             string
+}
+
+// NewSecretStore returns the store of Secret namespace/name, key key.
+func NewSecretStore(client kubernetes.Interface, namespace, name, key string) *SecretStore {
+	return &SecretStore{client: client, namespace: namespace, name: name, key: key}
+}
+
+func (s *SecretStore) String() string {
+	return fmt.Sprintf("Secret %s/%s key %s", s.namespace, s.name, s.key)
+}
+
+// Load reads the kubeconfig from the Secret.
+func (s *SecretStore) Load(ctx context.Context) ([]byte, error) {
+	secret, err := s.client.CoreV1().Secrets(s.namespace).Get(ctx, s.name, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", s, err)
+	}
+	raw, ok := secret.Data[s.key]
+	if !ok {
+		return nil, fmt.Errorf("%s: the key does not exist", s)
+	}
+	return raw, nil
+}
+
+// Save writes the kubeconfig into the Secret, keeping its other keys.
+func (s *SecretStore) Save(ctx context.Context, kubeconfig []byte) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		secret, err := s.client.CoreV1().Secrets(s.namespace).Get(ctx, s.name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if secret.Data == nil {
+			secret.Data = map[string][]byte{}
+		}
+		secret.Data[s.key] = kubeconfig
+		_, err = s.client.CoreV1().Secrets(s.namespace).Update(ctx, secret, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", s, err)
+	}
+	return nil
+}
+
+// FileStore keeps the kubeconfig in a file, for an agent run outside the
+// member cluster. A mounted Secret is read-only: use SecretStore there.
+type FileStore struct{ path string }
+
+// NewFileStore returns the store of the file at path.
+func NewFileStore(path string) *FileStore { return &FileStore{path: path} }
+
+func (f *FileStore) String() string { return "file " + f.path }
+
+// Load reads the file.
+func (f *FileStore) Load(context.Context) ([]byte, error) {
+	raw, err := os.ReadFile(f.path)
+	if err != nil {
+		return nil, fmt.Errorf("read hub kubeconfig: %w", err)
+	}
+	return raw, nil
+}
+
+// Save replaces the file atomically, readable by its owner only.
+func (f *FileStore) Save(_ context.Context, kubeconfig []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".kubeconfig-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", f, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(kubeconfig); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", f, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", f, err)
+	}
+	if err := os.Rename(tmp.Name(), f.path); err != nil {
+		return fmt.Errorf("write %s: %w", f, err)
+	}
+	return nil
+}
