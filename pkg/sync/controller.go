@@ -63,7 +63,7 @@ type Config struct {
 	DeleteBurst int
 	// StatusWindow coalesces Work status writes (default 200ms).
 	StatusWindow time.Duration
-	// StatusLimiter bounds Work status writes for the cluster (default 20/s, burst 50).
+	// StatusLimiter bounds Work status writes for the cluster (default 200/s, burst 400).
 	StatusLimiter *rate.Limiter
 	// Reflect and Health interpret member objects for Work status.
 	Reflect func(*unstructured.Unstructured) (*runtime.RawExtension, error)
@@ -190,7 +190,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	log.Info("Work sync started", "namespace", workv1alpha1.ExecutionNamespace(c.cfg.ClusterName), "workers", c.cfg.Workers)
 	var wg gosync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); c.writer.Run(ctx, 2) }()
+	go func() { defer wg.Done(); c.writer.Run(ctx, 4) }()
 	for range c.cfg.Workers {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.worker(ctx) }()

@@ -55,7 +55,7 @@ type Config struct {
 	Health func(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth
 	// Window coalesces changes of one Work into one write (default 200ms).
 	Window time.Duration
-	// Limiter bounds status writes for the whole cluster (default 20/s, burst 50).
+	// Limiter bounds status writes for the whole cluster (default 200/s, burst 400).
 	Limiter *rate.Limiter
 	// Observe, if set, is told the latency from a member change to the write that carried it.
 	Observe func(d time.Duration)
@@ -87,7 +87,7 @@ func New(cfg Config) *Writer {
 		cfg.Window = 200 * time.Millisecond
 	}
 	if cfg.Limiter == nil {
-		cfg.Limiter = rate.NewLimiter(20, 50)
+		cfg.Limiter = rate.NewLimiter(200, 400)
 	}
 	return &Writer{
 		cfg:      cfg,

@@ -1,0 +1,295 @@
+// Package sync benchmarks the Work sync path on a real hub and member:
+// Works/s from creation to Applied=True against the member apiserver's raw
+// server-side-apply rate, requests per Work on each side, the agent's RSS,
+// and what a restart costs. It runs only with TETHER_BENCH=1 ('make bench').
+package sync
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	goruntime "runtime"
+	"sort"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	tsync "github.com/tether-io/tether/pkg/sync"
+	"github.com/tether-io/tether/test/testenv"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("TETHER_BENCH") == "" {
+		fmt.Println("test/bench/sync: skipped (set TETHER_BENCH=1, or run 'make bench')")
+		os.Exit(0)
+	}
+	testenv.Main(m, testenv.Options{Members: 1, Nodes: 3,
+		NodeCapacity: map[string]string{"cpu": "1000", "memory": "4000Gi", "pods": "3000"}})
+}
+
+func works() int {
+	if n, err := strconv.Atoi(os.Getenv("TETHER_BENCH_WORKS")); err == nil && n > 0 {
+		return n
+	}
+	return 2000
+}
+
+// counter counts requests by kind.
+type counter struct {
+	next          http.RoundTripper
+	reads, writes atomic.Int64
+}
+
+func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet || strings.Contains(r.URL.RawQuery, "dryRun=All") {
+		c.reads.Add(1)
+	} else {
+		c.writes.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
+func (c *counter) total() int64 { return c.reads.Load() + c.writes.Load() }
+
+func counted(cfg *rest.Config) (*rest.Config, *counter) {
+	c := &counter{}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 1000, 2000
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { c.next = rt; return c })
+	return cfg, c
+}
+
+func deployment(ns, name string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": name, "namespace": ns, "labels": map[string]any{"app": name}},
+		"spec": map[string]any{"replicas": int64(1),
+			"selector": map[string]any{"matchLabels": map[string]any{"app": name}},
+			"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": name}},
+				"spec": map[string]any{"containers": []any{map[string]any{"name": "c", "image": "nginx"}}}}},
+	}}
+}
+
+func TestBenchSync(t *testing.T) {
+	env := testenv.Require(t)
+	ctx := context.Background()
+	n := works()
+	member := kubernetes.NewForConfigOrDie(env.Members[0].Config)
+	for _, ns := range []string{"raw", "bench"} {
+		_, err := member.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := rawSSARate(t, env.Members[0].Config, n)
+	fmt.Printf("BENCH sync raw_ssa_deployments_per_s=%.0f workers=8 n=%d\n", raw, n)
+
+	hub := versioned.NewForConfigOrDie(env.Hub.Config)
+	es := workv1alpha1.ExecutionNamespace("member1")
+	_, err := kubernetes.NewForConfigOrDie(env.Hub.Config).CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: es}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := startAgent(t, env)
+
+	created, applied := map[string]time.Time{}, map[string]time.Time{}
+	var mu gosync.Mutex
+	watchDone := watchApplied(t, hub, es, n, &mu, applied)
+	start := time.Now()
+	parallel(n, 8, func(i int) {
+		name := fmt.Sprintf("w%05d", i)
+		raw, _ := deployment("bench", name).MarshalJSON()
+		w := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: es, Finalizers: []string{workv1alpha1.ExecutionControllerFinalizer}},
+			Spec: workv1alpha1.WorkSpec{Workload: workv1alpha1.WorkloadTemplate{Manifests: []workv1alpha1.Manifest{{RawExtension: runtime.RawExtension{Raw: raw}}}}}}
+		at := time.Now()
+		if _, err := hub.WorkV1alpha1().Works(es).Create(ctx, w, metav1.CreateOptions{}); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		created[name] = at
+		mu.Unlock()
+	})
+	select {
+	case <-watchDone:
+	case <-time.After(20 * time.Minute):
+		t.Fatalf("only %d of %d Works became Applied", len(applied), n)
+	}
+	elapsed := time.Since(start)
+	hubWrites, hubReads := agent.hub.writes.Load(), agent.hub.reads.Load()
+	memberTotal := agent.member.total()
+	var lat []time.Duration
+	for name, at := range applied {
+		lat = append(lat, at.Sub(created[name]))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	rate := float64(n) / elapsed.Seconds()
+	fmt.Printf("BENCH sync works=%d time_to_all_applied_s=%.1f works_per_s=%.0f ratio_to_raw_ssa=%.2f applied_latency_p50_ms=%d p99_ms=%d\n",
+		n, elapsed.Seconds(), rate, rate/raw, pct(lat, 50).Milliseconds(), pct(lat, 99).Milliseconds())
+	fmt.Printf("BENCH sync hub_writes_per_work=%.2f hub_reads_per_work=%.2f member_requests_per_work=%.2f\n",
+		float64(hubWrites)/float64(n), float64(hubReads)/float64(n), float64(memberTotal)/float64(n))
+	var m1 goruntime.MemStats
+	goruntime.ReadMemStats(&m1)
+	fmt.Printf("BENCH sync process_rss_mib=%d heap_inuse_mib=%d (agent and bench clients in one process)\n", rssMiB(), m1.HeapInuse>>20)
+
+	// Restart: a new controller over the same applied Works.
+	agent.stop()
+	restarted := startAgent(t, env)
+	restartStart := time.Now()
+	waitIdle(t, restarted.ctrl)
+	idleAfter := time.Since(restartStart)
+	minute := time.Until(restartStart.Add(time.Minute))
+	if minute > 0 {
+		time.Sleep(minute) // measure over the full minute the target names
+	}
+	st := restarted.ctrl.Stats()
+	fmt.Printf("BENCH sync restart works=%d idle_after_s=%.1f member_writes_first_minute=%d hub_writes_first_minute=%d gets=%d dry_runs=%d unchanged_by_fieldset=%d\n",
+		n, idleAfter.Seconds(), restarted.member.writes.Load(), restarted.hub.writes.Load(), st.Gets, st.DryRuns, st.LocalSame)
+	restarted.stop()
+	if w := restarted.member.writes.Load(); w != 0 {
+		t.Errorf("restart made %d member writes", w)
+	}
+}
+
+type runningAgent struct {
+	ctrl        *tsync.Controller
+	hub, member *counter
+	cancel      context.CancelFunc
+	done        chan struct{}
+}
+
+func (a *runningAgent) stop() { a.cancel(); <-a.done }
+
+func startAgent(t *testing.T, env *testenv.Env) *runningAgent {
+	hubCfg, hubCount := counted(env.Hub.Config)
+	memberCfg, memberCount := counted(env.Members[0].Config)
+	ctrl, err := tsync.New(tsync.Config{ClusterName: "member1", Hub: versioned.NewForConfigOrDie(hubCfg),
+		MemberDynamic: dynamic.NewForConfigOrDie(memberCfg), MemberDiscovery: discovery.NewDiscoveryClientForConfigOrDie(memberCfg),
+		Workers: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &runningAgent{ctrl: ctrl, hub: hubCount, member: memberCount, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(a.done); _ = ctrl.Run(ctx) }()
+	return a
+}
+
+func waitIdle(t *testing.T, c *tsync.Controller) {
+	var since time.Time
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 10*time.Minute, true, func(context.Context) (bool, error) {
+		if !c.Synced() || !c.Idle() {
+			since = time.Time{}
+			return false, nil
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		return time.Since(since) > time.Second, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watchApplied records when each Work is first seen with Applied=True.
+func watchApplied(t *testing.T, hub versioned.Interface, ns string, n int, mu *gosync.Mutex, applied map[string]time.Time) <-chan struct{} {
+	done := make(chan struct{})
+	w, err := hub.WorkV1alpha1().Works(ns).Watch(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			work, ok := ev.Object.(*workv1alpha1.Work)
+			if !ok || ev.Type == watch.Deleted {
+				continue
+			}
+			if c := meta.FindStatusCondition(work.Status.Conditions, workv1alpha1.WorkApplied); c != nil && c.Status == metav1.ConditionTrue {
+				mu.Lock()
+				if _, seen := applied[work.Name]; !seen {
+					applied[work.Name] = time.Now()
+				}
+				all := len(applied) >= n
+				mu.Unlock()
+				if all {
+					close(done)
+					return
+				}
+			}
+		}
+	}()
+	return done
+}
+
+// rawSSARate is the member apiserver's server-side-apply create rate for the
+// same Deployments with a bare 8-worker loop.
+func rawSSARate(t *testing.T, cfg *rest.Config, n int) float64 {
+	c := rest.CopyConfig(cfg)
+	c.QPS, c.Burst = 1000, 2000
+	dyn := dynamic.NewForConfigOrDie(c)
+	gvr := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	start := time.Now()
+	parallel(n, 8, func(i int) {
+		d := deployment("raw", fmt.Sprintf("r%05d", i))
+		if _, err := dyn.Resource(gvr).Namespace("raw").Apply(context.Background(), d.GetName(), d, metav1.ApplyOptions{FieldManager: "raw", Force: true}); err != nil {
+			t.Error(err)
+		}
+	})
+	return float64(n) / time.Since(start).Seconds()
+}
+
+func parallel(n, workers int, f func(i int)) {
+	next := atomic.Int64{}
+	var wg gosync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return d[(len(d)-1)*p/100]
+}
+
+func rssMiB() int64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb >> 10
+		}
+	}
+	return -1
+}
