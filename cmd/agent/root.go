@@ -15,6 +15,10 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(
 		newVersionCommand(),
+		newTokenCommand(),
+		newRegisterCommand(),
+		newUnregisterCommand(),
+		newHubCommand(),
 		newRenderCommand(),
 	)
 	return root

@@ -1,0 +1,147 @@
+package hub
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/bootstrap"
+)
+
+// DefaultLeaderElectNamespace holds the agents' leader-election Leases on
+// the hub (karmada-agent's --leader-elect-resource-namespace default).
+const DefaultLeaderElectNamespace = "karmada-system"
+
+// ClaimAnnotation on a cluster's ClusterRoleBinding records who registered
+// the cluster (the bootstrap token user); the approver refuses the cluster's
+// identity to anyone else.
+const ClaimAnnotation = "tether.io/registered-by"
+
+// ClusterAccess is what the hub grants the agent of one cluster.
+type ClusterAccess struct {
+	// Cluster is the cluster name <C>.
+	Cluster string
+	// ClusterNamespace holds the credentials Secrets the agent reports
+	// (--cluster-namespace, default karmada-cluster).
+	ClusterNamespace string
+	// LeaderElectNamespace holds the agent's leader-election Lease
+	// (default karmada-system).
+	LeaderElectNamespace string
+	// RegisteredBy is recorded in ClaimAnnotation.
+	RegisteredBy string
+}
+
+func (a ClusterAccess) defaults() ClusterAccess {
+	if a.ClusterNamespace == "" {
+		a.ClusterNamespace = clusterv1alpha1.DefaultClusterNamespace
+	}
+	if a.LeaderElectNamespace == "" {
+		a.LeaderElectNamespace = DefaultLeaderElectNamespace
+	}
+	return a
+}
+
+// AgentRoleName is the name of the cluster's ClusterRole and
+// ClusterRoleBinding, Karmada's system:karmada:<C>:agent.
+func AgentRoleName(cluster string) string { return "system:karmada:" + cluster + ":agent" }
+
+// SharedNamespaces are the hub namespaces every cluster's objects live in.
+// They are created when missing and never deleted by unregister.
+func (a ClusterAccess) SharedNamespaces() []runtime.Object {
+	a = a.defaults()
+	names := []string{clusterv1alpha1.LeaseNamespace, a.ClusterNamespace, a.LeaderElectNamespace}
+	var out []runtime.Object
+	seen := map[string]bool{}
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, Namespace(n, nil))
+		}
+	}
+	return out
+}
+
+// Objects are the cluster's own hub objects, in creation order: its
+// execution namespace and the RBAC of its agent. Least privilege: its
+// Cluster (and status) by name, its Lease, its Works and their status in
+// its execution namespace only, read-only override policies and
+// interpreter customizations, its own leader-election Lease and
+// credentials Secrets, CSR create/get for renewals, and events.
+func (a ClusterAccess) Objects() []runtime.Object {
+	a = a.defaults()
+	c := a.Cluster
+	name := AgentRoleName(c)
+	labels := map[string]string{workv1alpha1.SystemLabel: "true", bootstrap.ClusterLabel: c}
+	var annotations map[string]string
+	if a.RegisteredBy != "" {
+		annotations = map[string]string{ClaimAnnotation: a.RegisteredBy}
+	}
+	meta := func(name, ns string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels, Annotations: annotations}
+	}
+	user := rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: clusterv1alpha1.AgentUser(c)}
+	es := workv1alpha1.ExecutionNamespace(c)
+	clusterRole := &rbacv1.ClusterRole{TypeMeta: typeMeta("ClusterRole"), ObjectMeta: meta(name, ""), Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{clusterv1alpha1.GroupName}, Resources: []string{"clusters"}, ResourceNames: []string{c},
+			Verbs: []string{"get", "list", "watch", "update", "patch", "delete"}},
+		// create cannot be limited by name: RBAC sees no name on a create.
+		{APIGroups: []string{clusterv1alpha1.GroupName}, Resources: []string{"clusters"}, Verbs: []string{"create"}},
+		{APIGroups: []string{clusterv1alpha1.GroupName}, Resources: []string{"clusters/status"}, ResourceNames: []string{c},
+			Verbs: []string{"get", "update", "patch"}},
+		{APIGroups: []string{policyv1alpha1.GroupName}, Resources: []string{"overridepolicies", "clusteroverridepolicies"},
+			Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"config.karmada.io"}, Resources: []string{"resourceinterpreterwebhookconfigurations", "resourceinterpretercustomizations"},
+			Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{es, a.ClusterNamespace},
+			Verbs: []string{"get"}},
+		{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"certificatesigningrequests"}, Verbs: []string{"create", "get"}},
+		{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
+	}}
+	out := []runtime.Object{
+		Namespace(es, labels),
+		clusterRole,
+		&rbacv1.ClusterRoleBinding{TypeMeta: typeMeta("ClusterRoleBinding"), ObjectMeta: meta(name, ""),
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}, Subjects: []rbacv1.Subject{user}},
+	}
+	roles := []struct {
+		ns, name string
+		rules    []rbacv1.PolicyRule
+	}{
+		{clusterv1alpha1.LeaseNamespace, name + "-lease", []rbacv1.PolicyRule{
+			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{c}, Verbs: []string{"get", "update", "patch", "delete"}},
+			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
+		}},
+		{a.LeaderElectNamespace, name + "-leader-election", []rbacv1.PolicyRule{
+			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{"karmada-agent-" + c}, Verbs: []string{"get", "update", "patch", "delete"}},
+			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
+		}},
+		{a.ClusterNamespace, name + "-secret", []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{c, c + "-impersonator"}, Verbs: []string{"get", "patch", "update"}},
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+		}},
+		{es, name + "-work", []rbacv1.PolicyRule{
+			{APIGroups: []string{workv1alpha1.GroupName}, Resources: []string{"works"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
+			{APIGroups: []string{workv1alpha1.GroupName}, Resources: []string{"works/status"}, Verbs: []string{"get", "update", "patch"}},
+		}},
+	}
+	for _, r := range roles {
+		out = append(out,
+			&rbacv1.Role{TypeMeta: typeMeta("Role"), ObjectMeta: meta(r.name, r.ns), Rules: r.rules},
+			&rbacv1.RoleBinding{TypeMeta: typeMeta("RoleBinding"), ObjectMeta: meta(r.name, r.ns),
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: r.name}, Subjects: []rbacv1.Subject{user}})
+	}
+	return out
+}
+
+// Namespace is a namespace object with labels.
+func Namespace(name string, labels map[string]string) *corev1.Namespace {
+	return &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+}
+
+func typeMeta(kind string) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: kind}
+}

@@ -1,0 +1,37 @@
+package register
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestAgentArgsUseKarmadaAgentFlags(t *testing.T) {
+	a := Agent{Cluster: "c1", Namespace: "agents", ClusterNamespace: "karmada-cluster", LeaderElectNamespace: "karmada-system",
+		APIEndpoint: "https://10.0.0.9:6443", Region: "eu", Zones: []string{"a", "b"}, Image: "img", Replicas: 1, CertRotation: true}
+	want := []string{
+		"--karmada-kubeconfig=/etc/kubeconfig/karmada-kubeconfig",
+		"--karmada-context=c1@karmada-apiserver",
+		"--cluster-name=c1",
+		"--cluster-api-endpoint=https://10.0.0.9:6443",
+		"--cluster-region=eu",
+		"--cluster-zones=a,b",
+		"--cluster-namespace=karmada-cluster",
+		"--karmada-kubeconfig-namespace=agents",
+		"--leader-elect-resource-namespace=karmada-system",
+		"--metrics-bind-address=:8080",
+		"--health-probe-bind-address=:10357",
+	}
+	if got := a.Args(); !slices.Equal(got, want) {
+		t.Fatalf("args:\n got %q\nwant %q", got, want)
+	}
+	a.CertRotation = false
+	if got := a.Args(); got[len(got)-1] != "--enable-cert-rotation=false" {
+		t.Fatalf("rotation off: %q", got)
+	}
+	d := a.Deployment()
+	c := d.Spec.Template.Spec.Containers[0]
+	if c.Command[0] != "tether-agent" || c.Command[1] != "run" || c.LivenessProbe == nil || c.ReadinessProbe == nil ||
+		c.Resources.Requests.Cpu().IsZero() || !*d.Spec.Template.Spec.SecurityContext.RunAsNonRoot || *c.SecurityContext.AllowPrivilegeEscalation {
+		t.Fatalf("deployment container is not hardened: %+v", c)
+	}
+}

@@ -1,0 +1,73 @@
+package register
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+)
+
+// waitForRollout waits until the Deployment's current generation is
+// rolled out and available, as karmadactl register does. On timeout the
+// error says what its pods are waiting for.
+func waitForRollout(ctx context.Context, cs kubernetes.Interface, namespace, name string, timeout time.Duration) error {
+	var last *appsv1.Deployment
+	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		d, err := cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		last = d
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		s := d.Status
+		return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas >= want && s.AvailableReplicas >= s.UpdatedReplicas && s.AvailableReplicas >= want, nil
+	})
+	if err == nil {
+		return nil
+	}
+	if !wait.Interrupted(err) || last == nil {
+		return fmt.Errorf("wait for Deployment %s/%s: %w", namespace, name, err)
+	}
+	return fmt.Errorf("Deployment %s/%s did not roll out within %s (%d/%d available)%s",
+		namespace, name, timeout, last.Status.AvailableReplicas, last.Status.Replicas, podHints(ctx, cs, last))
+}
+
+// podHints summarizes why the Deployment's pods are not ready.
+func podHints(ctx context.Context, cs kubernetes.Interface, d *appsv1.Deployment) string {
+	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil {
+		return ""
+	}
+	pods, err := cs.CoreV1().Pods(d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil || len(pods.Items) == 0 {
+		return ": no pod was created; see 'kubectl describe deployment'"
+	}
+	var hints []string
+	for _, p := range pods.Items {
+		hints = append(hints, fmt.Sprintf("pod %s is %s%s", p.Name, p.Status.Phase, waiting(&p)))
+	}
+	return ": " + strings.Join(hints, "; ")
+}
+
+func waiting(p *corev1.Pod) string {
+	for _, c := range p.Status.ContainerStatuses {
+		if w := c.State.Waiting; w != nil {
+			return fmt.Sprintf(" (%s: %s)", w.Reason, w.Message)
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue && c.Message != "" {
+			return fmt.Sprintf(" (%s: %s)", c.Type, c.Message)
+		}
+	}
+	return ""
+}
