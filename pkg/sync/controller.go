@@ -40,6 +40,7 @@ import (
 	policylisters "github.com/tether-io/tether/pkg/generated/listers/policy/v1alpha1"
 	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/override"
+	"github.com/tether-io/tether/pkg/status/interpret"
 	statuswork "github.com/tether-io/tether/pkg/status/work"
 	"github.com/tether-io/tether/pkg/sync/apply"
 	"github.com/tether-io/tether/pkg/sync/queue"
@@ -65,7 +66,8 @@ type Config struct {
 	StatusWindow time.Duration
 	// StatusLimiter bounds Work status writes for the cluster (default 200/s, burst 400).
 	StatusLimiter *rate.Limiter
-	// Reflect and Health interpret member objects for Work status.
+	// Reflect and Health interpret member objects for Work status
+	// (default: pkg/status/interpret).
 	Reflect func(*unstructured.Unstructured) (*runtime.RawExtension, error)
 	Health  func(*unstructured.Unstructured) workv1alpha1.ResourceHealth
 	// Registerer receives the controller's metrics; nil registers nothing.
@@ -113,6 +115,12 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.RenderMode == "" {
 		cfg.RenderMode = override.ModeAuto
+	}
+	if cfg.Reflect == nil {
+		cfg.Reflect = interpret.ReflectStatus
+	}
+	if cfg.Health == nil {
+		cfg.Health = interpret.Health
 	}
 	c := &Controller{cfg: cfg, applied: map[string]map[objectRef]bool{}, deletes: rate.NewLimiter(cfg.DeleteRate, max(cfg.DeleteBurst, 1))}
 	c.metrics = newMetrics(cfg.Registerer)

@@ -209,7 +209,7 @@ func (c *Controller) liveForStatus(manifest *unstructured.Unstructured) (*unstru
 	obj, found, known := c.member.Lookup(m.Resource, ns, manifest.GetName())
 	switch {
 	case !known:
-		return nil, statuswork.LiveUnknown
+		return nil, statuswork.LivePending
 	case !found:
 		return nil, statuswork.LiveAbsent
 	}

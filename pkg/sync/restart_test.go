@@ -29,6 +29,21 @@ func TestRestartWritesNothing(t *testing.T) {
 	for i := range n {
 		waitApplied(t, es2, fmt.Sprintf("restart-%d", i), metav1.ConditionTrue)
 	}
+	// Every rollout finished and reported: a restart then has nothing new to say.
+	eventually(t, "all manifests Healthy", func(ctx context.Context) (bool, error) {
+		list, err := hubClient(t).WorkV1alpha1().Works(es2).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, w := range list.Items {
+			for _, ms := range w.Status.ManifestStatuses {
+				if ms.Health != workv1alpha1.ResourceHealthy {
+					return false, nil
+				}
+			}
+		}
+		return true, nil
+	})
 	waitIdle(t, first)
 	first.stop()
 

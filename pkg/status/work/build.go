@@ -16,8 +16,8 @@ import (
 
 // build computes the status the Work should have: the current conditions
 // updated with the apply outcome, and one manifestStatuses entry per manifest.
-func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome bool) workv1alpha1.WorkStatus {
-	status := workv1alpha1.WorkStatus{}
+// pending says a member cache was still syncing for some manifest.
+func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome bool) (status workv1alpha1.WorkStatus, pending bool) {
 	for _, c := range work.Status.Conditions {
 		status.Conditions = append(status.Conditions, *c.DeepCopy())
 	}
@@ -29,35 +29,39 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 		}
 	}
 	for i, m := range work.Spec.Workload.Manifests {
-		status.ManifestStatuses = append(status.ManifestStatuses, w.manifestStatus(i, m, outcome.Errors[i]))
+		ms, p := w.manifestStatus(i, m, outcome.Errors[i])
+		status.ManifestStatuses = append(status.ManifestStatuses, ms)
+		pending = pending || p
 	}
-	return status
+	return status, pending
 }
 
 // manifestStatus reports one manifest: its identifier always (from the
 // manifest, so even a manifest that failed to apply is identified), the
 // apply error if any, else the reflected status and health of the live object.
-func (w *Writer) manifestStatus(ordinal int, m workv1alpha1.Manifest, applyErr string) workv1alpha1.ManifestStatus {
+func (w *Writer) manifestStatus(ordinal int, m workv1alpha1.Manifest, applyErr string) (workv1alpha1.ManifestStatus, bool) {
 	ms := workv1alpha1.ManifestStatus{Identifier: workv1alpha1.ResourceIdentifier{Ordinal: ordinal}, Health: workv1alpha1.ResourceUnknown}
 	obj := &unstructured.Unstructured{}
 	if err := obj.UnmarshalJSON(m.Raw); err != nil {
 		ms.Status = rawStatus(map[string]any{"applyError": "the manifest is not a valid object: " + err.Error()})
-		return ms
+		return ms, false
 	}
 	gv, _ := schema.ParseGroupVersion(obj.GetAPIVersion())
 	ms.Identifier.Group, ms.Identifier.Version = gv.Group, gv.Version
 	ms.Identifier.Kind, ms.Identifier.Namespace, ms.Identifier.Name = obj.GetKind(), obj.GetNamespace(), obj.GetName()
 	if applyErr != "" {
 		ms.Status = rawStatus(map[string]any{"applyError": applyErr})
-		return ms
+		return ms, false
 	}
 	live, state := w.cfg.Live(obj)
 	switch state {
 	case LiveAbsent:
 		ms.Status = rawStatus(map[string]any{"observed": "the object does not exist in the member cluster"})
-		return ms
+		return ms, false
 	case LiveUnknown:
-		return ms
+		return ms, false
+	case LivePending:
+		return ms, true
 	}
 	if ms.Identifier.Namespace == "" {
 		ms.Identifier.Namespace = live.GetNamespace()
@@ -73,7 +77,7 @@ func (w *Writer) manifestStatus(ordinal int, m workv1alpha1.Manifest, applyErr s
 	if w.cfg.Health != nil {
 		ms.Health = w.cfg.Health(live)
 	}
-	return ms
+	return ms, false
 }
 
 // sameStatus compares two statuses, reading reflected statuses as JSON values

@@ -39,7 +39,13 @@ const (
 	LivePresent
 	// LiveAbsent: the object does not exist in the member.
 	LiveAbsent
+	// LivePending: the member cache for the object's kind is still syncing;
+	// the write waits for it rather than report a transient Unknown.
+	LivePending
 )
+
+// pendingLimit bounds how long a write waits for member caches to sync.
+const pendingLimit = 30 * time.Second
 
 // LiveSource finds the member object of a manifest.
 type LiveSource func(manifest *unstructured.Unstructured) (*unstructured.Unstructured, LiveState)
@@ -183,7 +189,16 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 		w.mu.Unlock()
 	}()
 
-	status := w.build(work, outcome, hasOutcome)
+	status, pending := w.build(work, outcome, hasOutcome)
+	if pending && !since.IsZero() && time.Since(since) < pendingLimit {
+		w.mu.Lock()
+		if _, ok := w.since[key]; !ok {
+			w.since[key] = since
+		}
+		w.mu.Unlock()
+		w.queue.AddAfter(key, w.cfg.Window)
+		return nil
+	}
 	if sameStatus(status, work.Status) {
 		return nil
 	}
