@@ -18,7 +18,8 @@
 //
 // # Hub permissions (least privilege)
 //
-// On the hub the agent needs, for its own cluster <C> only:
+// AgentHubRules lists what the agent needs on the hub, for its own cluster
+// <C> only:
 //
 //   - cluster.karmada.io clusters: get, list, watch, patch with
 //     resourceNames [<C>] (list and watch are authorized by name because the

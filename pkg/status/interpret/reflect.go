@@ -24,14 +24,14 @@ type reflector func(obj *unstructured.Unstructured, status map[string]any) (any,
 // reflectors is the per-kind table of ReflectStatus; a kind that is not in it
 // reports its whole .status.
 var reflectors = map[schema.GroupVersionKind]reflector{
-	appsv1.SchemeGroupVersion.WithKind("Deployment"):                     reflectDeployment,
-	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):                     reflectReplicaSet,
-	appsv1.SchemeGroupVersion.WithKind("DaemonSet"):                      reflectDaemonSet,
-	appsv1.SchemeGroupVersion.WithKind("StatefulSet"):                    reflectStatefulSet,
-	corev1.SchemeGroupVersion.WithKind("Service"):                        reflectService,
-	batchv1.SchemeGroupVersion.WithKind("Job"):                           reflectJob,
-	policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"):          reflectPodDisruptionBudget,
-	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"): reflectHorizontalPodAutoscaler,
+	appsv1.SchemeGroupVersion.WithKind("Deployment"):                     pick(deploymentStatus),
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):                     pick(replicaSetStatus),
+	appsv1.SchemeGroupVersion.WithKind("DaemonSet"):                      pick(daemonSetStatus),
+	appsv1.SchemeGroupVersion.WithKind("StatefulSet"):                    pick(statefulSetStatus),
+	corev1.SchemeGroupVersion.WithKind("Service"):                        pick(serviceStatus),
+	batchv1.SchemeGroupVersion.WithKind("Job"):                           pick(jobStatus),
+	policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"):          pick(podDisruptionBudgetStatus),
+	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"): pick(horizontalPodAutoscalerStatus),
 }
 
 // ReflectStatus returns the status the hub should see for obj, in the shape
@@ -91,19 +91,18 @@ func generationsOf(obj *unstructured.Unstructured) generations {
 	return g
 }
 
-func fromStatus[T any](status map[string]any) (*T, error) {
-	out := new(T)
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(status, out); err != nil {
-		return nil, err
+// pick adapts a function over the typed status of a kind to the table.
+func pick[T any](fn func(obj *unstructured.Unstructured, s *T) any) reflector {
+	return func(obj *unstructured.Unstructured, status map[string]any) (any, error) {
+		s := new(T)
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(status, s); err != nil {
+			return nil, err
+		}
+		return fn(obj, s), nil
 	}
-	return out, nil
 }
 
-func reflectDeployment(obj *unstructured.Unstructured, status map[string]any) (any, error) {
-	s, err := fromStatus[appsv1.DeploymentStatus](status)
-	if err != nil {
-		return nil, err
-	}
+func deploymentStatus(obj *unstructured.Unstructured, s *appsv1.DeploymentStatus) any {
 	return struct {
 		generations
 		appsv1.DeploymentStatus
@@ -114,14 +113,10 @@ func reflectDeployment(obj *unstructured.Unstructured, status map[string]any) (a
 		AvailableReplicas:   s.AvailableReplicas,
 		UnavailableReplicas: s.UnavailableReplicas,
 		ObservedGeneration:  s.ObservedGeneration,
-	}}, nil
+	}}
 }
 
-func reflectReplicaSet(obj *unstructured.Unstructured, status map[string]any) (any, error) {
-	s, err := fromStatus[appsv1.ReplicaSetStatus](status)
-	if err != nil {
-		return nil, err
-	}
+func replicaSetStatus(obj *unstructured.Unstructured, s *appsv1.ReplicaSetStatus) any {
 	return struct {
 		generations
 		appsv1.ReplicaSetStatus
@@ -130,14 +125,10 @@ func reflectReplicaSet(obj *unstructured.Unstructured, status map[string]any) (a
 		ReadyReplicas:      s.ReadyReplicas,
 		AvailableReplicas:  s.AvailableReplicas,
 		ObservedGeneration: s.ObservedGeneration,
-	}}, nil
+	}}
 }
 
-func reflectDaemonSet(obj *unstructured.Unstructured, status map[string]any) (any, error) {
-	s, err := fromStatus[appsv1.DaemonSetStatus](status)
-	if err != nil {
-		return nil, err
-	}
+func daemonSetStatus(obj *unstructured.Unstructured, s *appsv1.DaemonSetStatus) any {
 	return struct {
 		generations
 		appsv1.DaemonSetStatus
@@ -150,16 +141,12 @@ func reflectDaemonSet(obj *unstructured.Unstructured, status map[string]any) (an
 		UpdatedNumberScheduled: s.UpdatedNumberScheduled,
 		NumberUnavailable:      s.NumberUnavailable,
 		ObservedGeneration:     s.ObservedGeneration,
-	}}, nil
+	}}
 }
 
-// reflectStatefulSet also reports observedGeneration, which karmada-agent
+// statefulSetStatus also reports observedGeneration, which karmada-agent
 // leaves out (weakness 7.9).
-func reflectStatefulSet(obj *unstructured.Unstructured, status map[string]any) (any, error) {
-	s, err := fromStatus[appsv1.StatefulSetStatus](status)
-	if err != nil {
-		return nil, err
-	}
+func statefulSetStatus(obj *unstructured.Unstructured, s *appsv1.StatefulSetStatus) any {
 	return struct {
 		generations
 		appsv1.StatefulSetStatus
@@ -170,27 +157,19 @@ func reflectStatefulSet(obj *unstructured.Unstructured, status map[string]any) (
 		CurrentReplicas:    s.CurrentReplicas,
 		UpdatedReplicas:    s.UpdatedReplicas,
 		ObservedGeneration: s.ObservedGeneration,
-	}}, nil
+	}}
 }
 
-// reflectService reports status.loadBalancer of a LoadBalancer Service and
+// serviceStatus reports status.loadBalancer of a LoadBalancer Service and
 // nothing for the other types.
-func reflectService(obj *unstructured.Unstructured, status map[string]any) (any, error) {
+func serviceStatus(obj *unstructured.Unstructured, s *corev1.ServiceStatus) any {
 	if t, _, _ := unstructured.NestedString(obj.Object, "spec", "type"); t != string(corev1.ServiceTypeLoadBalancer) {
-		return nil, nil
+		return nil
 	}
-	s, err := fromStatus[corev1.ServiceStatus](status)
-	if err != nil {
-		return nil, err
-	}
-	return corev1.ServiceStatus{LoadBalancer: s.LoadBalancer}, nil
+	return corev1.ServiceStatus{LoadBalancer: s.LoadBalancer}
 }
 
-func reflectJob(_ *unstructured.Unstructured, status map[string]any) (any, error) {
-	s, err := fromStatus[batchv1.JobStatus](status)
-	if err != nil {
-		return nil, err
-	}
+func jobStatus(_ *unstructured.Unstructured, s *batchv1.JobStatus) any {
 	return batchv1.JobStatus{
 		Active:         s.Active,
 		Succeeded:      s.Succeeded,
@@ -198,30 +177,22 @@ func reflectJob(_ *unstructured.Unstructured, status map[string]any) (any, error
 		Conditions:     s.Conditions,
 		StartTime:      s.StartTime,
 		CompletionTime: s.CompletionTime,
-	}, nil
+	}
 }
 
-func reflectPodDisruptionBudget(_ *unstructured.Unstructured, status map[string]any) (any, error) {
-	s, err := fromStatus[policyv1.PodDisruptionBudgetStatus](status)
-	if err != nil {
-		return nil, err
-	}
+func podDisruptionBudgetStatus(_ *unstructured.Unstructured, s *policyv1.PodDisruptionBudgetStatus) any {
 	return policyv1.PodDisruptionBudgetStatus{
 		DisruptionsAllowed: s.DisruptionsAllowed,
 		ExpectedPods:       s.ExpectedPods,
 		DesiredHealthy:     s.DesiredHealthy,
 		CurrentHealthy:     s.CurrentHealthy,
 		DisruptedPods:      s.DisruptedPods,
-	}, nil
+	}
 }
 
-func reflectHorizontalPodAutoscaler(_ *unstructured.Unstructured, status map[string]any) (any, error) {
-	s, err := fromStatus[autoscalingv2.HorizontalPodAutoscalerStatus](status)
-	if err != nil {
-		return nil, err
-	}
+func horizontalPodAutoscalerStatus(_ *unstructured.Unstructured, s *autoscalingv2.HorizontalPodAutoscalerStatus) any {
 	return autoscalingv2.HorizontalPodAutoscalerStatus{
 		CurrentReplicas: s.CurrentReplicas,
 		DesiredReplicas: s.DesiredReplicas,
-	}, nil
+	}
 }

@@ -47,35 +47,29 @@ type agent struct {
 	memberDown *switchable
 }
 
-// newAgent grants the identity system:karmada:agent:<name> what the package
-// documentation of pkg/status/cluster lists, plus extra cluster-wide rules.
+// newAgent grants the identity system:karmada:agent:<name> exactly
+// AgentHubRules (with credentials in karmada-cluster), plus extra
+// cluster-wide rules.
 func newAgent(t *testing.T, name string, extra ...rbacv1.PolicyRule) *agent {
 	t.Helper()
 	env := testenv.Require(t)
 	ctx := context.Background()
 	admin := kubernetes.NewForConfigOrDie(env.Hub.Config)
-	ensureNamespace(t, admin, clusterv1alpha1.LeaseNamespace)
 
 	role := "tether-test:agent:" + name
-	rules := append([]rbacv1.PolicyRule{
-		{APIGroups: []string{"cluster.karmada.io"}, Resources: []string{"clusters"}, ResourceNames: []string{name}, Verbs: []string{"get", "list", "watch", "patch"}},
-		{APIGroups: []string{"cluster.karmada.io"}, Resources: []string{"clusters"}, Verbs: []string{"create"}},
-		{APIGroups: []string{"cluster.karmada.io"}, Resources: []string{"clusters/status"}, ResourceNames: []string{name}, Verbs: []string{"patch"}},
-	}, extra...)
-	nsRules := []rbacv1.PolicyRule{
-		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{name}, Verbs: []string{"get", "update"}},
-		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{name}, Verbs: []string{"get", "patch"}},
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
-	}
+	rules := statuscluster.AgentHubRules(name, clusterv1alpha1.DefaultClusterNamespace)
 	subject := []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: clusterv1alpha1.AgentUser(name)}}
 	rbac := admin.RbacV1()
-	must(t, ignoreExists(rbac.ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: role}, Rules: rules}, metav1.CreateOptions{})))
+	must(t, ignoreExists(rbac.ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: role},
+		Rules: append(rules.ClusterWide, extra...)}, metav1.CreateOptions{})))
 	must(t, ignoreExists(rbac.ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role},
 		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role}, Subjects: subject}, metav1.CreateOptions{})))
-	must(t, ignoreExists(rbac.Roles(clusterv1alpha1.LeaseNamespace).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: role}, Rules: nsRules}, metav1.CreateOptions{})))
-	must(t, ignoreExists(rbac.RoleBindings(clusterv1alpha1.LeaseNamespace).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role},
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role}, Subjects: subject}, metav1.CreateOptions{})))
+	for ns, nsRules := range rules.Namespaced {
+		ensureNamespace(t, admin, ns)
+		must(t, ignoreExists(rbac.Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: role}, Rules: nsRules}, metav1.CreateOptions{})))
+		must(t, ignoreExists(rbac.RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role},
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role}, Subjects: subject}, metav1.CreateOptions{})))
+	}
 
 	hubCfg, err := env.Hub.Identity(clusterv1alpha1.AgentUser(name), clusterv1alpha1.AgentGroup)
 	must(t, err)
@@ -93,8 +87,10 @@ func newAgent(t *testing.T, name string, extra ...rbacv1.PolicyRule) *agent {
 		_ = admin.CoordinationV1().Leases(clusterv1alpha1.LeaseNamespace).Delete(ctx, name, metav1.DeleteOptions{})
 		_ = rbac.ClusterRoleBindings().Delete(ctx, role, metav1.DeleteOptions{})
 		_ = rbac.ClusterRoles().Delete(ctx, role, metav1.DeleteOptions{})
-		_ = rbac.RoleBindings(clusterv1alpha1.LeaseNamespace).Delete(ctx, role, metav1.DeleteOptions{})
-		_ = rbac.Roles(clusterv1alpha1.LeaseNamespace).Delete(ctx, role, metav1.DeleteOptions{})
+		for ns := range rules.Namespaced {
+			_ = rbac.RoleBindings(ns).Delete(ctx, role, metav1.DeleteOptions{})
+			_ = rbac.Roles(ns).Delete(ctx, role, metav1.DeleteOptions{})
+		}
 	})
 	return a
 }
