@@ -39,16 +39,8 @@ verify: ## gofmt, go vet, and generated files up to date.
 clean:
 	rm -rf $(BIN)
 
-DEMO_DIR_FILE := .demo/dir
+demo: build testenv-bin ## Local hub + two members, real register flow, agents, the nginx example; leaves it running.
+	TESTENV_BIN=$(BIN) $(GO) run ./test/demo/cmd/demo
 
-demo: build testenv-bin ## Start a local hub and two members on loopback and print their kubeconfigs.
-	@mkdir -p .demo
-	@if [[ -f $(DEMO_DIR_FILE) ]] && [[ -d $$(cat $(DEMO_DIR_FILE)) ]]; then \
-	  echo "a demo environment is already running in $$(cat $(DEMO_DIR_FILE)); 'make demo-down' stops it"; exit 1; fi
-	TESTENV_BIN=$(BIN) $(GO) run ./test/testenv/cmd/testenv up --members 2 > $(DEMO_DIR_FILE)
-	@echo "environment running in $$(cat $(DEMO_DIR_FILE)); stop it with 'make demo-down'"
-
-demo-down: ## Stop the environment 'make demo' started.
-	@[[ -f $(DEMO_DIR_FILE) ]] || { echo "no demo environment is recorded in $(DEMO_DIR_FILE)"; exit 0; }
-	$(GO) run ./test/testenv/cmd/testenv down $$(cat $(DEMO_DIR_FILE))
-	rm -f $(DEMO_DIR_FILE)
+demo-down: ## Stop what 'make demo' started.
+	$(GO) run ./test/demo/cmd/demo down

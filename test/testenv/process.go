@@ -107,6 +107,15 @@ func (p *Process) alive() bool {
 	return true
 }
 
+// Alive reports whether the process still runs.
+func (p *Process) Alive() bool { return p.alive() }
+
+// Kill sends SIGKILL, as a crash would end it.
+func (p *Process) Kill() error { return syscall.Kill(p.Pid, syscall.SIGKILL) }
+
+// Stop sends SIGTERM and waits up to grace for it to exit.
+func (p *Process) Stop(grace time.Duration) { stopProcesses([]*Process{p}, grace) }
+
 // stopProcesses sends SIGTERM to all, waits up to grace, then SIGKILLs what is left.
 func stopProcesses(procs []*Process, grace time.Duration) {
 	for _, p := range procs {

@@ -81,6 +81,8 @@ type Env struct {
 	Processes []*Process `json:"processes"`
 	// StartedIn is how long Start took.
 	StartedIn time.Duration `json:"startedIn"`
+	// Detached processes outlive the process that started them.
+	Detached bool `json:"detached"`
 
 	owned bool // Stop tears it down (false when attached)
 }
@@ -127,7 +129,7 @@ func Start(ctx context.Context, o Options) (env *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	env = &Env{Dir: dir, owned: true}
+	env = &Env{Dir: dir, owned: true, Detached: o.Detached}
 	defer func() {
 		if err != nil {
 			_ = env.Stop()
@@ -220,6 +222,21 @@ func (e *Env) teardown() error {
 	errs = append(errs, os.RemoveAll(e.Dir))
 	return errors.Join(errs...)
 }
+
+// Spawn starts a process that belongs to the environment (an agent, an
+// approver): it logs to the environment's logs directory, is recorded in its
+// state, and is stopped with it by Stop or Down.
+func (e *Env) Spawn(name, exe string, args ...string) (*Process, error) {
+	p, err := startProcess(name, filepath.Join(e.Dir, "logs"), e.Detached, exe, args...)
+	if err != nil {
+		return nil, err
+	}
+	e.Processes = append(e.Processes, p)
+	return p, e.save()
+}
+
+// HasProcess reports whether a process of that name was started.
+func (e *Env) HasProcess(name string) bool { return e.proc(name) != nil }
 
 func (e *Env) clusters() []*Cluster { return append([]*Cluster{e.Hub}, e.Members...) }
 

@@ -1,0 +1,227 @@
+// Package agent is the agent process: it builds the hub and member clients
+// once, elects a leader on the member, joins the hub, and runs the
+// heartbeat, cluster status, Work sync and certificate rotation, with
+// metrics, probes and a graceful shutdown. cmd/agent only binds the flags.
+package agent
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	"github.com/tether-io/tether/pkg/bootstrap"
+	"github.com/tether-io/tether/pkg/override"
+)
+
+// Options are the agent's settings. Flag names are karmada-agent's wherever
+// the meaning is the same, so a Deployment written for karmada-agent runs
+// Tether unchanged.
+type Options struct {
+	KarmadaKubeconfig          string
+	KarmadaContext             string
+	KarmadaKubeconfigNamespace string
+	Kubeconfig                 string
+
+	ClusterName        string
+	ClusterAPIEndpoint string
+	ClusterProvider    string
+	ClusterRegion      string
+	ClusterZones       []string
+	ProxyServerAddress string
+
+	ClusterStatusUpdateFrequency      time.Duration
+	ClusterLeaseDuration              time.Duration
+	ClusterLeaseRenewIntervalFraction float64
+	ClusterSuccessThreshold           time.Duration
+	ClusterFailureThreshold           time.Duration
+	ClusterCacheSyncTimeout           time.Duration
+
+	KubeAPIQPS, ClusterAPIQPS     float32
+	KubeAPIBurst, ClusterAPIBurst int
+	ConcurrentWorkSyncs           int
+	Controllers                   []string
+	RenderOverrides               string
+
+	LeaderElect              bool
+	LeaderElectResourceNS    string
+	LeaderElectLeaseDuration time.Duration
+	LeaderElectRenewDeadline time.Duration
+	LeaderElectRetryPeriod   time.Duration
+	MetricsBindAddress       string
+	HealthProbeBindAddress   string
+	LogFormat                string
+	Verbosity                int
+	StatusWindow             time.Duration
+	DeleteRate               float64
+
+	Rotation *bootstrap.RotationOptions
+
+	// ignored records karmada-agent flags Tether accepts but does not need.
+	ignored map[string]*string
+}
+
+// ignoredFlags are karmada-agent flags whose job Tether does differently or
+// not at all; they are accepted so that karmada-agent's Deployment runs, and
+// a warning names them.
+var ignoredFlags = []string{
+	"cluster-namespace", "report-secrets", "resync-period", "concurrent-cluster-syncs",
+	"enable-cluster-resource-modeling", "rate-limiter-base-delay", "rate-limiter-max-delay",
+	"rate-limiter-qps", "rate-limiter-bucket-size", "enable-pprof", "profiling-bind-address",
+	"feature-gates", "leader-elect-resource-name", "logging-format", "add_dir_header", "alsologtostderr",
+	"log_dir", "log_file", "logtostderr", "skip_headers", "stderrthreshold",
+}
+
+// NewOptions returns the defaults (karmada-agent's, except where noted).
+func NewOptions() *Options {
+	return &Options{
+		KarmadaKubeconfigNamespace:        "",
+		ClusterStatusUpdateFrequency:      10 * time.Second,
+		ClusterLeaseDuration:              40 * time.Second,
+		ClusterLeaseRenewIntervalFraction: 0.25,
+		ClusterSuccessThreshold:           30 * time.Second,
+		ClusterFailureThreshold:           30 * time.Second,
+		ClusterCacheSyncTimeout:           2 * time.Minute,
+		// Higher than karmada-agent's 40/60: Tether writes one status per Work
+		// and nothing else per Work, so the budget goes further.
+		KubeAPIQPS: 200, KubeAPIBurst: 400,
+		ClusterAPIQPS: 200, ClusterAPIBurst: 400,
+		ConcurrentWorkSyncs:      5,
+		Controllers:              []string{"*"},
+		RenderOverrides:          string(override.ModeAuto),
+		LeaderElect:              true,
+		LeaderElectResourceNS:    "karmada-system",
+		LeaderElectLeaseDuration: 15 * time.Second,
+		LeaderElectRenewDeadline: 10 * time.Second,
+		LeaderElectRetryPeriod:   2 * time.Second,
+		MetricsBindAddress:       ":8080",
+		HealthProbeBindAddress:   ":10357",
+		LogFormat:                "json",
+		StatusWindow:             200 * time.Millisecond,
+		DeleteRate:               20,
+		Rotation:                 bootstrap.NewRotationOptions(),
+		ignored:                  map[string]*string{},
+	}
+}
+
+// AddFlags binds the options to fs.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.KarmadaKubeconfig, "karmada-kubeconfig", o.KarmadaKubeconfig, "Path to the hub kubeconfig (the Secret karmada-kubeconfig mounted by register).")
+	fs.StringVar(&o.KarmadaContext, "karmada-context", o.KarmadaContext, "Context of the hub kubeconfig to use (default: its current context).")
+	fs.StringVar(&o.KarmadaKubeconfigNamespace, "karmada-kubeconfig-namespace", o.KarmadaKubeconfigNamespace,
+		"Member namespace of the Secret karmada-kubeconfig. When set, the hub kubeconfig is read from that Secret and renewed certificates are written back to it; otherwise --karmada-kubeconfig is used.")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to the member kubeconfig (default: in-cluster).")
+	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "Name of this member cluster on the hub.")
+	fs.StringVar(&o.ClusterAPIEndpoint, "cluster-api-endpoint", o.ClusterAPIEndpoint, "The member apiserver URL reported in the Cluster's spec.apiEndpoint.")
+	fs.StringVar(&o.ClusterProvider, "cluster-provider", o.ClusterProvider, "Cloud provider reported in spec.provider.")
+	fs.StringVar(&o.ClusterRegion, "cluster-region", o.ClusterRegion, "Region reported in spec.region.")
+	fs.StringSliceVar(&o.ClusterZones, "cluster-zones", o.ClusterZones, "Zones reported in spec.zones.")
+	fs.StringVar(&o.ProxyServerAddress, "proxy-server-address", o.ProxyServerAddress, "Proxy the hub should use to reach the member (spec.proxyURL).")
+	fs.DurationVar(&o.ClusterStatusUpdateFrequency, "cluster-status-update-frequency", o.ClusterStatusUpdateFrequency, "How often the cluster status is collected.")
+	fs.DurationVar(&o.ClusterLeaseDuration, "cluster-lease-duration", o.ClusterLeaseDuration, "Duration of the heartbeat Lease on the hub.")
+	fs.Float64Var(&o.ClusterLeaseRenewIntervalFraction, "cluster-lease-renew-interval-fraction", o.ClusterLeaseRenewIntervalFraction, "Fraction of the lease duration between renewals.")
+	fs.DurationVar(&o.ClusterSuccessThreshold, "cluster-success-threshold", o.ClusterSuccessThreshold, "How long the member must be healthy before Ready turns True.")
+	fs.DurationVar(&o.ClusterFailureThreshold, "cluster-failure-threshold", o.ClusterFailureThreshold, "How long the member must be unhealthy before Ready leaves True.")
+	fs.DurationVar(&o.ClusterCacheSyncTimeout, "cluster-cache-sync-timeout", o.ClusterCacheSyncTimeout, "How long to wait for member caches to sync.")
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "QPS of the hub client.")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst of the hub client.")
+	fs.Float32Var(&o.ClusterAPIQPS, "cluster-api-qps", o.ClusterAPIQPS, "QPS of the member client.")
+	fs.IntVar(&o.ClusterAPIBurst, "cluster-api-burst", o.ClusterAPIBurst, "Burst of the member client.")
+	fs.IntVar(&o.ConcurrentWorkSyncs, "concurrent-work-syncs", o.ConcurrentWorkSyncs, "Works reconciled at once.")
+	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers,
+		"Controllers to run: '*' for all, 'name' to enable, '-name' to disable. Names: clusterStatus, execution, workStatus (execution and workStatus are one controller in Tether), certRotation.")
+	fs.StringVar(&o.RenderOverrides, "render-overrides", o.RenderOverrides,
+		"When to render OverridePolicies at the edge: Auto (Works a Karmada binding controller rendered are applied as is), Always or Never.")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader among agent replicas, with a Lease in the member cluster.")
+	fs.StringVar(&o.LeaderElectResourceNS, "leader-elect-resource-namespace", o.LeaderElectResourceNS, "Member namespace of the leader-election Lease.")
+	fs.DurationVar(&o.LeaderElectLeaseDuration, "leader-elect-lease-duration", o.LeaderElectLeaseDuration, "Leader-election lease duration.")
+	fs.DurationVar(&o.LeaderElectRenewDeadline, "leader-elect-renew-deadline", o.LeaderElectRenewDeadline, "Leader-election renew deadline.")
+	fs.DurationVar(&o.LeaderElectRetryPeriod, "leader-elect-retry-period", o.LeaderElectRetryPeriod, "Leader-election retry period.")
+	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus /metrics endpoint; '0' disables it.")
+	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of /healthz and /readyz; '0' disables them.")
+	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "Log format: json, or console for people.")
+	fs.IntVarP(&o.Verbosity, "v", "v", o.Verbosity, "Log verbosity (0 is quiet; 2 shows each apply; 4 is chatty).")
+	fs.DurationVar(&o.StatusWindow, "work-status-window", o.StatusWindow, "Window over which changes of one Work's status are folded into one write.")
+	fs.Float64Var(&o.DeleteRate, "member-delete-rate", o.DeleteRate, "Most member deletes per second (the deletion fence); more wait.")
+	o.Rotation.AddFlags(fs)
+	for _, name := range ignoredFlags {
+		if fs.Lookup(name) == nil {
+			v := new(string)
+			o.ignored[name] = v
+			fs.StringVar(v, name, "", "Accepted for compatibility with karmada-agent; Tether ignores it.")
+			_ = fs.MarkHidden(name)
+		}
+	}
+}
+
+// IgnoredSet returns the karmada-agent flags that were set but have no effect.
+func (o *Options) IgnoredSet(fs *pflag.FlagSet) []string {
+	var out []string
+	for name := range o.ignored {
+		if f := fs.Lookup(name); f != nil && f.Changed {
+			out = append(out, "--"+name)
+		}
+	}
+	return out
+}
+
+// Validate checks the options and says which flag is wrong and how to fix it.
+func (o *Options) Validate() error {
+	if o.ClusterName == "" {
+		return fmt.Errorf("--cluster-name is required: the name of this member on the hub")
+	}
+	if errs := validation.IsDNS1123Label(o.ClusterName); len(errs) > 0 || len(o.ClusterName) > clusterv1alpha1.MaxClusterNameLength {
+		return fmt.Errorf("--cluster-name %q must be a DNS-1123 label of at most %d characters (%s)", o.ClusterName,
+			clusterv1alpha1.MaxClusterNameLength, strings.Join(errs, "; "))
+	}
+	if o.KarmadaKubeconfig == "" && o.KarmadaKubeconfigNamespace == "" {
+		return fmt.Errorf("--karmada-kubeconfig or --karmada-kubeconfig-namespace is required: where the hub kubeconfig written by 'tether-agent register' is")
+	}
+	if o.ClusterLeaseRenewIntervalFraction <= 0 || o.ClusterLeaseRenewIntervalFraction >= 1 {
+		return fmt.Errorf("--cluster-lease-renew-interval-fraction must be between 0 and 1, got %v", o.ClusterLeaseRenewIntervalFraction)
+	}
+	if o.ClusterStatusUpdateFrequency <= 0 || o.ClusterLeaseDuration <= 0 {
+		return fmt.Errorf("--cluster-status-update-frequency and --cluster-lease-duration must be positive")
+	}
+	if o.ConcurrentWorkSyncs <= 0 {
+		return fmt.Errorf("--concurrent-work-syncs must be at least 1, got %d", o.ConcurrentWorkSyncs)
+	}
+	if _, err := override.ParseMode(o.RenderOverrides); err != nil {
+		return fmt.Errorf("--render-overrides: %w", err)
+	}
+	if o.LogFormat != "json" && o.LogFormat != "console" {
+		return fmt.Errorf("--log-format must be json or console, got %q", o.LogFormat)
+	}
+	for _, c := range o.Controllers {
+		name := strings.TrimPrefix(c, "-")
+		if name != "*" && !knownControllers[name] {
+			return fmt.Errorf("--controllers: unknown controller %q (known: clusterStatus, execution, workStatus, certRotation, serviceExport, endpointsliceCollect)", name)
+		}
+	}
+	return o.Rotation.Validate()
+}
+
+var knownControllers = map[string]bool{
+	"clusterStatus": true, "execution": true, "workStatus": true, "certRotation": true,
+	// karmada-agent controllers Tether does not have yet; accepted, and reported.
+	"serviceExport": true, "endpointsliceCollect": true,
+}
+
+// enabled reports whether controller name runs under --controllers.
+func (o *Options) enabled(name string) bool {
+	on := false
+	for _, c := range o.Controllers {
+		switch c {
+		case "*":
+			on = true
+		case name:
+			on = true
+		case "-" + name:
+			return false
+		}
+	}
+	return on
+}
