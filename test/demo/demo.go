@@ -90,7 +90,9 @@ func Up(ctx context.Context, env *testenv.Env, o Options) ([]*Agent, error) {
 }
 
 // StartAgent starts one more agent process for member m (a second replica).
-func StartAgent(env *testenv.Env, o Options, m *testenv.Cluster) (*Agent, error) { return startAgent(env, o, m) }
+func StartAgent(env *testenv.Env, o Options, m *testenv.Cluster) (*Agent, error) {
+	return startAgent(env, o, m)
+}
 
 func startAgent(env *testenv.Env, o Options, m *testenv.Cluster) (*Agent, error) {
 	ports, err := freePorts(2)
