@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -61,6 +62,12 @@ func newTokenCreateCommand(kc *kubeconfigFlags) *cobra.Command {
 			caData, err := caBundle(cfg)
 			if err != nil {
 				return err
+			}
+			if slices.Contains(opts.Usages, "signing") {
+				id, _, _ := strings.Cut(token, ".")
+				if err := hub.WaitSigned(ctx, cs, id, 30*time.Second); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %v; register waits for the signature\n", err)
+				}
 			}
 			line, err := hub.RegisterCommand("tether-agent", cfg.Host, token, caData, opts.Cluster)
 			if err != nil {

@@ -15,11 +15,8 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	certutil "k8s.io/client-go/util/cert"
-	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
 
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/register/hub"
@@ -68,16 +65,8 @@ func contains(s []string, v string) bool {
 
 func waitSigned(t *testing.T, ctx context.Context, cs kubernetes.Interface, id string) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		cm, err := cs.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, bootstrapapi.ConfigMapClusterInfo, metav1.GetOptions{})
-		if err != nil {
-			return false, nil
-		}
-		_, ok := cm.Data[bootstrapapi.JWSSignatureKeyPrefix+id]
-		return ok, nil
-	})
-	if err != nil {
-		t.Fatalf("cluster-info was not signed for token %s: %v", id, err)
+	if err := hub.WaitSigned(ctx, cs, id, time.Minute); err != nil {
+		t.Fatal(err)
 	}
 }
 

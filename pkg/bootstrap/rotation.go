@@ -87,13 +87,9 @@ func NewRotator(ctx context.Context, cfg RotatorConfig) (*Rotator, error) {
 	if r.leading == nil {
 		r.leading = func() bool { return true }
 	}
-	raw, err := cfg.Store.Load(ctx)
+	kc, err := LoadHubKubeconfig(ctx, cfg.Store, cfg.Context)
 	if err != nil {
 		return nil, err
-	}
-	kc, err := ParseHubKubeconfig(raw, cfg.Context)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Store, err)
 	}
 	r.install(kc)
 	return r, nil
@@ -193,14 +189,9 @@ func (r *Rotator) deadlineNow() time.Time {
 // follow adopts a kubeconfig from the Store whose certificate expires later
 // than the current one (renewed by another replica, or by an operator).
 func (r *Rotator) follow(ctx context.Context) {
-	raw, err := r.store.Load(ctx)
+	kc, err := LoadHubKubeconfig(ctx, r.store, r.context)
 	if err != nil {
-		klog.FromContext(ctx).V(1).Info("Cannot read the stored hub kubeconfig", "store", r.store.String(), "err", err)
-		return
-	}
-	kc, err := ParseHubKubeconfig(raw, r.context)
-	if err != nil {
-		klog.FromContext(ctx).Error(err, "The stored hub kubeconfig is unusable; keeping the current one", "store", r.store.String())
+		klog.FromContext(ctx).Info("Cannot use the stored hub kubeconfig; keeping the current one", "store", r.store.String(), "err", err)
 		return
 	}
 	cur := r.current().Certificate()

@@ -115,3 +115,17 @@ func (f *FileStore) Save(_ context.Context, kubeconfig []byte) error {
 	}
 	return nil
 }
+
+// LoadHubKubeconfig reads the hub kubeconfig from store and selects
+// context (the current context when empty).
+func LoadHubKubeconfig(ctx context.Context, store Store, context string) (*HubKubeconfig, error) {
+	raw, err := store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kc, err := ParseHubKubeconfig(raw, context)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", store, err)
+	}
+	return kc, nil
+}

@@ -11,7 +11,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	certutil "k8s.io/client-go/util/cert"
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
@@ -102,16 +101,8 @@ func newToken(t *testing.T, ctx context.Context, env *testenv.Env, o hub.TokenOp
 		t.Fatal(err)
 	}
 	id, _, _ := strings.Cut(token, ".")
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		cm, err := admin.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, bootstrapapi.ConfigMapClusterInfo, metav1.GetOptions{})
-		if err != nil {
-			return false, nil
-		}
-		_, ok := cm.Data[bootstrapapi.JWSSignatureKeyPrefix+id]
-		return ok, nil
-	})
-	if err != nil {
-		t.Fatalf("cluster-info was not signed for token %s: %v", id, err)
+	if err := hub.WaitSigned(ctx, admin, id, time.Minute); err != nil {
+		t.Fatal(err)
 	}
 	return token
 }

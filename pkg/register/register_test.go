@@ -66,16 +66,26 @@ func TestRegisterOnTetherHub(t *testing.T) {
 		t.Fatalf("register over a registration: want a preflight error naming the leftovers, got %v", err)
 	}
 
-	unregister := func() string {
+	unregister := func(hubCfg *rest.Config) string {
 		var uout bytes.Buffer
 		uopts := register.NewUnregisterOptions()
 		uopts.Cluster, uopts.Wait = cluster, 2*time.Minute
-		if err := register.Unregister(ctx, register.UnregisterConfig{Options: uopts, Member: member.Config, Hub: env.Hub.Config, Out: &uout}); err != nil {
+		if err := register.Unregister(ctx, register.UnregisterConfig{Options: uopts, Member: member.Config, Hub: hubCfg, Out: &uout}); err != nil {
 			t.Fatalf("unregister: %v\n%s", err, uout.String())
 		}
 		return uout.String()
 	}
-	t.Logf("unregister:\n%s", unregister())
+	// Without hub admin credentials unregister acts as the agent: it removes
+	// the Cluster, the Lease and the member side, and names what it cannot.
+	asAgent := unregister(nil)
+	t.Logf("unregister as the agent:\n%s", asAgent)
+	for _, want := range []string{"acting with the agent's own identity system:karmada:agent:member1", "deleted Cluster member1",
+		"deleted Lease karmada-cluster/member1", "cannot delete", "ClusterRole system:karmada:member1:agent,", "deleted Namespace karmada-system"} {
+		if !strings.Contains(asAgent, want) {
+			t.Errorf("unregister without hub credentials: output lacks %q", want)
+		}
+	}
+	t.Logf("unregister as the hub admin:\n%s", unregister(env.Hub.Config))
 	hubObjs, _ := objects.NewClient(env.Hub.Config)
 	left, err := hubObjs.Existing(ctx, hub.ClusterAccess{Cluster: cluster}.Objects()...)
 	if err != nil || len(left) > 0 {
@@ -84,7 +94,7 @@ func TestRegisterOnTetherHub(t *testing.T) {
 	if _, err := kubernetes.NewForConfigOrDie(member.Config).CoreV1().Namespaces().Get(ctx, "karmada-system", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("member namespace karmada-system: want NotFound, got %v", err)
 	}
-	if second := unregister(); strings.Contains(second, "deleted") {
+	if second := unregister(env.Hub.Config); strings.Contains(second, "deleted") {
 		t.Fatalf("a second unregister deleted something:\n%s", second)
 	}
 	// The agent's certificate is still valid but no longer grants anything,
@@ -97,11 +107,8 @@ func TestRegisterOnTetherHub(t *testing.T) {
 // agentConfig is the hub client in the agent's kubeconfig Secret.
 func agentConfig(t *testing.T, ctx context.Context, member *rest.Config, ns string) *rest.Config {
 	t.Helper()
-	raw, err := bootstrap.NewSecretStore(kubernetes.NewForConfigOrDie(member), ns, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey).Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := bootstrap.ParseHubKubeconfig(raw, "")
+	store := bootstrap.NewSecretStore(kubernetes.NewForConfigOrDie(member), ns, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey)
+	kc, err := bootstrap.LoadHubKubeconfig(ctx, store, "")
 	if err != nil {
 		t.Fatal(err)
 	}

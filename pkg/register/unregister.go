@@ -154,11 +154,8 @@ func (u *unregistration) readDeploymentArgs(ctx context.Context) {
 
 // agentHubConfig is the agent's own hub identity, from its Secret.
 func (u *unregistration) agentHubConfig(ctx context.Context) *rest.Config {
-	raw, err := bootstrap.NewSecretStore(u.member, u.opts.Namespace, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey).Load(ctx)
-	if err != nil {
-		return nil
-	}
-	kc, err := bootstrap.ParseHubKubeconfig(raw, "")
+	store := bootstrap.NewSecretStore(u.member, u.opts.Namespace, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey)
+	kc, err := bootstrap.LoadHubKubeconfig(ctx, store, "")
 	if err != nil {
 		return nil
 	}
@@ -273,11 +270,8 @@ func (u *unregistration) cleanHub(ctx context.Context) error {
 		return err
 	}
 	if !u.hubAdmin {
-		left, _ := hubObjs.Existing(ctx, adminOnly...)
-		if len(left) > 0 {
-			u.printf("[hub] WARNING: the agent's identity cannot delete %s;\n"+
-				"      run unregister again with --karmada-config <hub admin kubeconfig> to remove them\n", objects.Refs(left))
-		}
+		u.printf("[hub] WARNING: the agent's identity cannot delete the rest of the cluster's hub objects, which may remain: %s;\n"+
+			"      run unregister again with --karmada-config <hub admin kubeconfig> to remove them\n", objects.Refs(adminOnly))
 		return nil
 	}
 	if err := u.deleteCSRs(ctx); err != nil {

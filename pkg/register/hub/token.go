@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	certutil "k8s.io/client-go/util/cert"
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
@@ -189,4 +190,21 @@ func RegisterCommand(parent, server, token string, caData []byte, cluster string
 		cmd += " --cluster-name " + cluster
 	}
 	return cmd, nil
+}
+
+// WaitSigned waits until the hub's bootstrapsigner has signed cluster-info
+// for the token ID, so that a register command printed now works at once.
+func WaitSigned(ctx context.Context, cs kubernetes.Interface, tokenID string, timeout time.Duration) error {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		cm, err := cs.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, bootstrapapi.ConfigMapClusterInfo, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		_, ok := cm.Data[bootstrapapi.JWSSignatureKeyPrefix+tokenID]
+		return ok, nil
+	})
+	if err != nil {
+		return fmt.Errorf("kube-public/cluster-info is not signed for token %s after %s: is the bootstrapsigner controller running in the hub's kube-controller-manager?", tokenID, timeout)
+	}
+	return nil
 }

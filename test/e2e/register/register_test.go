@@ -140,11 +140,8 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 
 func agentKubeconfig(t *testing.T, ctx context.Context, member kubernetes.Interface) *rest.Config {
 	t.Helper()
-	raw, err := bootstrap.NewSecretStore(member, "karmada-system", bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey).Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := bootstrap.ParseHubKubeconfig(raw, bootstrap.AgentContext("member1"))
+	store := bootstrap.NewSecretStore(member, "karmada-system", bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey)
+	kc, err := bootstrap.LoadHubKubeconfig(ctx, store, bootstrap.AgentContext("member1"))
 	if err != nil {
 		t.Fatal(err)
 	}
