@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/register/hub"
@@ -93,10 +92,6 @@ func newApprover(kc *kubeconfigFlags) (*hub.Approver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return approverFor(cfg)
-}
-
-func approverFor(cfg *rest.Config) (*hub.Approver, error) {
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err

@@ -9,4 +9,17 @@
 //
 // It is a library: the register command and the agent runtime call it; it
 // prints nothing and logs through the logger in the context.
+//
+// The agent runtime builds its hub client from a Rotator, so that a renewed
+// certificate is used without a restart:
+//
+//	store := bootstrap.NewSecretStore(member, kubeconfigNamespace, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey)
+//	rot, err := bootstrap.NewRotator(ctx, bootstrap.RotatorConfig{
+//		Store: store, Context: karmadaContext, Options: rotationOptions, // NewRotationOptions + AddFlags
+//		Registerer: metricsRegistry, Leading: elector.IsLeader,
+//	})
+//	hubConfig, err := rot.ClientConfig() // set QPS, Burst, UserAgent on it
+//	go rot.Run(ctx)
+//
+// Outside a cluster, NewFileStore(path) replaces the Secret store.
 package bootstrap

@@ -49,7 +49,13 @@ func podHints(ctx context.Context, cs kubernetes.Interface, d *appsv1.Deployment
 	}
 	pods, err := cs.CoreV1().Pods(d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil || len(pods.Items) == 0 {
-		return ": no pod was created; see 'kubectl describe deployment'"
+		hint := ": no pod was created"
+		for _, c := range d.Status.Conditions {
+			if c.Type == appsv1.DeploymentReplicaFailure && c.Message != "" {
+				hint += " (" + c.Message + ")"
+			}
+		}
+		return hint + "; see 'kubectl describe deployment " + d.Name + " -n " + d.Namespace + "'"
 	}
 	var hints []string
 	for _, p := range pods.Items {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -75,6 +76,7 @@ type unregistration struct {
 	hubCfg     *rest.Config
 	hubAdmin   bool
 	restMapper meta.RESTMapper
+	outMu      sync.Mutex
 	agent      Agent
 }
 
@@ -92,13 +94,28 @@ func Unregister(ctx context.Context, cfg UnregisterConfig) error {
 	if u.opts.DryRun {
 		return u.printPlan(ctx)
 	}
-	var errs []error
-	if u.hubCfg != nil {
-		errs = append(errs, u.cleanHub(ctx))
-	} else {
+	var karmada versioned.Interface
+	if u.hubCfg == nil {
 		u.printf("[hub] no hub credentials (no --karmada-config and no agent kubeconfig Secret): the hub side of %s is left as is\n", u.opts.Cluster)
+	} else {
+		// Works first: a running agent needs its Deployment to drain them.
+		if karmada, err = versioned.NewForConfig(u.hubCfg); err != nil {
+			return err
+		}
+		if err := u.deleteWorks(ctx, karmada); err != nil {
+			return err
+		}
 	}
-	errs = append(errs, u.cleanMember(ctx))
+	// The rest of the hub side and the member side are independent.
+	hubErr := make(chan error, 1)
+	go func() {
+		if karmada == nil {
+			hubErr <- nil
+			return
+		}
+		hubErr <- u.cleanHub(ctx, karmada)
+	}()
+	errs := []error{u.cleanMember(ctx), <-hubErr}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -132,7 +149,11 @@ func newUnregistration(ctx context.Context, cfg UnregisterConfig) (*unregistrati
 	return u, nil
 }
 
-func (u *unregistration) printf(format string, args ...any) { fmt.Fprintf(u.Out, format, args...) }
+func (u *unregistration) printf(format string, args ...any) {
+	u.outMu.Lock()
+	defer u.outMu.Unlock()
+	fmt.Fprintf(u.Out, format, args...)
+}
 
 // readDeploymentArgs takes the namespaces the agent was registered with
 // from its Deployment, when it still exists.
@@ -242,14 +263,8 @@ func (u *unregistration) hubObjects() (adminOnly, leases []runtime.Object) {
 	return adminOnly, leases
 }
 
-func (u *unregistration) cleanHub(ctx context.Context) error {
-	karmada, err := versioned.NewForConfig(u.hubCfg)
-	if err != nil {
-		return err
-	}
-	if err := u.deleteWorks(ctx, karmada); err != nil {
-		return err
-	}
+// cleanHub deletes the Cluster and the cluster's other hub objects.
+func (u *unregistration) cleanHub(ctx context.Context, karmada versioned.Interface) error {
 	if err := u.deleteCluster(ctx, karmada); err != nil {
 		return err
 	}

@@ -43,10 +43,10 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 	}
 
 	tok := run(t, ctx, "token", "create", "--print-register-command", "--kubeconfig", env.Hub.Kubeconfig, "--description", "e2e")
-	if tok.code != 0 {
+	if tok.Code != 0 {
 		t.Fatalf("token create: %s", tok)
 	}
-	line := strings.TrimSpace(tok.stdout)
+	line := strings.TrimSpace(tok.Stdout)
 	args := strings.Fields(line)
 	if len(args) != 7 || args[0] != "tether-agent" || args[1] != "register" || args[2] != strings.TrimPrefix(env.Hub.URL, "https://") ||
 		args[3] != "--token" || args[5] != "--discovery-token-ca-cert-hash" || !strings.HasPrefix(args[6], "sha256:") {
@@ -54,7 +54,7 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 	}
 	list := run(t, ctx, "token", "list", "--kubeconfig", env.Hub.Kubeconfig)
 	tokenID, tokenSecret, _ := strings.Cut(args[4], ".")
-	if list.code != 0 || !strings.Contains(list.stdout, tokenID) || !strings.Contains(list.stdout, "e2e") || strings.Contains(list.stdout, tokenSecret) {
+	if list.Code != 0 || !strings.Contains(list.Stdout, tokenID) || !strings.Contains(list.Stdout, "e2e") || strings.Contains(list.Stdout, tokenSecret) {
 		t.Fatalf("token list must show the ID and description and never the secret: %s", list)
 	}
 
@@ -63,7 +63,7 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 	wrongHash := append([]string(nil), registerArgs...)
 	wrongHash[5] = "sha256:" + strings.Repeat("00", 32)
 	bad := run(t, ctx, wrongHash...)
-	if bad.code == 0 || !strings.Contains(bad.stderr, "--discovery-token-ca-cert-hash") {
+	if bad.Code == 0 || !strings.Contains(bad.Stderr, "--discovery-token-ca-cert-hash") {
 		t.Fatalf("a wrong CA hash must be refused: %s", bad)
 	}
 	if now, _ := kubernetes.NewForConfigOrDie(env.Hub.Config).CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{}); len(now.Items) != 0 {
@@ -71,11 +71,11 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 	}
 
 	reg := run(t, ctx, registerArgs...)
-	if reg.code != 0 || !strings.Contains(reg.stdout, "cluster(member1) is joined successfully") {
+	if reg.Code != 0 || !strings.Contains(reg.Stdout, "cluster(member1) is joined successfully") {
 		t.Fatalf("register: %s", reg)
 	}
-	t.Logf("register took %s:\n%s", reg.took.Round(10*time.Millisecond), reg.stdout)
-	if strings.Contains(reg.stdout+reg.stderr, tokenSecret) {
+	t.Logf("register took %s:\n%s", reg.Took.Round(10*time.Millisecond), reg.Stdout)
+	if strings.Contains(reg.Stdout+reg.Stderr, tokenSecret) {
 		t.Error("register printed the token secret")
 	}
 
@@ -113,27 +113,27 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 	}
 
 	again := run(t, ctx, registerArgs...)
-	if again.code == 0 || !strings.Contains(again.stderr, "Secret karmada-system/karmada-kubeconfig already exists") ||
-		!strings.Contains(again.stderr, "tether-agent unregister member1") {
+	if again.Code == 0 || !strings.Contains(again.Stderr, "Secret karmada-system/karmada-kubeconfig already exists") ||
+		!strings.Contains(again.Stderr, "tether-agent unregister member1") {
 		t.Fatalf("register over leftovers must exit non-zero and name them: %s", again)
 	}
 	finalizedWork(t, ctx, env)
 	dry := run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig, "--dry-run")
-	if dry.code != 0 || !strings.Contains(dry.stdout, "hub: ClusterRole system:karmada:member1:agent") || !strings.Contains(dry.stdout, "member: Deployment karmada-system/karmada-agent") {
+	if dry.Code != 0 || !strings.Contains(dry.Stdout, "hub: ClusterRole system:karmada:member1:agent") || !strings.Contains(dry.Stdout, "member: Deployment karmada-system/karmada-agent") {
 		t.Fatalf("unregister --dry-run: %s", dry)
 	}
 	unreg := run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig)
-	if unreg.code != 0 {
+	if unreg.Code != 0 {
 		t.Fatalf("unregister: %s", unreg)
 	}
-	t.Logf("unregister took %s:\n%s", unreg.took.Round(10*time.Millisecond), unreg.stdout)
+	t.Logf("unregister took %s:\n%s", unreg.Took.Round(10*time.Millisecond), unreg.Stdout)
 	if added, removed := waitSame(ctx, env.Hub.Config, hubBefore, time.Minute); len(added)+len(removed) > 0 {
 		t.Errorf("hub after unregister: added %v, removed %v", added, removed)
 	}
 	if added, removed := waitSame(ctx, member.Config, memberBefore, time.Minute); len(added)+len(removed) > 0 {
 		t.Errorf("member after unregister: added %v, removed %v", added, removed)
 	}
-	if second := run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig); second.code != 0 {
+	if second := run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig); second.Code != 0 {
 		t.Fatalf("a second unregister must succeed: %s", second)
 	}
 }

@@ -1,0 +1,132 @@
+// Package agentcli builds the tether-agent binary for end-to-end tests and
+// runs it, in the foreground or in the background with its output read
+// line by line.
+package agentcli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Build compiles ./cmd/agent of the repository at root into a directory
+// of the temporary directory named after the test package, which later
+// runs reuse (testenv.Main exits the process, so nothing could remove it).
+func Build(root, pkg string) (string, error) {
+	dir := filepath.Join(os.TempDir(), "tether-"+pkg+"-bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "tether-agent")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/agent")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build tether-agent: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Result is one finished run.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+	Took           time.Duration
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("exit %d after %s\nstdout:\n%s\nstderr:\n%s", r.Code, r.Took.Round(10*time.Millisecond), r.Stdout, r.Stderr)
+}
+
+// Run runs bin with args to completion. A non-zero exit is a Result, not
+// an error.
+func Run(ctx context.Context, bin string, args ...string) (Result, error) {
+	p, err := Start(ctx, bin, args...)
+	if err != nil {
+		return Result{}, err
+	}
+	return p.Wait()
+}
+
+// Process is a run in the background.
+type Process struct {
+	cmd    *exec.Cmd
+	start  time.Time
+	stderr bytes.Buffer
+	mu     sync.Mutex
+	stdout strings.Builder
+	lines  chan string
+	read   chan struct{}
+}
+
+// Start starts bin with args.
+func Start(ctx context.Context, bin string, args ...string) (*Process, error) {
+	p := &Process{cmd: exec.CommandContext(ctx, bin, args...), lines: make(chan string, 1024), read: make(chan struct{})}
+	p.cmd.Stderr = &p.stderr
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	p.start = time.Now()
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go p.scan(out)
+	return p, nil
+}
+
+func (p *Process) scan(out io.Reader) {
+	defer close(p.read)
+	defer close(p.lines)
+	s := bufio.NewScanner(out)
+	for s.Scan() {
+		p.mu.Lock()
+		p.stdout.WriteString(s.Text() + "\n")
+		p.mu.Unlock()
+		select {
+		case p.lines <- s.Text():
+		default: // nobody is looking for lines
+		}
+	}
+}
+
+// WaitLine returns the first stdout line that contains substr.
+func (p *Process) WaitLine(ctx context.Context, substr string) (string, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case line, ok := <-p.lines:
+			if !ok {
+				return "", errors.New("the process closed its output before printing " + substr)
+			}
+			if strings.Contains(line, substr) {
+				return line, nil
+			}
+		}
+	}
+}
+
+// Wait waits for the process to exit.
+func (p *Process) Wait() (Result, error) {
+	<-p.read
+	err := p.cmd.Wait()
+	p.mu.Lock()
+	r := Result{Stdout: p.stdout.String(), Stderr: p.stderr.String(), Took: time.Since(p.start)}
+	p.mu.Unlock()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.Code = ee.ExitCode()
+	} else if err != nil {
+		return r, err
+	}
+	return r, nil
+}
