@@ -42,7 +42,10 @@ type apiCollector struct {
 
 	etags  [2]string
 	groups [2][]apidiscoveryv2.APIGroupDiscovery
-	last   *apiSet
+	// last is what the documents held when last computed; stale says a
+	// document changed since.
+	last  *apiSet
+	stale bool
 }
 
 func newAPICollector(member kubernetes.Interface) *apiCollector {
@@ -61,7 +64,6 @@ func (a *apiCollector) collect(ctx context.Context) (*apiSet, error) {
 	if a.http == nil {
 		return a.collectClassic()
 	}
-	changed := false
 	for i := range a.urls {
 		groups, etag, err := a.fetch(ctx, a.urls[i], a.etags[i])
 		if errors.Is(err, errNoAggregatedDiscovery) {
@@ -72,11 +74,11 @@ func (a *apiCollector) collect(ctx context.Context) (*apiSet, error) {
 			return nil, err
 		}
 		if groups != nil {
-			a.groups[i], a.etags[i], changed = groups, etag, true
+			a.groups[i], a.etags[i], a.stale = groups, etag, true
 		}
 	}
-	if changed || a.last == nil {
-		a.last = fromAggregated(slices.Concat(a.groups[0], a.groups[1]))
+	if a.stale || a.last == nil {
+		a.last, a.stale = fromAggregated(slices.Concat(a.groups[0], a.groups[1])), false
 	}
 	return a.last, nil
 }

@@ -66,6 +66,47 @@ func TestClusterStatusMatchesHandSums(t *testing.T) {
 	must(t, err)
 
 	createCordonedNode(t, member, "capacity-cordoned")
+	fillMember(t, member)
+
+	a.runStatus(t, statuscluster.StatusConfig{})
+	want := clusterv1alpha1.ResourceSummary{
+		Allocatable: list("cpu", "24", "memory", "96Gi", "pods", "330", "ephemeral-storage", "300Gi"),
+		Allocated:   list("cpu", "3050m", "memory", "1064Mi", "pods", "4"),
+		Allocating:  list("cpu", "1", "memory", "1Gi", "pods", "1"),
+		// node-0 keeps 4950m free (grade 0); node-1 and node-2 keep 8 (grade 1).
+		AllocatableModelings: []clusterv1alpha1.AllocatableModeling{{Grade: 0, Count: 1}, {Grade: 1, Count: 2}},
+	}
+	c := waitCluster(t, a.name, 2*time.Minute, "report the hand-computed resource summary", func(c *clusterv1alpha1.Cluster) bool {
+		return c.Status.ResourceSummary != nil && sameSummary(*c.Status.ResourceSummary, want)
+	})
+	raw, _ := json.Marshal(c.Status.ResourceSummary)
+	t.Logf("resourceSummary: %s", raw)
+
+	if n := c.Status.NodeSummary; n == nil || n.TotalNum != 4 || n.ReadyNum != 4 {
+		t.Errorf("nodeSummary = %+v, want 4 nodes, 4 ready", n)
+	}
+	if v, _ := member.Discovery().ServerVersion(); c.Status.KubernetesVersion != v.GitVersion {
+		t.Errorf("kubernetesVersion = %q, want %q", c.Status.KubernetesVersion, v.GitVersion)
+	}
+	for typ, reason := range map[string]string{
+		clusterv1alpha1.ClusterConditionReady:                  clusterv1alpha1.ReasonClusterReady,
+		clusterv1alpha1.ClusterConditionCompleteAPIEnablements: clusterv1alpha1.ReasonAPIEnablementsComplete,
+		"HubOwned": "SetByTheHub",
+	} {
+		if cond := findCondition(c, typ); cond == nil || cond.Status != metav1.ConditionTrue || cond.Reason != reason {
+			t.Errorf("condition %s = %+v, want True/%s", typ, cond, reason)
+		}
+	}
+	if !hasAPI(c, "apps/v1", "deployments", "Deployment") {
+		t.Errorf("apiEnablements lack apps/v1 deployments: %+v", c.Status.APIEnablements)
+	}
+}
+
+// fillMember creates, in namespace capacity, one pod of each case the
+// arithmetic must get right, and waits for the Job's pod to succeed.
+func fillMember(t *testing.T, member kubernetes.Interface) {
+	t.Helper()
+	ctx := context.Background()
 	ensureNamespace(t, member, capacityNS)
 	// Leave the member as it was: later tests measure it at rest.
 	t.Cleanup(func() {
@@ -125,42 +166,9 @@ func TestClusterStatusMatchesHandSums(t *testing.T) {
 	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "done", Namespace: capacityNS}, Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
 		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "c", Image: "busybox", Resources: requests("cpu", "3")}}},
 	}}}
-	_, err = member.BatchV1().Jobs(capacityNS).Create(ctx, job, metav1.CreateOptions{})
+	_, err := member.BatchV1().Jobs(capacityNS).Create(ctx, job, metav1.CreateOptions{})
 	must(t, err)
 	waitJobPodSucceeded(t, member)
-
-	a.runStatus(t, statuscluster.StatusConfig{})
-	want := clusterv1alpha1.ResourceSummary{
-		Allocatable: list("cpu", "24", "memory", "96Gi", "pods", "330", "ephemeral-storage", "300Gi"),
-		Allocated:   list("cpu", "3050m", "memory", "1064Mi", "pods", "4"),
-		Allocating:  list("cpu", "1", "memory", "1Gi", "pods", "1"),
-		// node-0 keeps 4950m free (grade 0); node-1 and node-2 keep 8 (grade 1).
-		AllocatableModelings: []clusterv1alpha1.AllocatableModeling{{Grade: 0, Count: 1}, {Grade: 1, Count: 2}},
-	}
-	c := waitCluster(t, a.name, 2*time.Minute, "report the hand-computed resource summary", func(c *clusterv1alpha1.Cluster) bool {
-		return c.Status.ResourceSummary != nil && sameSummary(*c.Status.ResourceSummary, want)
-	})
-	raw, _ := json.Marshal(c.Status.ResourceSummary)
-	t.Logf("resourceSummary: %s", raw)
-
-	if n := c.Status.NodeSummary; n == nil || n.TotalNum != 4 || n.ReadyNum != 4 {
-		t.Errorf("nodeSummary = %+v, want 4 nodes, 4 ready", n)
-	}
-	if v, _ := member.Discovery().ServerVersion(); c.Status.KubernetesVersion != v.GitVersion {
-		t.Errorf("kubernetesVersion = %q, want %q", c.Status.KubernetesVersion, v.GitVersion)
-	}
-	for typ, reason := range map[string]string{
-		clusterv1alpha1.ClusterConditionReady:                  clusterv1alpha1.ReasonClusterReady,
-		clusterv1alpha1.ClusterConditionCompleteAPIEnablements: clusterv1alpha1.ReasonAPIEnablementsComplete,
-		"HubOwned": "SetByTheHub",
-	} {
-		if cond := findCondition(c, typ); cond == nil || cond.Status != metav1.ConditionTrue || cond.Reason != reason {
-			t.Errorf("condition %s = %+v, want True/%s", typ, cond, reason)
-		}
-	}
-	if !hasAPI(c, "apps/v1", "deployments", "Deployment") {
-		t.Errorf("apiEnablements lack apps/v1 deployments: %+v", c.Status.APIEnablements)
-	}
 }
 
 func list(pairs ...string) corev1.ResourceList { return requests(pairs...).Requests }
