@@ -16,10 +16,14 @@
 //   - health.go: Health. Karmada's native rules for the kinds it knows, rules
 //     of our own where Karmada guesses (a failed Job is Unhealthy, a CronJob,
 //     Namespace, PersistentVolume, ResourceQuota or autoscaling/v2
-//     HorizontalPodAutoscaler gets a real rule), a kstatus verdict for any
-//     object with kstatus-standard conditions (Ready, Reconciling, Stalled),
+//     HorizontalPodAutoscaler gets a real rule, a CustomResourceDefinition
+//     kstatus's rule), a kstatus verdict for any object with
+//     kstatus-standard conditions (Ready, Reconciling, Stalled),
 //     Healthy for an object without a status, and Unknown for everything
-//     else: Tether never guesses Healthy.
+//     else: Tether never guesses Healthy. kstatus is Flux's maintained
+//     github.com/fluxcd/cli-utils/pkg/kstatus/status (v1.2.2, the newest
+//     release built on Kubernetes 0.36 and Go 1.26; sigs.k8s.io/cli-utils
+//     does not resolve through the module proxy).
 //
 // Deliberate differences from karmada-agent, all of which the control plane
 // accepts (it reads the fields it knows and ignores the rest):
