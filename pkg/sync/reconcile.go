@@ -110,10 +110,23 @@ func (c *Controller) render(work *workv1alpha1.Work, manifests []decoded) {
 		}
 		res, err := override.Render(m.obj, cluster, policies)
 		if err != nil {
-			m.err = fmt.Errorf("%s: overrides could not be rendered: %w", apply.Subject(m.obj), err)
+			m.err = fmt.Errorf("overrides could not be rendered: %w", err) // err names the object and the policy
 			continue
 		}
 		m.obj = res.Object
+		// Record on the member object what the edge applied, in Karmada's
+		// applied-overrides format (not on the Work: there it would mean the
+		// hub rendered it).
+		if ann, err := res.Applied.Annotations(); err == nil && len(ann) > 0 {
+			a := m.obj.GetAnnotations()
+			if a == nil {
+				a = map[string]string{}
+			}
+			for k, v := range ann {
+				a[k] = v
+			}
+			m.obj.SetAnnotations(a)
+		}
 	}
 }
 

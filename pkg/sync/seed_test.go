@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -42,6 +43,11 @@ func TestPolicyRendersAtTheEdge(t *testing.T) {
 		createWork(t, newWork(cluster, "nginx", manifests(t, nginx)))
 	}
 	waitImages(t, "nginx:1.20", "nginx")
+	d, err := memberClient(t, 0).AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
+	must(t, err)
+	if rec := d.Annotations[policyv1alpha1.AppliedOverrides]; !strings.Contains(rec, `"policyName":"nginx-tag"`) {
+		t.Errorf("member1's Deployment does not record the applied override: %q", rec)
+	}
 
 	// Retarget the policy: both Works re-render without being touched.
 	eventually(t, "retarget the policy", func(ctx context.Context) (bool, error) {
@@ -56,6 +62,11 @@ func TestPolicyRendersAtTheEdge(t *testing.T) {
 	waitImages(t, "nginx", "nginx:1.20")
 	must(t, policies.Delete(ctx, "nginx-tag", metav1.DeleteOptions{}))
 	waitImages(t, "nginx", "nginx")
+	eventually(t, "the applied-overrides record leaves with the policy", func(ctx context.Context) (bool, error) {
+		d, err := memberClient(t, 1).AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
+		_, has := d.Annotations[policyv1alpha1.AppliedOverrides]
+		return err == nil && !has, nil
+	})
 }
 
 // TestRenderedWorkIsNotRenderedAgain checks that a Work produced by Karmada's

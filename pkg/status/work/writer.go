@@ -61,6 +61,10 @@ type Config struct {
 	Health func(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth
 	// Window coalesces changes of one Work into one write (default 200ms).
 	Window time.Duration
+	// ProgressInterval spaces writes whose only change is a reflected
+	// counter (a rollout in progress) at least this far apart per Work
+	// (default 2s); a change of health or of a condition goes out within Window.
+	ProgressInterval time.Duration
 	// Limiter bounds status writes for the whole cluster (default 200/s, burst 400).
 	Limiter *rate.Limiter
 	// Observe, if set, is told the latency from a member change to the write that carried it.
@@ -84,6 +88,7 @@ type Writer struct {
 	mu       sync.Mutex
 	outcomes map[string]ApplyOutcome
 	since    map[string]time.Time // first unflushed change per Work
+	written  map[string]time.Time // last write per Work
 	inflight int
 }
 
@@ -91,6 +96,9 @@ type Writer struct {
 func New(cfg Config) *Writer {
 	if cfg.Window <= 0 {
 		cfg.Window = 200 * time.Millisecond
+	}
+	if cfg.ProgressInterval <= 0 {
+		cfg.ProgressInterval = 2 * time.Second
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = rate.NewLimiter(200, 400)
@@ -100,6 +108,7 @@ func New(cfg Config) *Writer {
 		queue:    workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[string]{Name: "work-status"}),
 		outcomes: map[string]ApplyOutcome{},
 		since:    map[string]time.Time{},
+		written:  map[string]time.Time{},
 	}
 }
 
@@ -116,6 +125,7 @@ func (w *Writer) Forget(key string) {
 	w.mu.Lock()
 	delete(w.outcomes, key)
 	delete(w.since, key)
+	delete(w.written, key)
 	w.mu.Unlock()
 }
 
@@ -202,6 +212,15 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 	if sameStatus(status, work.Status) {
 		return nil
 	}
+	if wait := w.progressWait(key, work.Status, status); wait > 0 {
+		w.mu.Lock()
+		if _, ok := w.since[key]; !ok {
+			w.since[key] = since
+		}
+		w.mu.Unlock()
+		w.queue.AddAfter(key, wait)
+		return nil
+	}
 	if err := w.cfg.Limiter.Wait(ctx); err != nil {
 		return err
 	}
@@ -216,8 +235,44 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("patch status of Work %s: %w", key, err)
 	}
+	w.mu.Lock()
+	w.written[key] = time.Now()
+	w.mu.Unlock()
 	if w.cfg.Observe != nil && !since.IsZero() {
 		w.cfg.Observe(time.Since(since))
 	}
 	return nil
+}
+
+// progressWait returns how long to hold a write that only updates reflected
+// counters (health and conditions unchanged) so that such writes are at
+// least ProgressInterval apart; 0 means write now.
+func (w *Writer) progressWait(key string, cur, next workv1alpha1.WorkStatus) time.Duration {
+	if !onlyProgress(cur, next) {
+		return 0
+	}
+	w.mu.Lock()
+	last := w.written[key]
+	w.mu.Unlock()
+	return time.Until(last.Add(w.cfg.ProgressInterval))
+}
+
+// onlyProgress reports whether next differs from cur only in reflected
+// statuses, with the same conditions and the same health everywhere.
+func onlyProgress(cur, next workv1alpha1.WorkStatus) bool {
+	if len(cur.ManifestStatuses) != len(next.ManifestStatuses) || len(cur.Conditions) != len(next.Conditions) {
+		return false
+	}
+	for i := range cur.Conditions {
+		a, b := cur.Conditions[i], next.Conditions[i]
+		if a.Type != b.Type || a.Status != b.Status || a.Reason != b.Reason || a.Message != b.Message || a.ObservedGeneration != b.ObservedGeneration {
+			return false
+		}
+	}
+	for i := range cur.ManifestStatuses {
+		if cur.ManifestStatuses[i].Health != next.ManifestStatuses[i].Health || cur.ManifestStatuses[i].Identifier != next.ManifestStatuses[i].Identifier {
+			return false
+		}
+	}
+	return true
 }

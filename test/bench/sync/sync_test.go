@@ -6,6 +6,7 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -150,15 +152,26 @@ func TestBenchSync(t *testing.T) {
 	goruntime.ReadMemStats(&m1)
 	fmt.Printf("BENCH sync process_rss_mib=%d heap_inuse_mib=%d (agent and bench clients in one process)\n", rssMiB(), m1.HeapInuse>>20)
 
+	// Lifecycle: create -> Applied -> Healthy, hub writes per Work.
+	waitAllHealthy(t, hub, es, n)
+	fmt.Printf("BENCH sync hub_writes_per_work_lifecycle=%.2f (create -> Applied -> Healthy)\n", float64(agent.hub.writes.Load())/float64(n))
+	p50, p99, samples := statusLatency(t, env, hub, es, min(n, 100))
+	fmt.Printf("BENCH status work_status_latency_p50_ms=%d p99_ms=%d samples=%d (member Deployment status change -> Work status on the hub)\n",
+		p50.Milliseconds(), p99.Milliseconds(), samples)
+	idleStart := agent.hub.total()
+	idleWindow := 30 * time.Second
+	<-time.After(idleWindow) // a measurement window, not a wait for a condition
+	fmt.Printf("BENCH sync idle_hub_requests_per_min=%.1f (Work sync only; the heartbeat adds 6)\n",
+		float64(agent.hub.total()-idleStart)*float64(time.Minute)/float64(idleWindow))
+
 	// Restart: a new controller over the same applied Works.
 	agent.stop()
 	restarted := startAgent(t, env)
 	restartStart := time.Now()
 	waitIdle(t, restarted.ctrl)
 	idleAfter := time.Since(restartStart)
-	minute := time.Until(restartStart.Add(time.Minute))
-	if minute > 0 {
-		time.Sleep(minute) // measure over the full minute the target names
+	if minute := time.Until(restartStart.Add(time.Minute)); minute > 0 {
+		<-time.After(minute) // a measurement window: the full minute the target names
 	}
 	st := restarted.ctrl.Stats()
 	fmt.Printf("BENCH sync restart works=%d idle_after_s=%.1f member_writes_first_minute=%d hub_writes_first_minute=%d gets=%d dry_runs=%d unchanged_by_fieldset=%d\n",
@@ -292,4 +305,95 @@ func rssMiB() int64 {
 		}
 	}
 	return -1
+}
+
+// waitAllHealthy waits until every Work reports its Deployment Healthy.
+func waitAllHealthy(t *testing.T, hub versioned.Interface, ns string, n int) {
+	err := wait.PollUntilContextTimeout(context.Background(), time.Second, 10*time.Minute, true, func(ctx context.Context) (bool, error) {
+		list, err := hub.WorkV1alpha1().Works(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		healthy := 0
+		for _, w := range list.Items {
+			if len(w.Status.ManifestStatuses) == 1 && w.Status.ManifestStatuses[0].Health == workv1alpha1.ResourceHealthy {
+				healthy++
+			}
+		}
+		return healthy >= n, nil
+	})
+	if err != nil {
+		t.Fatalf("not all Works became Healthy: %v", err)
+	}
+}
+
+// statusLatency deletes the pod of k Deployments and measures, per
+// Deployment, the time from the member's status change (readyReplicas 1 -> 0,
+// seen by a watch on the member) to the Work status showing it (seen by a
+// watch on the hub).
+func statusLatency(t *testing.T, env *testenv.Env, hub versioned.Interface, es string, k int) (p50, p99 time.Duration, samples int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	member := kubernetes.NewForConfigOrDie(env.Members[0].Config)
+	var mu gosync.Mutex
+	memberAt, hubAt := map[string]time.Time{}, map[string]time.Time{}
+	mw, err := member.AppsV1().Deployments("bench").Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mw.Stop()
+	hw, err := hub.WorkV1alpha1().Works(es).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hw.Stop()
+	go func() {
+		for ev := range mw.ResultChan() {
+			if d, ok := ev.Object.(*appsv1.Deployment); ok && d.Status.ReadyReplicas == 0 {
+				mu.Lock()
+				if _, seen := memberAt[d.Name]; !seen {
+					memberAt[d.Name] = time.Now()
+				}
+				mu.Unlock()
+			}
+		}
+	}()
+	go func() {
+		for ev := range hw.ResultChan() {
+			w, ok := ev.Object.(*workv1alpha1.Work)
+			if !ok || len(w.Status.ManifestStatuses) != 1 || w.Status.ManifestStatuses[0].Status == nil {
+				continue
+			}
+			var st struct {
+				ReadyReplicas int `json:"readyReplicas"`
+			}
+			_ = json.Unmarshal(w.Status.ManifestStatuses[0].Status.Raw, &st)
+			if st.ReadyReplicas == 0 {
+				mu.Lock()
+				if _, seen := hubAt[w.Name]; !seen {
+					hubAt[w.Name] = time.Now()
+				}
+				mu.Unlock()
+			}
+		}
+	}()
+	for i := range k {
+		name := fmt.Sprintf("w%05d", i)
+		_ = member.CoreV1().Pods("bench").DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}, metav1.ListOptions{LabelSelector: "app=" + name})
+	}
+	_ = wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(context.Context) (bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(hubAt) >= k, nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	var lat []time.Duration
+	for name, h := range hubAt {
+		if m, ok := memberAt[name]; ok {
+			lat = append(lat, max(h.Sub(m), 0))
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return pct(lat, 50), pct(lat, 99), len(lat)
 }
