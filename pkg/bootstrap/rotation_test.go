@@ -73,6 +73,36 @@ func signAgentCert(t *testing.T, env *testenv.Env, cluster string, notBefore, no
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM
 }
 
+// secretStoreWith writes a hub kubeconfig holding certPEM and keyPEM into a
+// Secret (on the hub here: any cluster serves as the store), next to
+// another key that must survive write-backs.
+func secretStoreWith(t *testing.T, ctx context.Context, env *testenv.Env, cluster string, certPEM, keyPEM []byte) *bootstrap.SecretStore {
+	t.Helper()
+	admin := kubernetes.NewForConfigOrDie(env.Hub.Config)
+	caPEM, err := os.ReadFile(filepath.Join(env.Hub.PKIDir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &bootstrap.ClusterInfo{Server: env.Hub.URL, CAData: caPEM}
+	raw, err := clientcmd.Write(*info.AgentKubeconfig(cluster, certPEM, keyPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: rotationNamespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: bootstrap.KubeconfigSecretName, Namespace: rotationNamespace},
+		Data: map[string][]byte{bootstrap.KubeconfigSecretKey: raw, "other": []byte("kept")}}
+	if _, err := admin.CoreV1().Secrets(rotationNamespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	store := bootstrap.NewSecretStore(admin, rotationNamespace, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey)
+	return store
+}
+
+// rotationNamespace holds the Secret store of the rotation test.
+const rotationNamespace = "rotation-test"
+
 // approveSelfRenewals approves, until ctx ends, CSRs whose requester is
 // the CN they ask for (Karmada's selfclusteragent recognizer, without the
 // SubjectAccessReview).
@@ -115,26 +145,7 @@ func TestRotationWithoutRestart(t *testing.T) {
 
 	now := time.Now()
 	certPEM, keyPEM := signAgentCert(t, env, cluster, now.Add(-150*time.Second), now.Add(25*time.Second))
-	caPEM, err := os.ReadFile(filepath.Join(env.Hub.PKIDir, "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info := &bootstrap.ClusterInfo{Server: env.Hub.URL, CAData: caPEM}
-	raw, err := clientcmd.Write(*info.AgentKubeconfig(cluster, certPEM, keyPEM))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The Secret lives on the hub here: any cluster serves as the store.
-	const ns = "rotation-test"
-	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: bootstrap.KubeconfigSecretName, Namespace: ns},
-		Data: map[string][]byte{bootstrap.KubeconfigSecretKey: raw, "other": []byte("kept")}}
-	if _, err := admin.CoreV1().Secrets(ns).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	store := bootstrap.NewSecretStore(admin, ns, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey)
+	store := secretStoreWith(t, ctx, env, cluster, certPEM, keyPEM)
 	reg := prometheus.NewRegistry()
 	rot, err := bootstrap.NewRotator(ctx, bootstrap.RotatorConfig{Store: store, Registerer: reg})
 	if err != nil {
@@ -174,22 +185,7 @@ func TestRotationWithoutRestart(t *testing.T) {
 		t.Errorf("expiry gauge %v, want %d", got, newLeaf.NotAfter.Unix())
 	}
 
-	// Written back: the Secret holds the new certificate and its other keys.
-	live, err := admin.CoreV1().Secrets(ns).Get(ctx, bootstrap.KubeconfigSecretName, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, err := bootstrap.ParseHubKubeconfig(live.Data[bootstrap.KubeconfigSecretKey], "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stored.Certificate().Leaf.SerialNumber.Cmp(newLeaf.SerialNumber) != 0 {
-		t.Error("the Secret does not hold the renewed certificate")
-	}
-	if string(live.Data["other"]) != "kept" {
-		t.Error("the write-back dropped another key of the Secret")
-	}
-
+	stored := assertWrittenBack(t, ctx, admin, newLeaf)
 	// Once the old certificate has expired, the hub rejects it, and the
 	// client built before the rotation still works: it uses the new one.
 	oldKC, _, err := stored.WithCertificate(certPEM, keyPEM)
@@ -212,6 +208,28 @@ func TestRotationWithoutRestart(t *testing.T) {
 	if got, err := whoami(agent); err != nil || got != user {
 		t.Fatalf("after the old certificate expired, the rotated client: %q, %v", got, err)
 	}
+}
+
+// assertWrittenBack checks that the Secret holds the renewed certificate
+// and still its other keys, and returns the stored kubeconfig.
+func assertWrittenBack(t *testing.T, ctx context.Context, admin kubernetes.Interface, newLeaf *x509.Certificate) *bootstrap.HubKubeconfig {
+	t.Helper()
+	live, err := admin.CoreV1().Secrets(rotationNamespace).Get(ctx, bootstrap.KubeconfigSecretName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := bootstrap.ParseHubKubeconfig(live.Data[bootstrap.KubeconfigSecretKey], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Certificate().Leaf.SerialNumber.Cmp(newLeaf.SerialNumber) != 0 {
+		t.Error("the Secret does not hold the renewed certificate")
+	}
+	if string(live.Data["other"]) != "kept" {
+		t.Error("the write-back dropped another key of the Secret")
+	}
+
+	return stored
 }
 
 func grantCSRAccess(t *testing.T, ctx context.Context, cs kubernetes.Interface, user string) {

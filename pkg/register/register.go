@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/register/hub"
@@ -228,6 +229,10 @@ func (r *registration) printPending(name, cn string) {
 	r.printf("[certificate] CertificateSigningRequest %s (CN %s) is waiting for approval.\n"+
 		"  A Karmada control plane approves it automatically (karmada-controller-manager's agentcsrapproving controller).\n"+
 		"  If it does not, a hub administrator approves it with:\n      kubectl certificate approve %s\n", name, cn, name)
+	if cn == clusterv1alpha1.AgentUser(hub.RBACGeneratorCluster) {
+		r.printf("  Note: a Karmada control plane binds this identity to a cluster-admin role. register asks for it for %d seconds only,\n"+
+			"  to create cluster %s's RBAC, and deletes the request afterwards.\n", bootstrap.MinExpirationSeconds, r.cluster)
+	}
 }
 
 // createMemberObjects creates the agent's namespace (when missing), its

@@ -181,6 +181,20 @@ func assertAgentRBAC(t *testing.T, ctx context.Context, admin, agentCfg *rest.Co
 	_, err = agentK.WorkV1alpha1().Works("").List(ctx, metav1.ListOptions{})
 	forbidden("list Works in all namespaces", err)
 
+	assertClusterAndLeaseRBAC(t, ctx, adminK, agentK, agentKube, cluster, other, allowed, forbidden)
+	_, err = agentKube.CoreV1().Secrets(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{})
+	forbidden("list hub Secrets", err)
+	_, err = agentK.PolicyV1alpha1().OverridePolicies("default").List(ctx, metav1.ListOptions{})
+	allowed("list OverridePolicies", err)
+	_, err = agentK.PolicyV1alpha1().ClusterOverridePolicies().Create(ctx, &policyv1alpha1.ClusterOverridePolicy{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{})
+	forbidden("create a ClusterOverridePolicy", err)
+}
+
+// assertClusterAndLeaseRBAC: the agent creates and updates its own Cluster
+// (status included) and Lease, and cannot touch another cluster's.
+func assertClusterAndLeaseRBAC(t *testing.T, ctx context.Context, adminK, agentK versioned.Interface, agentKube kubernetes.Interface,
+	cluster, other string, allowed, forbidden func(string, error)) {
+	t.Helper()
 	c, err := agentK.ClusterV1alpha1().Clusters().Create(ctx, &clusterv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: cluster},
 		Spec: clusterv1alpha1.ClusterSpec{SyncMode: clusterv1alpha1.Pull}}, metav1.CreateOptions{})
 	allowed("create own Cluster", err)
@@ -218,10 +232,4 @@ func assertAgentRBAC(t *testing.T, ctx context.Context, admin, agentCfg *rest.Co
 	}
 	_, err = agentKube.CoordinationV1().Leases(clusterv1alpha1.LeaseNamespace).Get(ctx, other, metav1.GetOptions{})
 	forbidden("get another cluster's Lease", err)
-	_, err = agentKube.CoreV1().Secrets(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{})
-	forbidden("list hub Secrets", err)
-	_, err = agentK.PolicyV1alpha1().OverridePolicies("default").List(ctx, metav1.ListOptions{})
-	allowed("list OverridePolicies", err)
-	_, err = agentK.PolicyV1alpha1().ClusterOverridePolicies().Create(ctx, &policyv1alpha1.ClusterOverridePolicy{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{})
-	forbidden("create a ClusterOverridePolicy", err)
 }

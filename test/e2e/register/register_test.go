@@ -42,22 +42,7 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tok := run(t, ctx, "token", "create", "--print-register-command", "--kubeconfig", env.Hub.Kubeconfig, "--description", "e2e")
-	if tok.Code != 0 {
-		t.Fatalf("token create: %s", tok)
-	}
-	line := strings.TrimSpace(tok.Stdout)
-	args := strings.Fields(line)
-	if len(args) != 7 || args[0] != "tether-agent" || args[1] != "register" || args[2] != strings.TrimPrefix(env.Hub.URL, "https://") ||
-		args[3] != "--token" || args[5] != "--discovery-token-ca-cert-hash" || !strings.HasPrefix(args[6], "sha256:") {
-		t.Fatalf("printed command %q does not have karmadactl's shape", line)
-	}
-	list := run(t, ctx, "token", "list", "--kubeconfig", env.Hub.Kubeconfig)
-	tokenID, tokenSecret, _ := strings.Cut(args[4], ".")
-	if list.Code != 0 || !strings.Contains(list.Stdout, tokenID) || !strings.Contains(list.Stdout, "e2e") || strings.Contains(list.Stdout, tokenSecret) {
-		t.Fatalf("token list must show the ID and description and never the secret: %s", list)
-	}
-
+	args, tokenSecret := printedRegisterCommand(t, ctx, env)
 	registerArgs := append(args[1:], "--kubeconfig", member.Kubeconfig)
 	// A wrong CA hash is refused before any credential is sent: no CSR appears.
 	wrongHash := append([]string(nil), registerArgs...)
@@ -80,20 +65,7 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 	}
 
 	memberK := kubernetes.NewForConfigOrDie(member.Config)
-	d, err := memberK.AppsV1().Deployments("karmada-system").Get(ctx, "karmada-agent", metav1.GetOptions{})
-	if err != nil || d.Status.AvailableReplicas < 1 {
-		t.Fatalf("agent Deployment not rolled out: %v %+v", err, d.Status)
-	}
-	cmd := strings.Join(d.Spec.Template.Spec.Containers[0].Command, " ")
-	for _, want := range []string{"tether-agent run", "--karmada-kubeconfig=/etc/kubeconfig/karmada-kubeconfig", "--karmada-context=member1@karmada-apiserver",
-		"--cluster-name=member1", "--cluster-api-endpoint=" + member.URL, "--cluster-namespace=karmada-cluster",
-		"--karmada-kubeconfig-namespace=karmada-system", "--leader-elect-resource-namespace=karmada-system",
-		"--metrics-bind-address=:8080", "--health-probe-bind-address=:10357"} {
-		if !strings.Contains(cmd, want) {
-			t.Errorf("agent command %q lacks %q", cmd, want)
-		}
-	}
-
+	assertAgentDeployment(t, ctx, memberK, member.URL)
 	agentCfg := agentKubeconfig(t, ctx, memberK)
 	agent := kubernetes.NewForConfigOrDie(agentCfg)
 	review, err := agent.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authnv1.SelfSubjectReview{}, metav1.CreateOptions{})
@@ -200,4 +172,47 @@ func finalizedWork(t *testing.T, ctx context.Context, env *testenv.Env) {
 	if _, err := kubernetes.NewForConfigOrDie(env.Members[0].Config).CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// printedRegisterCommand runs 'token create --print-register-command' on
+// the hub, checks it has karmadactl's shape and that 'token list' shows the
+// token without its secret; it returns the command's words and the secret.
+func printedRegisterCommand(t *testing.T, ctx context.Context, env *testenv.Env) ([]string, string) {
+	t.Helper()
+	tok := run(t, ctx, "token", "create", "--print-register-command", "--kubeconfig", env.Hub.Kubeconfig, "--description", "e2e")
+	if tok.Code != 0 {
+		t.Fatalf("token create: %s", tok)
+	}
+	line := strings.TrimSpace(tok.Stdout)
+	args := strings.Fields(line)
+	if len(args) != 7 || args[0] != "tether-agent" || args[1] != "register" || args[2] != strings.TrimPrefix(env.Hub.URL, "https://") ||
+		args[3] != "--token" || args[5] != "--discovery-token-ca-cert-hash" || !strings.HasPrefix(args[6], "sha256:") {
+		t.Fatalf("printed command %q does not have karmadactl's shape", line)
+	}
+	list := run(t, ctx, "token", "list", "--kubeconfig", env.Hub.Kubeconfig)
+	tokenID, tokenSecret, _ := strings.Cut(args[4], ".")
+	if list.Code != 0 || !strings.Contains(list.Stdout, tokenID) || !strings.Contains(list.Stdout, "e2e") || strings.Contains(list.Stdout, tokenSecret) {
+		t.Fatalf("token list must show the ID and description and never the secret: %s", list)
+	}
+
+	return args, tokenSecret
+}
+
+// assertAgentDeployment checks the rollout and the agent's flags.
+func assertAgentDeployment(t *testing.T, ctx context.Context, memberK kubernetes.Interface, memberURL string) {
+	t.Helper()
+	d, err := memberK.AppsV1().Deployments("karmada-system").Get(ctx, "karmada-agent", metav1.GetOptions{})
+	if err != nil || d.Status.AvailableReplicas < 1 {
+		t.Fatalf("agent Deployment not rolled out: %v %+v", err, d.Status)
+	}
+	cmd := strings.Join(d.Spec.Template.Spec.Containers[0].Command, " ")
+	for _, want := range []string{"tether-agent run", "--karmada-kubeconfig=/etc/kubeconfig/karmada-kubeconfig", "--karmada-context=member1@karmada-apiserver",
+		"--cluster-name=member1", "--cluster-api-endpoint=" + memberURL, "--cluster-namespace=karmada-cluster",
+		"--karmada-kubeconfig-namespace=karmada-system", "--leader-elect-resource-namespace=karmada-system",
+		"--metrics-bind-address=:8080", "--health-probe-bind-address=:10357"} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("agent command %q lacks %q", cmd, want)
+		}
+	}
+
 }
