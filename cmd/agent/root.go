@@ -20,6 +20,7 @@ func newRootCommand() *cobra.Command {
 		newUnregisterCommand(),
 		newHubCommand(),
 		newRenderCommand(),
+		newGetCommand(),
 		newRunCommand(),
 	)
 	return root

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
+
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+)
+
+// clusterView is one row of 'get clusters', and its -o yaml|json item.
+type clusterView struct {
+	Name              string                          `json:"name"`
+	KubernetesVersion string                          `json:"kubernetesVersion,omitempty"`
+	SyncMode          clusterv1alpha1.ClusterSyncMode `json:"syncMode"`
+	// Ready is the status of the Ready condition; Unknown when there is none.
+	Ready             metav1.ConditionStatus       `json:"ready"`
+	ReadyReason       string                       `json:"readyReason,omitempty"`
+	Nodes             *clusterv1alpha1.NodeSummary `json:"nodes,omitempty"`
+	CreationTimestamp metav1.Time                  `json:"creationTimestamp"`
+}
+
+func newGetClustersCommand(o *getOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:     "clusters [NAME...]",
+		Aliases: []string{"cluster"},
+		Short:   "List the member clusters registered on the hub",
+		Long: `Clusters lists the hub's Cluster objects with Karmada's printer columns
+(NAME, VERSION, MODE, READY, AGE) and NODES, ready of total. Name clusters to
+show only those.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := commandContext(cmd)
+			defer cancel()
+			client, host, err := o.client()
+			if err != nil {
+				return err
+			}
+			list, err := client.ClusterV1alpha1().Clusters().List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return listError(err, "clusters.cluster.karmada.io", host)
+			}
+			views, err := clusterViews(list.Items, args)
+			if err != nil {
+				return err
+			}
+			if len(views) == 0 && o.output == "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "No clusters are registered on the hub at %s.\n", host)
+				return nil
+			}
+			return o.print(cmd.OutOrStdout(), views, func(w *tabwriter.Writer) { writeClusterTable(w, views, o.now()) })
+		},
+	}
+}
+
+// clusterViews summarises the clusters, sorted by name, keeping only those
+// named (all when none is); naming a cluster that does not exist is an error.
+func clusterViews(clusters []clusterv1alpha1.Cluster, names []string) ([]clusterView, error) {
+	views := []clusterView{}
+	var all []string
+	for _, c := range clusters {
+		all = append(all, c.Name)
+		if len(names) > 0 && !slices.Contains(names, c.Name) {
+			continue
+		}
+		v := clusterView{Name: c.Name, KubernetesVersion: c.Status.KubernetesVersion, SyncMode: c.Spec.SyncMode,
+			Ready: metav1.ConditionUnknown, Nodes: c.Status.NodeSummary, CreationTimestamp: c.CreationTimestamp}
+		if ready := meta.FindStatusCondition(c.Status.Conditions, clusterv1alpha1.ClusterConditionReady); ready != nil {
+			v.Ready, v.ReadyReason = ready.Status, ready.Reason
+		}
+		views = append(views, v)
+	}
+	for _, n := range names {
+		if !slices.Contains(all, n) {
+			return nil, fmt.Errorf("cluster %q is not registered on the hub (registered: %s); register it with 'tether-agent register'", n, strings.Join(all, ", "))
+		}
+	}
+	slices.SortFunc(views, func(a, b clusterView) int { return strings.Compare(a.Name, b.Name) })
+	return views, nil
+}
+
+func writeClusterTable(w *tabwriter.Writer, views []clusterView, now time.Time) {
+	fmt.Fprintln(w, "NAME\tVERSION\tMODE\tREADY\tNODES\tAGE")
+	for _, v := range views {
+		nodes := "-"
+		if v.Nodes != nil {
+			nodes = fmt.Sprintf("%d/%d", v.Nodes.ReadyNum, v.Nodes.TotalNum)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, orDash(v.KubernetesVersion), orDash(string(v.SyncMode)),
+			v.Ready, nodes, duration.HumanDuration(now.Sub(v.CreationTimestamp.Time)))
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
