@@ -47,7 +47,7 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 	// A wrong CA hash is refused before any credential is sent: no CSR appears.
 	wrongHash := append([]string(nil), registerArgs...)
 	wrongHash[5] = "sha256:" + strings.Repeat("00", 32)
-	bad := run(t, ctx, wrongHash...)
+	bad := tetherAgent.Run(t, ctx, wrongHash...)
 	if bad.Code == 0 || !strings.Contains(bad.Stderr, "--discovery-token-ca-cert-hash") {
 		t.Fatalf("a wrong CA hash must be refused: %s", bad)
 	}
@@ -55,7 +55,7 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 		t.Fatalf("a CSR was created although the CA hash was wrong")
 	}
 
-	reg := run(t, ctx, registerArgs...)
+	reg := tetherAgent.Run(t, ctx, registerArgs...)
 	if reg.Code != 0 || !strings.Contains(reg.Stdout, "cluster(member1) is joined successfully") {
 		t.Fatalf("register: %s", reg)
 	}
@@ -84,17 +84,17 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 		}
 	}
 
-	again := run(t, ctx, registerArgs...)
+	again := tetherAgent.Run(t, ctx, registerArgs...)
 	if again.Code == 0 || !strings.Contains(again.Stderr, "Secret karmada-system/karmada-kubeconfig already exists") ||
 		!strings.Contains(again.Stderr, "tether-agent unregister member1") {
 		t.Fatalf("register over leftovers must exit non-zero and name them: %s", again)
 	}
 	finalizedWork(t, ctx, env)
-	dry := run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig, "--dry-run")
+	dry := tetherAgent.Run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig, "--dry-run")
 	if dry.Code != 0 || !strings.Contains(dry.Stdout, "hub: ClusterRole system:karmada:member1:agent") || !strings.Contains(dry.Stdout, "member: Deployment karmada-system/karmada-agent") {
 		t.Fatalf("unregister --dry-run: %s", dry)
 	}
-	unreg := run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig)
+	unreg := tetherAgent.Run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig)
 	if unreg.Code != 0 {
 		t.Fatalf("unregister: %s", unreg)
 	}
@@ -105,7 +105,7 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 	if added, removed := waitSame(ctx, member.Config, memberBefore, time.Minute); len(added)+len(removed) > 0 {
 		t.Errorf("member after unregister: added %v, removed %v", added, removed)
 	}
-	if second := run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig); second.Code != 0 {
+	if second := tetherAgent.Run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig); second.Code != 0 {
 		t.Fatalf("a second unregister must succeed: %s", second)
 	}
 }
@@ -179,7 +179,7 @@ func finalizedWork(t *testing.T, ctx context.Context, env *testenv.Env) {
 // token without its secret; it returns the command's words and the secret.
 func printedRegisterCommand(t *testing.T, ctx context.Context, env *testenv.Env) ([]string, string) {
 	t.Helper()
-	tok := run(t, ctx, "token", "create", "--print-register-command", "--kubeconfig", env.Hub.Kubeconfig, "--description", "e2e")
+	tok := tetherAgent.Run(t, ctx, "token", "create", "--print-register-command", "--kubeconfig", env.Hub.Kubeconfig, "--description", "e2e")
 	if tok.Code != 0 {
 		t.Fatalf("token create: %s", tok)
 	}
@@ -189,7 +189,7 @@ func printedRegisterCommand(t *testing.T, ctx context.Context, env *testenv.Env)
 		args[3] != "--token" || args[5] != "--discovery-token-ca-cert-hash" || !strings.HasPrefix(args[6], "sha256:") {
 		t.Fatalf("printed command %q does not have karmadactl's shape", line)
 	}
-	list := run(t, ctx, "token", "list", "--kubeconfig", env.Hub.Kubeconfig)
+	list := tetherAgent.Run(t, ctx, "token", "list", "--kubeconfig", env.Hub.Kubeconfig)
 	tokenID, tokenSecret, _ := strings.Cut(args[4], ".")
 	if list.Code != 0 || !strings.Contains(list.Stdout, tokenID) || !strings.Contains(list.Stdout, "e2e") || strings.Contains(list.Stdout, tokenSecret) {
 		t.Fatalf("token list must show the ID and description and never the secret: %s", list)

@@ -15,7 +15,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // Build compiles ./cmd/agent of the repository at root into a directory
@@ -129,4 +132,37 @@ func (p *Process) Wait() (Result, error) {
 		return r, err
 	}
 	return r, nil
+}
+
+// Binary is a built tether-agent.
+type Binary string
+
+// Main is TestMain's body for a package that drives the binary: it builds
+// it into *bin (unless TESTENV_SKIP is set) and hands over to testenv.Main.
+func Main(m *testing.M, pkg string, o testenv.Options, bin *Binary) {
+	if os.Getenv("TESTENV_SKIP") == "" {
+		path, err := Build(testenv.RepoRoot(), pkg)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		*bin = Binary(path)
+	}
+	testenv.Main(m, o)
+}
+
+// Run runs the binary with args to completion; failing to start it fails
+// the test.
+func (b Binary) Run(t testing.TB, ctx context.Context, args ...string) Result {
+	t.Helper()
+	r, err := Run(ctx, string(b), args...)
+	if err != nil {
+		t.Fatalf("run tether-agent %s: %v", strings.Join(args, " "), err)
+	}
+	return r
+}
+
+// Start starts the binary with args in the background.
+func (b Binary) Start(ctx context.Context, args ...string) (*Process, error) {
+	return Start(ctx, string(b), args...)
 }

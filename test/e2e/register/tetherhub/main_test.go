@@ -5,34 +5,14 @@
 package tetherhub_test
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/tether-io/tether/test/e2e/register/agentcli"
 	"github.com/tether-io/tether/test/testenv"
 )
 
-var agentBinary string
+var tetherAgent agentcli.Binary
 
 func TestMain(m *testing.M) {
-	if os.Getenv("TESTENV_SKIP") == "" {
-		var err error
-		if agentBinary, err = agentcli.Build(testenv.RepoRoot(), "e2e-tetherhub"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-	}
-	testenv.Main(m, testenv.Options{Members: 1})
-}
-
-func run(t *testing.T, ctx context.Context, args ...string) agentcli.Result {
-	t.Helper()
-	r, err := agentcli.Run(ctx, agentBinary, args...)
-	if err != nil {
-		t.Fatalf("run tether-agent %s: %v", strings.Join(args, " "), err)
-	}
-	return r
+	agentcli.Main(m, "e2e-tetherhub", testenv.Options{Members: 1}, &tetherAgent)
 }

@@ -11,7 +11,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tether-io/tether/pkg/register/hub"
-	"github.com/tether-io/tether/test/e2e/register/agentcli"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -24,16 +23,16 @@ func TestManualApprovalOnTetherHub(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	for i := range 2 {
-		if r := run(t, ctx, "hub", "init", "--kubeconfig", env.Hub.Kubeconfig); r.Code != 0 || !strings.Contains(r.Stdout, "is ready") {
+		if r := tetherAgent.Run(t, ctx, "hub", "init", "--kubeconfig", env.Hub.Kubeconfig); r.Code != 0 || !strings.Contains(r.Stdout, "is ready") {
 			t.Fatalf("hub init #%d: %s", i+1, r)
 		}
 	}
-	tok := run(t, ctx, "token", "create", "--print-register-command", "--cluster-name", "member1", "--kubeconfig", env.Hub.Kubeconfig)
+	tok := tetherAgent.Run(t, ctx, "token", "create", "--print-register-command", "--cluster-name", "member1", "--kubeconfig", env.Hub.Kubeconfig)
 	if tok.Code != 0 || !strings.HasSuffix(strings.TrimSpace(tok.Stdout), "--cluster-name member1") {
 		t.Fatalf("token create: %s", tok)
 	}
 	args := append(strings.Fields(tok.Stdout)[1:], "--kubeconfig", member.Kubeconfig)
-	reg, err := agentcli.Start(ctx, agentBinary, args...)
+	reg, err := tetherAgent.Start(ctx, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +42,7 @@ func TestManualApprovalOnTetherHub(t *testing.T) {
 		t.Fatalf("register did not say what to approve: %v\n%s", err, r)
 	}
 	csr := regexp.MustCompile(`hub approve (\S+)`).FindStringSubmatch(line)[1]
-	appr := run(t, ctx, "hub", "approve", csr, "--kubeconfig", env.Hub.Kubeconfig)
+	appr := tetherAgent.Run(t, ctx, "hub", "approve", csr, "--kubeconfig", env.Hub.Kubeconfig)
 	if appr.Code != 0 || !strings.Contains(appr.Stdout, "Approve") {
 		t.Fatalf("hub approve %s: %s", csr, appr)
 	}
@@ -56,10 +55,10 @@ func TestManualApprovalOnTetherHub(t *testing.T) {
 	if err != nil || !strings.HasPrefix(crb.Annotations[hub.ClaimAnnotation], "system:bootstrap:") {
 		t.Fatalf("the cluster's RBAC was not created with its claim: %v %+v", err, crb)
 	}
-	if again := run(t, ctx, "hub", "approve", csr, "--kubeconfig", env.Hub.Kubeconfig); again.Code == 0 || !strings.Contains(again.Stderr, "already decided") {
+	if again := tetherAgent.Run(t, ctx, "hub", "approve", csr, "--kubeconfig", env.Hub.Kubeconfig); again.Code == 0 || !strings.Contains(again.Stderr, "already decided") {
 		t.Errorf("approving a decided CSR again must fail and say so: %s", again)
 	}
-	unreg := run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig)
+	unreg := tetherAgent.Run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig)
 	if unreg.Code != 0 || !strings.Contains(unreg.Stdout, "deleted ClusterRole system:karmada:member1:agent") {
 		t.Fatalf("unregister: %s", unreg)
 	}
