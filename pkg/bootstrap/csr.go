@@ -103,6 +103,9 @@ type WaitOptions struct {
 	// Pending is called with the CSR when it is still pending after a few
 	// seconds, and again every 30 seconds; it tells the user what to approve.
 	Pending func(csr *certificatesv1.CertificateSigningRequest)
+	// ApproveCommand is the command named in the timeout error (default
+	// "kubectl certificate approve <name>").
+	ApproveCommand string
 }
 
 // pendingGrace lets an automatic approver act before Pending is called.
@@ -117,6 +120,9 @@ func WaitForCertificate(ctx context.Context, client kubernetes.Interface, p *Pen
 	}
 	if o.Interval <= 0 {
 		o.Interval = time.Second
+	}
+	if o.ApproveCommand == "" {
+		o.ApproveCommand = "kubectl certificate approve " + p.Name
 	}
 	logger := klog.FromContext(ctx).WithValues("csr", p.Name)
 	start := time.Now()
@@ -155,7 +161,7 @@ func WaitForCertificate(ctx context.Context, client kubernetes.Interface, p *Pen
 			if last != nil && isApproved(last) {
 				state = "approved but not issued (is the hub's kube-controller-manager running the csrsigning controller?)"
 			}
-			return nil, fmt.Errorf("CertificateSigningRequest %s was %s within %s: approve it on the hub with 'kubectl certificate approve %s'", p.Name, state, o.Timeout, p.Name)
+			return nil, fmt.Errorf("CertificateSigningRequest %s was %s within %s: approve it on the hub with '%s'", p.Name, state, o.Timeout, o.ApproveCommand)
 		}
 		return nil, err
 	}

@@ -208,10 +208,14 @@ func (r *registration) requestCertificate(ctx context.Context, boot kubernetes.I
 	if err != nil {
 		return nil, nil, err
 	}
-	certPEM, err := bootstrap.WaitForCertificate(ctx, boot, pending, bootstrap.WaitOptions{
+	wait := bootstrap.WaitOptions{
 		Timeout: r.opts.DiscoveryTimeout,
 		Pending: func(csr *certificatesv1.CertificateSigningRequest) { r.printPending(csr.Name, subject.CommonName) },
-	})
+	}
+	if r.hubType == HubTypeTether {
+		wait.ApproveCommand = "tether-agent hub approve " + pending.Name + " --kubeconfig <hub admin kubeconfig>"
+	}
+	certPEM, err := bootstrap.WaitForCertificate(ctx, boot, pending, wait)
 	if err != nil {
 		return nil, nil, err
 	}

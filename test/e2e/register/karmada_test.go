@@ -89,8 +89,17 @@ func installKarmadaRBAC(ctx context.Context, cs kubernetes.Interface) error {
 		return err
 	}
 	// A Karmada control plane has these namespaces from its installation.
+	// Wait for their default ServiceAccounts, so that the snapshots taken
+	// before a registration are stable.
 	for _, ns := range []string{"karmada-system", "karmada-cluster"} {
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			_, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
+			return err == nil, nil
+		})
+		if err != nil {
 			return err
 		}
 	}

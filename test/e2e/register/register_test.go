@@ -108,6 +108,13 @@ func TestRegisterWithKarmadaControlPlane(t *testing.T) {
 	if second := tetherAgent.Run(t, ctx, "unregister", "member1", "--kubeconfig", member.Kubeconfig, "--karmada-config", env.Hub.Kubeconfig); second.Code != 0 {
 		t.Fatalf("a second unregister must succeed: %s", second)
 	}
+	tokenID := strings.SplitN(args[4], ".", 2)[0]
+	if del := tetherAgent.Run(t, ctx, "token", "delete", args[4], "--kubeconfig", env.Hub.Kubeconfig); del.Code != 0 || !strings.Contains(del.Stdout, tokenID+" deleted") {
+		t.Fatalf("token delete: %s", del)
+	}
+	if del := tetherAgent.Run(t, ctx, "token", "delete", tokenID, "--kubeconfig", env.Hub.Kubeconfig); del.Code == 0 || !strings.Contains(del.Stderr, "does not exist") || strings.Contains(del.Stderr, tokenSecret) {
+		t.Fatalf("deleting a deleted token must fail and say so: %s", del)
+	}
 }
 
 func agentKubeconfig(t *testing.T, ctx context.Context, member kubernetes.Interface) *rest.Config {
