@@ -30,9 +30,11 @@ const (
 
 // Agent describes the agent Deployment and its arguments.
 type Agent struct {
-	Cluster              string
-	Namespace            string
-	ClusterNamespace     string
+	Cluster          string
+	Namespace        string
+	ClusterNamespace string
+	// LeaderElectNamespace is the member namespace of the agent's
+	// leader-election Lease (register uses Namespace).
 	LeaderElectNamespace string
 	// APIEndpoint is the member apiserver URL the hub records.
 	APIEndpoint        string

@@ -6,7 +6,7 @@ import (
 )
 
 func TestAgentArgsUseKarmadaAgentFlags(t *testing.T) {
-	a := Agent{Cluster: "c1", Namespace: "agents", ClusterNamespace: "karmada-cluster", LeaderElectNamespace: "karmada-system",
+	a := Agent{Cluster: "c1", Namespace: "agents", ClusterNamespace: "karmada-cluster", LeaderElectNamespace: "agents",
 		APIEndpoint: "https://10.0.0.9:6443", Region: "eu", Zones: []string{"a", "b"}, Image: "img", Replicas: 1, CertRotation: true}
 	want := []string{
 		"--karmada-kubeconfig=/etc/kubeconfig/karmada-kubeconfig",
@@ -17,7 +17,7 @@ func TestAgentArgsUseKarmadaAgentFlags(t *testing.T) {
 		"--cluster-zones=a,b",
 		"--cluster-namespace=karmada-cluster",
 		"--karmada-kubeconfig-namespace=agents",
-		"--leader-elect-resource-namespace=karmada-system",
+		"--leader-elect-resource-namespace=agents",
 		"--metrics-bind-address=:8080",
 		"--health-probe-bind-address=:10357",
 	}

@@ -32,14 +32,13 @@ type Options struct {
 	UnsafeSkipCAVerification bool
 	DiscoveryTimeout         time.Duration
 
-	ClusterName          string
-	Namespace            string
-	ClusterNamespace     string
-	ClusterProvider      string
-	ClusterRegion        string
-	ClusterZones         []string
-	ProxyServerAddress   string
-	LeaderElectNamespace string
+	ClusterName        string
+	Namespace          string
+	ClusterNamespace   string
+	ClusterProvider    string
+	ClusterRegion      string
+	ClusterZones       []string
+	ProxyServerAddress string
 
 	AgentImage            string
 	AgentReplicas         int32
@@ -79,7 +78,6 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClusterRegion, "cluster-region", o.ClusterRegion, "Region of the member cluster, reported on its Cluster.")
 	fs.StringSliceVar(&o.ClusterZones, "cluster-zones", o.ClusterZones, "Zones of the member cluster, reported on its Cluster.")
 	fs.StringVar(&o.ProxyServerAddress, "proxy-server-address", o.ProxyServerAddress, "Proxy the hub uses to reach the member, reported on its Cluster.")
-	fs.StringVar(&o.LeaderElectNamespace, "leader-elect-resource-namespace", o.LeaderElectNamespace, "Hub namespace of the agent's leader-election Lease (default: --namespace on a Karmada control plane, the hub's own setting on a Tether hub).")
 	fs.StringVar(&o.AgentImage, "agent-image", o.AgentImage, "Image of the agent Deployment.")
 	fs.Int32Var(&o.AgentReplicas, "agent-replicas", o.AgentReplicas, "Replicas of the agent Deployment.")
 	fs.Int32Var(&o.CertExpirationSeconds, "cert-expiration-seconds", o.CertExpirationSeconds, "Lifetime to ask for the agent's certificate (at least 600).")
@@ -97,10 +95,7 @@ func (o *Options) Validate() error {
 			errs = append(errs, fmt.Errorf("--cluster-name: %w", err))
 		}
 	}
-	for flag, ns := range map[string]string{"--namespace": o.Namespace, "--cluster-namespace": o.ClusterNamespace, "--leader-elect-resource-namespace": o.LeaderElectNamespace} {
-		if ns == "" && flag == "--leader-elect-resource-namespace" {
-			continue
-		}
+	for flag, ns := range map[string]string{"--namespace": o.Namespace, "--cluster-namespace": o.ClusterNamespace} {
 		if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
 			errs = append(errs, fmt.Errorf("%s=%q is not a namespace name: %v", flag, ns, msgs))
 		}

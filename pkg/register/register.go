@@ -131,12 +131,8 @@ func newRegistration(cfg Config) (*registration, error) {
 	if err != nil {
 		return nil, err
 	}
-	leNs := opts.LeaderElectNamespace
-	if leNs == "" {
-		leNs = opts.Namespace
-	}
 	agent := Agent{
-		Cluster: cluster, Namespace: opts.Namespace, ClusterNamespace: opts.ClusterNamespace, LeaderElectNamespace: leNs,
+		Cluster: cluster, Namespace: opts.Namespace, ClusterNamespace: opts.ClusterNamespace, LeaderElectNamespace: opts.Namespace,
 		APIEndpoint: cfg.Member.Host, Provider: opts.ClusterProvider, Region: opts.ClusterRegion, Zones: opts.ClusterZones,
 		ProxyServerAddress: opts.ProxyServerAddress, Image: opts.AgentImage, Replicas: opts.AgentReplicas, CertRotation: opts.EnableCertRotation,
 	}
@@ -154,14 +150,11 @@ func (r *registration) detectHubType(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cm, err := anon.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, hub.HubInfoConfigMap, metav1.GetOptions{})
+	_, err = anon.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, hub.HubInfoConfigMap, metav1.GetOptions{})
 	switch {
 	case err == nil:
 		if r.hubType == HubTypeAuto {
 			r.hubType = HubTypeTether
-		}
-		if ns := cm.Data[hub.HubInfoLeaderElectNamespaceKey]; ns != "" && r.opts.LeaderElectNamespace == "" && r.hubType == HubTypeTether {
-			r.agent.LeaderElectNamespace = ns
 		}
 	case apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
 		if r.hubType == HubTypeAuto {
@@ -174,7 +167,7 @@ func (r *registration) detectHubType(ctx context.Context) error {
 }
 
 func (r *registration) access() hub.ClusterAccess {
-	return hub.ClusterAccess{Cluster: r.cluster, ClusterNamespace: r.agent.ClusterNamespace, LeaderElectNamespace: r.agent.LeaderElectNamespace}
+	return hub.ClusterAccess{Cluster: r.cluster, ClusterNamespace: r.agent.ClusterNamespace}
 }
 
 // agentCertificate obtains the agent's certificate with the bootstrap

@@ -165,7 +165,7 @@ func (u *unregistration) readDeploymentArgs(ctx context.Context) {
 	c := d.Spec.Template.Spec.Containers[0]
 	for _, arg := range append(append([]string{}, c.Command...), c.Args...) {
 		if v, ok := strings.CutPrefix(arg, "--leader-elect-resource-namespace="); ok {
-			u.agent.LeaderElectNamespace = v
+			u.agent.LeaderElectNamespace = v // a member namespace
 		}
 		if v, ok := strings.CutPrefix(arg, "--cluster-namespace="); ok {
 			u.agent.ClusterNamespace = v
@@ -208,7 +208,14 @@ func (u *unregistration) memberObjects() []runtime.Object {
 		&rbacv1.ClusterRole{TypeMeta: cr, ObjectMeta: metav1.ObjectMeta{Name: credName}},
 		&rbacv1.ClusterRoleBinding{TypeMeta: crb, ObjectMeta: metav1.ObjectMeta{Name: credName}},
 	}
+	// The agent's leader-election Lease, in case its namespace stays.
+	out = append(out, leaseObject(u.agent.LeaderElectNamespace, "karmada-agent-"+c))
 	return append(out, u.agent.Objects(nil)...)
+}
+
+func leaseObject(ns, name string) runtime.Object {
+	return &coordinationv1.Lease{TypeMeta: metav1.TypeMeta{APIVersion: coordinationv1.SchemeGroupVersion.String(), Kind: "Lease"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
 }
 
 // memberNamespaces are the member namespaces to delete: only those
@@ -250,16 +257,12 @@ func (u *unregistration) cleanMember(ctx context.Context) error {
 // those only an administrator may delete, and the Leases the agent may.
 func (u *unregistration) hubObjects() (adminOnly, leases []runtime.Object) {
 	c := u.opts.Cluster
-	lease := func(ns, name string) runtime.Object {
-		return &coordinationv1.Lease{TypeMeta: metav1.TypeMeta{APIVersion: coordinationv1.SchemeGroupVersion.String(), Kind: "Lease"},
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-	}
 	secret := func(name string) runtime.Object {
 		return &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: u.agent.ClusterNamespace}}
 	}
-	access := hub.ClusterAccess{Cluster: c, ClusterNamespace: u.agent.ClusterNamespace, LeaderElectNamespace: u.agent.LeaderElectNamespace}
+	access := hub.ClusterAccess{Cluster: c, ClusterNamespace: u.agent.ClusterNamespace}
 	adminOnly = append(access.Objects(), secret(c), secret(c+"-impersonator"))
-	leases = []runtime.Object{lease(clusterv1alpha1.LeaseNamespace, c), lease(u.agent.LeaderElectNamespace, "karmada-agent-"+c)}
+	leases = []runtime.Object{leaseObject(clusterv1alpha1.LeaseNamespace, c)}
 	return adminOnly, leases
 }
 

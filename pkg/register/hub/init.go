@@ -35,9 +35,6 @@ const (
 	HubInfoConfigMap = "tether-hub-info"
 	// HubInfoApprovalKey says who approves agent CSRs ("tether").
 	HubInfoApprovalKey = "approval"
-	// HubInfoLeaderElectNamespaceKey names the hub namespace where the
-	// approver grants agents their leader-election Lease.
-	HubInfoLeaderElectNamespaceKey = "leaderElectNamespace"
 
 	clusterInfoRole  = "system:karmada:bootstrap-signer-clusterinfo"
 	bootstrapCRB     = "system:karmada:agent-bootstrap"
@@ -87,8 +84,7 @@ func InitObjects(cfg InitConfig) ([]runtime.Object, error) {
 	out = append(out,
 		&corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 			ObjectMeta: metav1.ObjectMeta{Name: HubInfoConfigMap, Namespace: metav1.NamespacePublic, Labels: map[string]string{workv1alpha1.SystemLabel: "true"}},
-			Data: map[string]string{HubInfoApprovalKey: approvalTether,
-				HubInfoLeaderElectNamespaceKey: cfg.Access.defaults().LeaderElectNamespace}},
+			Data:       map[string]string{HubInfoApprovalKey: approvalTether}},
 		&rbacv1.Role{TypeMeta: typeMeta("Role"), ObjectMeta: metav1.ObjectMeta{Name: clusterInfoRole, Namespace: metav1.NamespacePublic, Labels: labels},
 			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"},
 				ResourceNames: []string{bootstrapapi.ConfigMapClusterInfo, HubInfoConfigMap}}}},

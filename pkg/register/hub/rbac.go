@@ -12,10 +12,6 @@ import (
 	"github.com/tether-io/tether/pkg/bootstrap"
 )
 
-// DefaultLeaderElectNamespace holds the agents' leader-election Leases on
-// the hub (karmada-agent's --leader-elect-resource-namespace default).
-const DefaultLeaderElectNamespace = "karmada-system"
-
 // ClaimAnnotation on a cluster's ClusterRoleBinding records who registered
 // the cluster (the bootstrap token user); the approver refuses the cluster's
 // identity to anyone else.
@@ -28,9 +24,6 @@ type ClusterAccess struct {
 	// ClusterNamespace holds the credentials Secrets the agent reports
 	// (--cluster-namespace, default karmada-cluster).
 	ClusterNamespace string
-	// LeaderElectNamespace holds the agent's leader-election Lease
-	// (default karmada-system).
-	LeaderElectNamespace string
 	// RegisteredBy is recorded in ClaimAnnotation.
 	RegisteredBy string
 }
@@ -38,9 +31,6 @@ type ClusterAccess struct {
 func (a ClusterAccess) defaults() ClusterAccess {
 	if a.ClusterNamespace == "" {
 		a.ClusterNamespace = clusterv1alpha1.DefaultClusterNamespace
-	}
-	if a.LeaderElectNamespace == "" {
-		a.LeaderElectNamespace = DefaultLeaderElectNamespace
 	}
 	return a
 }
@@ -53,7 +43,7 @@ func AgentRoleName(cluster string) string { return "system:karmada:" + cluster +
 // They are created when missing and never deleted by unregister.
 func (a ClusterAccess) SharedNamespaces() []runtime.Object {
 	a = a.defaults()
-	names := []string{clusterv1alpha1.LeaseNamespace, a.ClusterNamespace, a.LeaderElectNamespace}
+	names := []string{clusterv1alpha1.LeaseNamespace, a.ClusterNamespace}
 	var out []runtime.Object
 	seen := map[string]bool{}
 	for _, n := range names {
@@ -69,8 +59,9 @@ func (a ClusterAccess) SharedNamespaces() []runtime.Object {
 // execution namespace and the RBAC of its agent. Least privilege: its
 // Cluster (and status) by name, its Lease, its Works and their status in
 // its execution namespace only, read-only override policies and
-// interpreter customizations, its own leader-election Lease and
-// credentials Secrets, CSR create/get for renewals, and events.
+// interpreter customizations, its credentials Secrets, CSR create/get for
+// renewals, and events. (Tether's agent elects its leader with a Lease in
+// the member cluster, so the hub grants no leader-election Lease.)
 func (a ClusterAccess) Objects() []runtime.Object {
 	a = a.defaults()
 	c := a.Cluster
@@ -113,10 +104,6 @@ func (a ClusterAccess) Objects() []runtime.Object {
 	}{
 		{clusterv1alpha1.LeaseNamespace, name + "-lease", []rbacv1.PolicyRule{
 			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{c}, Verbs: []string{"get", "update", "patch", "delete"}},
-			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
-		}},
-		{a.LeaderElectNamespace, name + "-leader-election", []rbacv1.PolicyRule{
-			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{"karmada-agent-" + c}, Verbs: []string{"get", "update", "patch", "delete"}},
 			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
 		}},
 		{a.ClusterNamespace, name + "-secret", []rbacv1.PolicyRule{
