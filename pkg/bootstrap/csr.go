@@ -98,7 +98,7 @@ func SubmitCSR(ctx context.Context, client kubernetes.Interface, req Certificate
 type WaitOptions struct {
 	// Timeout bounds the wait (default 5m).
 	Timeout time.Duration
-	// Interval is the time between reads of the CSR (default 1s).
+	// Interval is the time between reads of the CSR (default 500ms).
 	Interval time.Duration
 	// Pending is called with the CSR when it is still pending after a few
 	// seconds, and again every 30 seconds; it tells the user what to approve.
@@ -119,7 +119,7 @@ func WaitForCertificate(ctx context.Context, client kubernetes.Interface, p *Pen
 		o.Timeout = 5 * time.Minute
 	}
 	if o.Interval <= 0 {
-		o.Interval = time.Second
+		o.Interval = 500 * time.Millisecond
 	}
 	if o.ApproveCommand == "" {
 		o.ApproveCommand = "kubectl certificate approve " + p.Name

@@ -18,7 +18,7 @@ import (
 // error says what its pods are waiting for.
 func waitForRollout(ctx context.Context, cs kubernetes.Interface, namespace, name string, timeout time.Duration) error {
 	var last *appsv1.Deployment
-	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		d, err := cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
