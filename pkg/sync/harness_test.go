@@ -1,8 +1,10 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	gosync "sync"
@@ -39,7 +41,13 @@ type writeCounter struct {
 func (w *writeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method != http.MethodGet && !strings.Contains(r.URL.RawQuery, "dryRun=All") {
 		w.mu.Lock()
-		w.writes = append(w.writes, r.Method+" "+r.URL.Path)
+		body := ""
+		if r.Body != nil {
+			raw, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+			body = string(raw)
+		}
+		w.writes = append(w.writes, r.Method+" "+r.URL.Path+" "+body)
 		w.mu.Unlock()
 	}
 	return w.next.RoundTrip(r)

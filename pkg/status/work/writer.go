@@ -63,7 +63,7 @@ type Config struct {
 	Window time.Duration
 	// ProgressInterval spaces writes whose only change is a reflected
 	// counter (a rollout in progress) at least this far apart per Work
-	// (default 2s); a change of health or of a condition goes out within Window.
+	// (default 5s); a change of health or of a condition goes out within Window.
 	ProgressInterval time.Duration
 	// Limiter bounds status writes for the whole cluster (default 200/s, burst 400).
 	Limiter *rate.Limiter
@@ -98,7 +98,7 @@ func New(cfg Config) *Writer {
 		cfg.Window = 200 * time.Millisecond
 	}
 	if cfg.ProgressInterval <= 0 {
-		cfg.ProgressInterval = 2 * time.Second
+		cfg.ProgressInterval = 5 * time.Second
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = rate.NewLimiter(200, 400)

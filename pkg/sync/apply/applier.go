@@ -162,7 +162,10 @@ func (a *Applier) live(ctx context.Context, gvr schema.GroupVersionResource, des
 		}
 	}
 	a.stats.gets.Add(1)
-	obj, err := a.resource(gvr, desired.GetNamespace()).Get(ctx, desired.GetName(), metav1.GetOptions{})
+	// Served from the apiserver's watch cache rather than etcd: this read only
+	// asks whether an object exists and is managed, and a create racing it
+	// within the cache's lag (milliseconds) is a race either way.
+	obj, err := a.resource(gvr, desired.GetNamespace()).Get(ctx, desired.GetName(), metav1.GetOptions{ResourceVersion: "0"})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}

@@ -55,6 +55,14 @@ func works() int {
 	return 2000
 }
 
+// benchWorkers is the agent's --concurrent-work-syncs in the bench (default 8).
+func benchWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv("TETHER_BENCH_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return 8
+}
+
 // counter counts requests by kind.
 type counter struct {
 	next          http.RoundTripper
@@ -144,6 +152,7 @@ func TestBenchSync(t *testing.T) {
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	rate := float64(n) / elapsed.Seconds()
+	fmt.Printf("BENCH sync agent_workers=%d\n", benchWorkers())
 	fmt.Printf("BENCH sync works=%d time_to_all_applied_s=%.1f works_per_s=%.0f ratio_to_raw_ssa=%.2f applied_latency_p50_ms=%d p99_ms=%d\n",
 		n, elapsed.Seconds(), rate, rate/raw, pct(lat, 50).Milliseconds(), pct(lat, 99).Milliseconds())
 	fmt.Printf("BENCH sync hub_writes_per_work=%.2f hub_reads_per_work=%.2f member_requests_per_work=%.2f\n",
@@ -196,7 +205,7 @@ func startAgent(t *testing.T, env *testenv.Env) *runningAgent {
 	memberCfg, memberCount := counted(env.Members[0].Config)
 	ctrl, err := tsync.New(tsync.Config{ClusterName: "member1", Hub: versioned.NewForConfigOrDie(hubCfg),
 		MemberDynamic: dynamic.NewForConfigOrDie(memberCfg), MemberDiscovery: discovery.NewDiscoveryClientForConfigOrDie(memberCfg),
-		Workers: 8})
+		Workers: benchWorkers()})
 	if err != nil {
 		t.Fatal(err)
 	}
