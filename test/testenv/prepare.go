@@ -9,8 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -109,49 +107,7 @@ func createBootstrapRBAC(ctx context.Context, cs kubernetes.Interface) error {
 
 // InstallCRDs creates (or updates) Tether's CRDs and waits until they are
 // Established.
-func InstallCRDs(ctx context.Context, cfg *rest.Config) error {
-	cs, err := apiextensionsclient.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	all, err := crds.All()
-	if err != nil {
-		return err
-	}
-	client := cs.ApiextensionsV1().CustomResourceDefinitions()
-	for _, crd := range all {
-		_, err := client.Create(ctx, crd, metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) {
-			live, gerr := client.Get(ctx, crd.Name, metav1.GetOptions{})
-			if gerr != nil {
-				return gerr
-			}
-			crd.ResourceVersion = live.ResourceVersion
-			_, err = client.Update(ctx, crd, metav1.UpdateOptions{})
-		}
-		if err != nil {
-			return fmt.Errorf("install CRD %s: %w", crd.Name, err)
-		}
-	}
-	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		for _, crd := range all {
-			live, err := client.Get(ctx, crd.Name, metav1.GetOptions{})
-			if err != nil {
-				return false, nil
-			}
-			established := false
-			for _, c := range live.Status.Conditions {
-				if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-					established = true
-				}
-			}
-			if !established {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-}
+func InstallCRDs(ctx context.Context, cfg *rest.Config) error { return crds.Install(ctx, cfg, time.Minute) }
 
 func (e *Env) prepareMember(ctx context.Context, o Options, m *Cluster, ports clusterPorts) error {
 	cs, err := kubernetes.NewForConfig(m.Config)

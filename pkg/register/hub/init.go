@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -157,32 +156,11 @@ func waitEstablished(ctx context.Context, restCfg *rest.Config, objs []runtime.O
 	if err != nil {
 		return err
 	}
-	var pending string
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, establishTimeout, true, func(ctx context.Context) (bool, error) {
-		for _, o := range objs {
-			crd, ok := o.(*apiextensionsv1.CustomResourceDefinition)
-			if !ok {
-				continue
-			}
-			live, err := cs.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, crd.Name, metav1.GetOptions{})
-			if err != nil || !established(live) {
-				pending = crd.Name
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-	if err != nil {
-		return fmt.Errorf("CustomResourceDefinition %s is not Established: %w", pending, err)
-	}
-	return nil
-}
-
-func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
-	for _, c := range crd.Status.Conditions {
-		if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-			return true
+	var names []string
+	for _, o := range objs {
+		if crd, ok := o.(*apiextensionsv1.CustomResourceDefinition); ok {
+			names = append(names, crd.Name)
 		}
 	}
-	return false
+	return crds.WaitEstablished(ctx, cs, names, establishTimeout)
 }
