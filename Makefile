@@ -26,6 +26,10 @@ test: testenv-bin ## Unit and integration tests against real apiservers.
 test-unit: ## Tests that need no apiserver.
 	TESTENV_SKIP=1 $(GO) test -count=1 ./...
 
+bench: testenv-bin ## Benchmarks on real apiservers (2,000 Works; 5,000 nodes and 20,000 pods); prints BENCH lines.
+	TETHER_BENCH=1 TESTENV_BIN=$(BIN) $(GO) test -count=1 -p 1 -timeout 60m -v ./test/bench/... 2>&1 | \
+	  grep --line-buffered -E '^(BENCH|--- |ok|FAIL|panic)|_test.go:[0-9]+:'
+
 generate: ## Regenerate DeepCopy, CRDs, clientset, listers and informers from pkg/apis.
 	hack/update-codegen.sh
 
