@@ -179,7 +179,7 @@ func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.
 		mode, _ := override.ParseMode(o.RenderOverrides)
 		ctrl, err := tsync.New(tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc,
 			Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow,
-			DeleteRate: rate.Limit(o.DeleteRate), DeleteBurst: int(o.DeleteRate * 5), Registerer: reg})
+			DeleteRate: rate.Limit(o.DeleteRate), DeleteBurst: int(o.DeleteRate * 5), Registerer: reg, Events: c.hubKube})
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -27,14 +28,18 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/generated/clientset/versioned/scheme"
 	informers "github.com/tether-io/tether/pkg/generated/informers/externalversions"
 	clusterlisters "github.com/tether-io/tether/pkg/generated/listers/cluster/v1alpha1"
 	policylisters "github.com/tether-io/tether/pkg/generated/listers/policy/v1alpha1"
@@ -72,6 +77,8 @@ type Config struct {
 	Health  func(*unstructured.Unstructured) workv1alpha1.ResourceHealth
 	// Registerer receives the controller's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
+	// Events, if set, posts transition Events on Works (hub core/v1 client).
+	Events kubernetes.Interface
 }
 
 // Controller syncs one member cluster's Works.
@@ -95,6 +102,7 @@ type Controller struct {
 	synced         []cache.InformerSynced
 
 	deletes *rate.Limiter
+	events  record.EventBroadcaster
 	mu      gosync.Mutex
 	applied map[string]map[objectRef]bool // per Work key: what this process applied
 }
@@ -134,10 +142,16 @@ func New(cfg Config) (*Controller, error) {
 	}
 	c.queue = queue.New(workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 5*time.Minute), qm)
 	c.setupInformers()
+	var recorder record.EventRecorder
+	if cfg.Events != nil {
+		c.events = record.NewBroadcaster()
+		c.events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cfg.Events.CoreV1().Events("")})
+		recorder = c.events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "tether-agent", Host: cfg.ClusterName})
+	}
 	c.writer = statuswork.New(statuswork.Config{
 		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
 		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
-		Window: cfg.StatusWindow, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus,
+		Window: cfg.StatusWindow, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: recorder,
 	})
 	return c, nil
 }
@@ -207,6 +221,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.queue.ShutDown()
 	wg.Wait()
 	c.hubFactory.Shutdown()
+	if c.events != nil {
+		c.events.Shutdown()
+	}
 	return nil
 }
 

@@ -128,6 +128,7 @@ func startAgent(t *testing.T, cluster string, member int, tweak func(*Config)) *
 		MemberDynamic:   dynamic.NewForConfigOrDie(memberCfg),
 		MemberDiscovery: discovery.NewDiscoveryClientForConfigOrDie(memberCfg),
 		StatusWindow:    50 * time.Millisecond,
+		Events:          kubernetes.NewForConfigOrDie(hubCfg),
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -277,4 +278,15 @@ func configMap(ns, name string, data map[string]string) string {
 	raw, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": name, "namespace": ns}, "data": data})
 	return string(raw)
+}
+
+// eventsFor lists the hub Events about a Work.
+func eventsFor(t *testing.T, ns, name string) []corev1.Event {
+	t.Helper()
+	list, err := kubernetes.NewForConfigOrDie(testenv.Require(t).Hub.Config).CoreV1().Events(ns).List(context.Background(),
+		metav1.ListOptions{FieldSelector: "involvedObject.kind=Work,involvedObject.name=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
 }

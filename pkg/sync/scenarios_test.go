@@ -77,6 +77,11 @@ func TestApplyUpdateDriftGCDelete(t *testing.T) {
 		return apierrors.IsNotFound(err), nil
 	})
 
+	// No routine Events: nothing failed, so nothing was posted.
+	if evs := eventsFor(t, es1, "life"); len(evs) != 0 {
+		t.Errorf("routine syncs posted %d Events, e.g. %s: %s", len(evs), evs[0].Reason, evs[0].Message)
+	}
+
 	// Delete the Work: member objects go, then the finalizer.
 	must(t, hubClient(t).WorkV1alpha1().Works(es1).Delete(ctx, "life", metav1.DeleteOptions{}))
 	eventually(t, "member objects deleted and the Work gone", func(ctx context.Context) (bool, error) {
@@ -177,6 +182,14 @@ func TestConflictAbortAndOverwrite(t *testing.T) {
 	if ms := w.Status.ManifestStatuses; len(ms) != 1 || ms[0].Status == nil || !strings.Contains(string(ms[0].Status.Raw), "not managed by Karmada") {
 		t.Errorf("the manifest's status entry does not carry the error: %+v", ms)
 	}
+	eventually(t, "a Warning Event for the failed apply", func(context.Context) (bool, error) {
+		for _, e := range eventsFor(t, es1, "conflict-abort") {
+			if e.Type == corev1.EventTypeWarning && e.Reason == "ApplyFailed" && strings.Contains(e.Message, "ConfigMap/conflict/abort") {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 
 	ow := configMap("conflict", "overwrite", map[string]string{"k": "hub"})
 	ow = strings.Replace(ow, `"name":"overwrite"`, `"name":"overwrite","annotations":{"work.karmada.io/conflict-resolution":"overwrite"}`, 1)

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
@@ -69,6 +70,9 @@ type Config struct {
 	Limiter *rate.Limiter
 	// Observe, if set, is told the latency from a member change to the write that carried it.
 	Observe func(d time.Duration)
+	// Recorder, if set, receives an Event when a Work's Applied condition
+	// turns False or recovers (transitions only).
+	Recorder record.EventRecorder
 }
 
 // ApplyOutcome is what the sync controller reports after handling a Work.
@@ -235,6 +239,7 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("patch status of Work %s: %w", key, err)
 	}
+	announce(w.cfg.Recorder, work, status)
 	w.mu.Lock()
 	w.written[key] = time.Now()
 	w.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 )
@@ -68,6 +69,8 @@ func classify(subject string, err error) error {
 	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), apierrors.IsUnsupportedMediaType(err),
 		apierrors.IsRequestEntityTooLargeError(err), apierrors.IsMethodNotSupported(err):
 		return &TerminalError{Subject: subject, Reason: "rejected by the member apiserver", Err: err}
+	case apierrors.IsForbidden(err) && apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+		return fmt.Errorf("%s: its namespace is being deleted; retrying: %w", subject, err)
 	case apierrors.IsForbidden(err):
 		return &TerminalError{Subject: subject, Reason: "the agent's member identity may not write it (check the agent's RBAC in the member)", Err: err}
 	}

@@ -42,7 +42,7 @@ func (a *Applier) ApplyAll(ctx context.Context, objs []*unstructured.Unstructure
 	var crds []int
 	for pos, i := range order {
 		if pos > 0 && tier(objs[order[pos-1]]) == 0 && tier(objs[i]) != 0 {
-			a.awaitCRDs(ctx, cs, crds, opts)
+			a.awaitCRDs(ctx, cs, objs, crds, opts)
 		}
 		cs[i] = a.ApplyOne(ctx, objs[i], opts)
 		cs[i].Index = i
@@ -51,7 +51,7 @@ func (a *Applier) ApplyAll(ctx context.Context, objs []*unstructured.Unstructure
 		}
 	}
 	if len(order) > 0 && tier(objs[order[len(order)-1]]) == 0 {
-		a.awaitCRDs(ctx, cs, crds, opts)
+		a.awaitCRDs(ctx, cs, objs, crds, opts)
 	}
 	return cs
 }
@@ -59,13 +59,13 @@ func (a *Applier) ApplyAll(ctx context.Context, objs []*unstructured.Unstructure
 // awaitCRDs waits for the CRDs just applied to be Established, then drops
 // the discovery and type caches so their kinds resolve. A CRD that does not
 // become Established in time fails its entry.
-func (a *Applier) awaitCRDs(ctx context.Context, cs ChangeSet, idx []int, opts Options) {
+func (a *Applier) awaitCRDs(ctx context.Context, cs ChangeSet, objs []*unstructured.Unstructured, idx []int, opts Options) {
 	if len(idx) == 0 || opts.DryRun {
 		return
 	}
 	for _, i := range idx {
 		e := &cs[i]
-		name := e.Subject[len("CustomResourceDefinition/"):]
+		name := objs[i].GetName()
 		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, CRDEstablishTimeout, true, func(ctx context.Context) (bool, error) {
 			live, err := a.resource(e.GVR, "").Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
