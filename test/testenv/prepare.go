@@ -107,7 +107,9 @@ func createBootstrapRBAC(ctx context.Context, cs kubernetes.Interface) error {
 
 // InstallCRDs creates (or updates) Tether's CRDs and waits until they are
 // Established.
-func InstallCRDs(ctx context.Context, cfg *rest.Config) error { return crds.Install(ctx, cfg, time.Minute) }
+func InstallCRDs(ctx context.Context, cfg *rest.Config) error {
+	return crds.Install(ctx, cfg, time.Minute)
+}
 
 func (e *Env) prepareMember(ctx context.Context, o Options, m *Cluster, ports clusterPorts) error {
 	cs, err := kubernetes.NewForConfig(m.Config)
