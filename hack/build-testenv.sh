@@ -21,7 +21,8 @@ BIN=$(cd "$BIN" && pwd)
 what=("$@")
 ((${#what[@]})) || what=(k8s etcd kwok)
 
-stamp_of() { (cd "$ROOT/tools/$1" && cat go.mod go.sum ./*.go 2>/dev/null | sha256sum | cut -c1-16); }
+# stamp_of hashes a tools module's go.mod, go.sum and Go files (kwok has none).
+stamp_of() { (cd "$ROOT/tools/$1" && cat go.mod go.sum $(find . -maxdepth 1 -name '*.go' | sort) | sha256sum | cut -c1-16); }
 fresh() { # fresh <module> <binaries...>
   local m=$1 b; shift
   [[ -f $BIN/.stamp-$m && $(cat "$BIN/.stamp-$m") == "$(stamp_of "$m")" ]] || return 1
