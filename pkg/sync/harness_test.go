@@ -93,6 +93,7 @@ func agentHubConfig(t *testing.T, cluster string) *rest.Config {
 		role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "tether-agent", Namespace: ns}, Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"work.karmada.io"}, Resources: []string{"works"}, Verbs: []string{"get", "list", "watch", "update", "patch"}},
 			{APIGroups: []string{"work.karmada.io"}, Resources: []string{"works/status"}, Verbs: []string{"get", "update", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
 		}}
 		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "tether-agent:" + cluster}, Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"policy.karmada.io"}, Resources: []string{"overridepolicies", "clusteroverridepolicies"}, Verbs: []string{"get", "list", "watch"}},
