@@ -148,22 +148,3 @@ func (m *MemberCache) WaitSynced(ctx context.Context, gvr schema.GroupVersionRes
 	defer cancel()
 	return cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
 }
-
-// Synced reports whether the informer of gvr has synced.
-func (m *MemberCache) Synced(gvr schema.GroupVersionResource) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	inf, ok := m.informers[gvr]
-	return ok && inf.HasSynced()
-}
-
-// GVRs lists the resources being watched.
-func (m *MemberCache) GVRs() []schema.GroupVersionResource {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]schema.GroupVersionResource, 0, len(m.informers))
-	for gvr := range m.informers {
-		out = append(out, gvr)
-	}
-	return out
-}

@@ -67,9 +67,6 @@ func (a *Applier) Stats() Stats {
 		LocalSame: a.stats.localSame.Load(), Deletes: a.stats.deletes.Load()}
 }
 
-// FieldManager is the manager name the Applier writes under.
-func (a *Applier) FieldManager() string { return a.fieldManager }
-
 // Options shape one Apply call.
 type Options struct {
 	// TakeOver decides whether an existing object that Owned says is not ours
