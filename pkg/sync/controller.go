@@ -153,6 +153,7 @@ func New(cfg Config) (*Controller, error) {
 		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
 		Window: cfg.StatusWindow, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: recorder,
 	})
+	c.registerEngineMetrics(cfg.Registerer)
 	return c, nil
 }
 

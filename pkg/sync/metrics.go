@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tether-io/tether/pkg/sync/apply"
 )
 
 // metrics are the controller's Prometheus series; with no registerer they
@@ -34,3 +36,32 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 func (m *metrics) observeApply(d time.Duration)  { m.applyDuration.Observe(d.Seconds()) }
 func (m *metrics) observeStatus(d time.Duration) { m.statusLatency.Observe(d.Seconds()) }
 func (m *metrics) fenceHeld()                    { m.fenceHeldTotal.Inc() }
+
+// registerEngineMetrics exposes the apply engine's request counters and the
+// status writer's backlog, read when scraped.
+func (c *Controller) registerEngineMetrics(reg prometheus.Registerer) {
+	if reg == nil {
+		return
+	}
+	stat := func(request string, f func(s apply.Stats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_apply_requests_total",
+			Help:        "Member requests of the apply engine: get (a cache miss), apply, dry_run (an inconclusive local check), delete.",
+			ConstLabels: prometheus.Labels{"request": request}},
+			func() float64 { return float64(f(c.applier.Stats())) })
+	}
+	reg.MustRegister(
+		stat("get", func(s apply.Stats) int64 { return s.Gets }),
+		stat("apply", func(s apply.Stats) int64 { return s.Applies }),
+		stat("dry_run", func(s apply.Stats) int64 { return s.DryRuns }),
+		stat("delete", func(s apply.Stats) int64 { return s.Deletes }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_apply_unchanged_local_total",
+			Help: "Objects found unchanged from managedFields and field sets alone, with no member request."},
+			func() float64 { return float64(c.applier.Stats().LocalSame) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_work_status_writes_total",
+			Help: "Work status writes sent to the hub."},
+			func() float64 { return float64(c.writer.Writes()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tether_work_status_pending",
+			Help: "Works whose status has a change not yet written to the hub."},
+			func() float64 { return float64(c.writer.Pending()) }),
+	)
+}

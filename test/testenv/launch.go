@@ -231,7 +231,7 @@ func (e *Env) startAPIServer(name string, port int, etcdURL string, start starte
 		"--proxy-client-cert-file=" + p("front-proxy-client.crt"), "--proxy-client-key-file=" + p("front-proxy-client.key"),
 		// The kubernetes Endpoints may not point at loopback; nothing here needs them.
 		"--endpoint-reconciler-type=none",
-		"--allow-privileged=true", "--profiling=false",
+		"--allow-privileged=true", "--profiling=" + profiling(),
 	}
 	if name == "hub" {
 		args = append(args, "--enable-bootstrap-token-auth=true")
@@ -333,4 +333,10 @@ func writeKubeconfig(path, cluster, server string, caPEM, certPEM, keyPEM []byte
 	cfg.Contexts[cluster] = &clientcmdapi.Context{Cluster: cluster, AuthInfo: cluster}
 	cfg.CurrentContext = cluster
 	return clientcmd.WriteToFile(*cfg, path)
+}
+
+// profiling is the apiservers' --profiling value: off unless
+// TESTENV_PROFILING is set, so a benchmark's apiservers can be profiled.
+func profiling() string {
+	return strconv.FormatBool(os.Getenv("TESTENV_PROFILING") != "")
 }

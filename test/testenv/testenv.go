@@ -21,6 +21,7 @@
 //	                     'go run ./test/testenv/cmd/testenv up'); it is not stopped.
 //	TESTENV_SKIP=1       skip every test that needs the environment.
 //	TESTENV_BIN=DIR      where the control-plane binaries are (default: bin/).
+//	TESTENV_PROFILING=1  serve /debug/pprof on the apiservers (to profile a benchmark).
 package testenv
 
 import (

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -94,6 +95,7 @@ type Writer struct {
 	since    map[string]time.Time // first unflushed change per Work
 	written  map[string]time.Time // last write per Work
 	inflight int
+	writes   atomic.Int64
 }
 
 // New returns a Writer.
@@ -150,6 +152,16 @@ func (w *Writer) Idle() bool {
 	defer w.mu.Unlock()
 	return len(w.since) == 0 && w.inflight == 0 && w.queue.Len() == 0
 }
+
+// Pending is the number of Works with a change not yet written.
+func (w *Writer) Pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.since) + w.inflight
+}
+
+// Writes is the number of status writes sent since the Writer was built.
+func (w *Writer) Writes() int64 { return w.writes.Load() }
 
 // Run writes statuses with the given number of workers until ctx ends.
 func (w *Writer) Run(ctx context.Context, workers int) {
@@ -239,6 +251,7 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("patch status of Work %s: %w", key, err)
 	}
+	w.writes.Add(1)
 	announce(w.cfg.Recorder, work, status)
 	w.mu.Lock()
 	w.written[key] = time.Now()

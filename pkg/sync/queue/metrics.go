@@ -58,8 +58,8 @@ func (m *Metrics) waited(d time.Duration) {
 	}
 }
 
-// Processed records how long one item took.
-func (m *Metrics) Processed(d time.Duration) {
+// processed records how long one item took.
+func (m *Metrics) processed(d time.Duration) {
 	if m != nil {
 		m.work.Observe(d.Seconds())
 	}

@@ -30,7 +30,7 @@ type Queue struct {
 	lists      [2][]string
 	queued     map[string]Priority // items waiting, by the list they count in
 	addedAt    map[string]time.Time
-	processing map[string]bool
+	processing map[string]time.Time // key -> when its processing started
 	dirty      map[string]Priority // added while processing
 	shutdown   bool
 	limiter    workqueue.TypedRateLimiter[string]
@@ -41,7 +41,7 @@ type Queue struct {
 func New(limiter workqueue.TypedRateLimiter[string], metrics *Metrics) *Queue {
 	q := &Queue{
 		queued: map[string]Priority{}, addedAt: map[string]time.Time{},
-		processing: map[string]bool{}, dirty: map[string]Priority{},
+		processing: map[string]time.Time{}, dirty: map[string]Priority{},
 		limiter: limiter, metrics: metrics,
 	}
 	q.cond = sync.NewCond(&q.mu)
@@ -56,7 +56,7 @@ func (q *Queue) Add(key string, p Priority) {
 		return
 	}
 	q.metrics.add()
-	if q.processing[key] {
+	if _, busy := q.processing[key]; busy {
 		if old, ok := q.dirty[key]; !ok || p > old {
 			q.dirty[key] = p
 		}
@@ -108,7 +108,7 @@ func (q *Queue) Get() (key string, shutdown bool) {
 				q.lists[p] = q.lists[p][1:]
 				if cur, ok := q.queued[key]; ok && cur == p {
 					delete(q.queued, key)
-					q.processing[key] = true
+					q.processing[key] = time.Now()
 					q.metrics.depth(len(q.queued))
 					q.metrics.waited(time.Since(q.addedAt[key]))
 					delete(q.addedAt, key)
@@ -127,6 +127,9 @@ func (q *Queue) Get() (key string, shutdown bool) {
 func (q *Queue) Done(key string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if started, ok := q.processing[key]; ok {
+		q.metrics.processed(time.Since(started))
+	}
 	delete(q.processing, key)
 	if p, ok := q.dirty[key]; ok {
 		delete(q.dirty, key)

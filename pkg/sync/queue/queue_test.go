@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/util/workqueue"
 )
 
@@ -78,4 +79,48 @@ func TestAddRateLimitedComesBack(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a rate-limited item never came back")
 	}
+}
+
+func TestMetricsCountAddsDepthAndProcessed(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	q := New(workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Millisecond, time.Second), NewMetrics(reg, "work"))
+	q.Add("a", Low)
+	q.Add("b", High)
+	if got := gather(t, reg)["workqueue_depth"]; got != 2 {
+		t.Fatalf("depth %v, want 2", got)
+	}
+	for q.Len() > 0 {
+		k, _ := q.Get()
+		q.Done(k)
+	}
+	want := map[string]float64{"workqueue_depth": 0, "workqueue_adds_total": 2,
+		"workqueue_work_duration_seconds": 2, "workqueue_queue_duration_seconds": 2}
+	got := gather(t, reg)
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("%s = %v, want %v", name, got[name], v)
+		}
+	}
+}
+
+// gather reads each series' value (a histogram's sample count).
+func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		m := f.GetMetric()[0]
+		switch {
+		case m.GetHistogram() != nil:
+			out[f.GetName()] = float64(m.GetHistogram().GetSampleCount())
+		case m.GetGauge() != nil:
+			out[f.GetName()] = m.GetGauge().GetValue()
+		case m.GetCounter() != nil:
+			out[f.GetName()] = m.GetCounter().GetValue()
+		}
+	}
+	return out
 }

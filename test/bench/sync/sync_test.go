@@ -1,4 +1,5 @@
-// Package sync benchmarks the Work sync path on a real hub and member:
+// Package sync benchmarks the Work sync path on a real hub and member, with
+// the agent (tether-agent run) in its own process:
 // Works/s from creation to Applied=True against the member apiserver's raw
 // server-side-apply rate, requests per Work on each side, the agent's RSS,
 // and what a restart costs. It runs only with TETHER_BENCH=1 ('make bench').
@@ -8,12 +9,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
-	goruntime "runtime"
+	"os/exec"
 	"sort"
 	"strconv"
-	"strings"
 	gosync "sync"
 	"sync/atomic"
 	"testing"
@@ -29,14 +28,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
-	tsync "github.com/tether-io/tether/pkg/sync"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -62,31 +59,6 @@ func benchWorkers() int {
 		return n
 	}
 	return 8
-}
-
-// counter counts requests by kind.
-type counter struct {
-	next          http.RoundTripper
-	reads, writes atomic.Int64
-}
-
-func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodGet || strings.Contains(r.URL.RawQuery, "dryRun=All") {
-		c.reads.Add(1)
-	} else {
-		c.writes.Add(1)
-	}
-	return c.next.RoundTrip(r)
-}
-
-func (c *counter) total() int64 { return c.reads.Load() + c.writes.Load() }
-
-func counted(cfg *rest.Config) (*rest.Config, *counter) {
-	c := &counter{}
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 1000, 2000
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { c.next = rt; return c })
-	return cfg, c
 }
 
 func deployment(ns, name string) *unstructured.Unstructured {
@@ -139,7 +111,14 @@ func TestBenchSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agent := startAgent(t, env)
+	bin := buildAgent(t)
+	// The hub is prepared as for any agent (the heartbeat's namespace, RBAC).
+	if out, err := exec.Command(bin, "hub", "init", "--kubeconfig", env.Hub.Kubeconfig).CombinedOutput(); err != nil {
+		t.Fatalf("hub init: %v\n%s", err, out)
+	}
+	ag := startAgent(t, env, bin, "agent")
+	before := ag.scrape(t)
+	cpuBefore := cpuSeconds(ag.proc.Pid)
 
 	created, applied := map[string]time.Time{}, map[string]time.Time{}
 	var mu gosync.Mutex
@@ -164,46 +143,52 @@ func TestBenchSync(t *testing.T) {
 		t.Fatalf("only %d of %d Works became Applied", len(applied), n)
 	}
 	elapsed := time.Since(start)
-	hubWrites, hubReads := agent.hub.writes.Load(), agent.hub.reads.Load()
-	memberTotal := agent.member.total()
+	after := ag.scrape(t)
+	cpu := cpuSeconds(ag.proc.Pid) - cpuBefore
+	rss := procMiB(ag.proc.Pid, "VmRSS")
 	var lat []time.Duration
 	for name, at := range applied {
 		lat = append(lat, at.Sub(created[name]))
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	rate := float64(n) / elapsed.Seconds()
-	fmt.Printf("BENCH sync agent_workers=%d\n", benchWorkers())
+	perWork := func(a, b float64) float64 { return (b - a) / float64(n) }
+	fmt.Printf("BENCH sync agent_workers=%d (tether-agent run, its own process)\n", benchWorkers())
 	fmt.Printf("BENCH sync works=%d time_to_all_applied_s=%.1f works_per_s=%.0f ratio_to_raw_ssa=%.2f ratio_to_raw_until_available=%.2f applied_latency_p50_ms=%d p99_ms=%d\n",
 		n, elapsed.Seconds(), rate, rate/raw, rate/rawEffective, pct(lat, 50).Milliseconds(), pct(lat, 99).Milliseconds())
-	fmt.Printf("BENCH sync hub_writes_per_work=%.2f hub_reads_per_work=%.2f member_requests_per_work=%.2f\n",
-		float64(hubWrites)/float64(n), float64(hubReads)/float64(n), float64(memberTotal)/float64(n))
-	var m1 goruntime.MemStats
-	goruntime.ReadMemStats(&m1)
-	fmt.Printf("BENCH sync process_rss_mib=%d heap_inuse_mib=%d (agent and bench clients in one process)\n", rssMiB(), m1.HeapInuse>>20)
+	fmt.Printf("BENCH sync hub_writes_per_work=%.2f (work_status_writes_per_work=%.2f) hub_reads_per_work=%.2f member_requests_per_work=%.2f (all of the agent's requests until the last Work was Applied, heartbeat and cluster status included)\n",
+		perWork(before.hubWrites, after.hubWrites), perWork(before.get(statusWrites), after.get(statusWrites)),
+		perWork(before.hubReads, after.hubReads), perWork(before.memberReads+before.memberWrites, after.memberReads+after.memberWrites))
+	fmt.Printf("BENCH sync agent_rss_mib=%d agent_cpu_s=%.1f agent_cpu_ms_per_work=%.2f\n", rss, cpu, cpu*1000/float64(n))
 
 	// Lifecycle: create -> Applied -> Healthy, hub writes per Work.
 	waitAllHealthy(t, hub, es, n)
-	fmt.Printf("BENCH sync hub_writes_per_work_lifecycle=%.2f (create -> Applied -> Healthy)\n", float64(agent.hub.writes.Load())/float64(n))
-	idleStart := agent.hub.total()
+	healthy := ag.scrape(t)
+	fmt.Printf("BENCH sync hub_writes_per_work_lifecycle=%.2f work_status_writes_per_work_lifecycle=%.2f (create -> Applied -> Healthy) agent_peak_rss_mib=%d\n",
+		perWork(before.hubWrites, healthy.hubWrites), perWork(before.get(statusWrites), healthy.get(statusWrites)), procMiB(ag.proc.Pid, "VmHWM"))
 	idleWindow := 30 * time.Second
 	<-time.After(idleWindow) // a measurement window, not a wait for a condition
-	fmt.Printf("BENCH sync idle_hub_requests_per_min=%.1f (Work sync only; the heartbeat adds 6)\n",
-		float64(agent.hub.total()-idleStart)*float64(time.Minute)/float64(idleWindow))
+	idle := ag.scrape(t)
+	fmt.Printf("BENCH sync idle_hub_requests_per_min=%.1f (the whole agent: heartbeat and cluster status included)\n",
+		(idle.hub()-healthy.hub())*float64(time.Minute)/float64(idleWindow))
 
-	// Restart: a new controller over the same applied Works.
-	agent.stop()
-	restarted := startAgent(t, env)
+	// Restart: a new agent process over the same applied Works.
+	ag.stop()
 	restartStart := time.Now()
-	waitIdle(t, restarted.ctrl)
-	idleAfter := time.Since(restartStart)
+	restarted := startAgent(t, env, bin, "agent-restarted")
+	idleAfter := waitReconciled(t, restarted, n).Sub(restartStart)
 	if minute := time.Until(restartStart.Add(time.Minute)); minute > 0 {
 		<-time.After(minute) // a measurement window: the full minute the target names
 	}
-	st := restarted.ctrl.Stats()
-	fmt.Printf("BENCH sync restart works=%d idle_after_s=%.1f member_writes_first_minute=%d hub_writes_first_minute=%d gets=%d dry_runs=%d unchanged_by_fieldset=%d\n",
-		n, idleAfter.Seconds(), restarted.member.writes.Load(), restarted.hub.writes.Load(), st.Gets, st.DryRuns, st.LocalSame)
-	if w := restarted.member.writes.Load(); w != 0 {
-		t.Errorf("restart made %d member writes", w)
+	r := restarted.scrape(t)
+	fmt.Printf("BENCH sync restart works=%d idle_after_s=%.1f member_writes_first_minute=%.0f hub_writes_first_minute=%.0f work_status_writes_first_minute=%.0f gets=%.0f dry_runs=%.0f unchanged_by_fieldset=%.0f\n",
+		n, idleAfter.Seconds(), r.memberWrites, r.hubWrites, r.get(statusWrites), r.get(`tether_apply_requests_total{request="get"}`),
+		r.get(`tether_apply_requests_total{request="dry_run"}`), r.get("tether_apply_unchanged_local_total"))
+	if r.memberWrites != 0 {
+		t.Errorf("restart made %.0f member writes", r.memberWrites)
+	}
+	if w := r.get(statusWrites); w != 0 {
+		t.Errorf("restart rewrote %.0f Work statuses", w)
 	}
 	p50, p99, samples := statusLatency(t, env, hub, es, min(n, 100))
 	fmt.Printf("BENCH status work_status_latency_p50_ms=%d p99_ms=%d samples=%d (member Deployment status change -> Work status on the hub)\n",
@@ -211,45 +196,26 @@ func TestBenchSync(t *testing.T) {
 	restarted.stop()
 }
 
-type runningAgent struct {
-	ctrl        *tsync.Controller
-	hub, member *counter
-	cancel      context.CancelFunc
-	done        chan struct{}
-}
+const statusWrites = "tether_work_status_writes_total"
 
-func (a *runningAgent) stop() { a.cancel(); <-a.done }
-
-func startAgent(t *testing.T, env *testenv.Env) *runningAgent {
-	hubCfg, hubCount := counted(env.Hub.Config)
-	memberCfg, memberCount := counted(env.Members[0].Config)
-	ctrl, err := tsync.New(tsync.Config{ClusterName: "member1", Hub: versioned.NewForConfigOrDie(hubCfg),
-		MemberDynamic: dynamic.NewForConfigOrDie(memberCfg), MemberDiscovery: discovery.NewDiscoveryClientForConfigOrDie(memberCfg),
-		Workers: benchWorkers()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a := &runningAgent{ctrl: ctrl, hub: hubCount, member: memberCount, cancel: cancel, done: make(chan struct{})}
-	go func() { defer close(a.done); _ = ctrl.Run(ctx) }()
-	return a
-}
-
-func waitIdle(t *testing.T, c *tsync.Controller) {
-	var since time.Time
+// waitReconciled waits until the agent has taken every Work through its
+// queue once and has nothing queued or pending, and returns when.
+func waitReconciled(t *testing.T, a *agent, n int) time.Time {
+	t.Helper()
+	var at time.Time
 	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 10*time.Minute, true, func(context.Context) (bool, error) {
-		if !c.Synced() || !c.Idle() {
-			since = time.Time{}
-			return false, nil
+		s := a.scrape(t)
+		done := s.get(`workqueue_work_duration_seconds_count{name="work"}`) >= float64(n) &&
+			s.get(`workqueue_depth{name="work"}`) == 0 && s.get("tether_work_status_pending") == 0
+		if done && at.IsZero() {
+			at = time.Now()
 		}
-		if since.IsZero() {
-			since = time.Now()
-		}
-		return time.Since(since) > time.Second, nil
+		return done, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return at
 }
 
 // watchApplied records when each Work is first seen with Applied=True.
@@ -320,20 +286,6 @@ func pct(d []time.Duration, p int) time.Duration {
 		return 0
 	}
 	return d[(len(d)-1)*p/100]
-}
-
-func rssMiB() int64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb >> 10
-		}
-	}
-	return -1
 }
 
 // waitAllHealthy waits until every Work reports its Deployment Healthy.

@@ -1,0 +1,192 @@
+package sync
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/tether-io/tether/test/testenv"
+)
+
+// agent is a 'tether-agent run' process attached to the environment, so
+// its RSS and CPU are its own and not the load generator's. Requests are
+// counted by the agent itself (client-go's request metrics, by host).
+type agent struct {
+	proc                *testenv.Process
+	metrics, ready      string
+	hubHost, memberHost string
+}
+
+func buildAgent(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tether-agent")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/agent")
+	cmd.Dir = testenv.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startAgent runs the agent with its defaults except the worker count and
+// leader election (off, so that no lease renewal counts as a member write).
+func startAgent(t *testing.T, env *testenv.Env, bin, name string) *agent {
+	t.Helper()
+	ports := freePorts(t, 2)
+	m := env.Members[0]
+	a := &agent{metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0]), ready: fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1]),
+		hubHost: hostOf(t, env.Hub.URL), memberHost: hostOf(t, m.URL)}
+	proc, err := env.Spawn(name, bin, "run",
+		"--kubeconfig", m.Kubeconfig, "--karmada-kubeconfig", env.Hub.Kubeconfig,
+		"--cluster-name", m.Name, "--cluster-api-endpoint", m.URL,
+		"--concurrent-work-syncs", strconv.Itoa(benchWorkers()), "--leader-elect=false",
+		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[0]),
+		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.proc = proc
+	if err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
+		if !proc.Alive() {
+			return false, fmt.Errorf("the agent exited; see %s", proc.Log)
+		}
+		resp, err := http.Get(a.ready)
+		if err != nil {
+			return false, nil
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	}); err != nil {
+		t.Fatalf("agent %s not ready: %v", name, err)
+	}
+	return a
+}
+
+func (a *agent) stop() { a.proc.Stop(30 * time.Second) }
+
+// sample is one scrape of the agent's metrics.
+type sample struct {
+	hubReads, hubWrites, memberReads, memberWrites float64
+	series                                         map[string]float64 // "name{labels}" -> value
+}
+
+func (s sample) hub() float64         { return s.hubReads + s.hubWrites }
+func (s sample) get(k string) float64 { return s.series[k] }
+
+func (a *agent) scrape(t *testing.T) sample {
+	t.Helper()
+	resp, err := http.Get(a.metrics)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", a.metrics, err)
+	}
+	defer resp.Body.Close()
+	s, err := parseMetrics(resp.Body, a.hubHost, a.memberHost)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", a.metrics, err)
+	}
+	return s
+}
+
+// parseMetrics reads the Prometheus text format: every series by its full
+// name, and client-go's request counts summed per host into reads (GET,
+// which includes lists and watches) and writes (every other method).
+func parseMetrics(r io.Reader, hubHost, memberHost string) (sample, error) {
+	s := sample{series: map[string]float64{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		cut := strings.LastIndexByte(line, ' ')
+		if cut < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[cut+1:], 64)
+		if err != nil {
+			continue
+		}
+		key := line[:cut]
+		s.series[key] = v
+		if !strings.HasPrefix(key, "rest_client_requests_total{") {
+			continue
+		}
+		read := strings.Contains(key, `method="GET"`)
+		switch {
+		case strings.Contains(key, `host="`+hubHost+`"`) && read:
+			s.hubReads += v
+		case strings.Contains(key, `host="`+hubHost+`"`):
+			s.hubWrites += v
+		case strings.Contains(key, `host="`+memberHost+`"`) && read:
+			s.memberReads += v
+		case strings.Contains(key, `host="`+memberHost+`"`):
+			s.memberWrites += v
+		}
+	}
+	return s, sc.Err()
+}
+
+// cpuSeconds is the user+system CPU time the process has used.
+func cpuSeconds(pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	if len(f) < 13 {
+		return -1
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / 100 // USER_HZ is 100 on Linux
+}
+
+// procMiB reads a VmRSS-style field of /proc/<pid>/status in MiB.
+func procMiB(pid int, field string) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb >> 10
+		}
+	}
+	return -1
+}
+
+func hostOf(t *testing.T, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Host
+}
+
+func freePorts(t *testing.T, n int) []int {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}
