@@ -31,7 +31,7 @@ type Queue struct {
 	queued     map[string]Priority // items waiting, by the list they count in
 	addedAt    map[string]time.Time
 	processing map[string]time.Time // key -> when its processing started
-	dirty      map[string]Priority // added while processing
+	dirty      map[string]Priority  // added while processing
 	shutdown   bool
 	limiter    workqueue.TypedRateLimiter[string]
 	metrics    *Metrics
