@@ -58,7 +58,7 @@ type Config struct {
 	Hub             versioned.Interface
 	MemberDynamic   dynamic.Interface
 	MemberDiscovery discovery.DiscoveryInterface
-	// Workers is the number of Works reconciled at once (default 5).
+	// Workers is the number of Works reconciled at once (default 16).
 	Workers int
 	// RenderMode decides when overrides are rendered at the edge (default Auto).
 	RenderMode override.Mode
@@ -69,6 +69,9 @@ type Config struct {
 	DeleteBurst int
 	// StatusWindow coalesces Work status writes (default 200ms).
 	StatusWindow time.Duration
+	// StatusRolloutInterval spaces writes of a rollout's intermediate
+	// counters (see statuswork.Config.RolloutInterval; default 2m).
+	StatusRolloutInterval time.Duration
 	// StatusLimiter bounds Work status writes for the cluster (default 200/s, burst 400).
 	StatusLimiter *rate.Limiter
 	// Reflect and Health interpret member objects for Work status
@@ -105,6 +108,7 @@ type Controller struct {
 	events  record.EventBroadcaster
 	mu      gosync.Mutex
 	applied map[string]map[objectRef]bool // per Work key: what this process applied
+	fresh   map[liveKey]freshObject       // apply responses the member cache has not caught up with
 }
 
 // New builds a Controller; Run starts it.
@@ -113,7 +117,7 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("sync: ClusterName, Hub, MemberDynamic and MemberDiscovery are required")
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 5
+		cfg.Workers = 16
 	}
 	if cfg.FieldManager == "" {
 		cfg.FieldManager = apply.DefaultFieldManager
@@ -124,18 +128,22 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.RenderMode == "" {
 		cfg.RenderMode = override.ModeAuto
 	}
+	defaultInterpreters := cfg.Reflect == nil && cfg.Health == nil
 	if cfg.Reflect == nil {
 		cfg.Reflect = interpret.ReflectStatus
 	}
 	if cfg.Health == nil {
 		cfg.Health = interpret.Health
 	}
-	c := &Controller{cfg: cfg, applied: map[string]map[objectRef]bool{}, deletes: rate.NewLimiter(cfg.DeleteRate, max(cfg.DeleteBurst, 1))}
+	c := &Controller{cfg: cfg, applied: map[string]map[objectRef]bool{}, fresh: map[liveKey]freshObject{}, deletes: rate.NewLimiter(cfg.DeleteRate, max(cfg.DeleteBurst, 1))}
 	c.metrics = newMetrics(cfg.Registerer)
 	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.MemberDiscovery))
 	c.member = NewMemberCache(cfg.MemberDynamic, cfg.FieldManager, c.onMemberEvent)
+	if defaultInterpreters {
+		c.member.slim = interpret.Slim
+	}
 	c.applier = apply.New(apply.Config{Client: cfg.MemberDynamic, Mapper: c.mapper, Types: apply.NewTypeCache(cfg.MemberDiscovery),
-		FieldManager: cfg.FieldManager, Lookup: c.cachedLive})
+		FieldManager: cfg.FieldManager, Lookup: c.cachedLive, OwnedFields: c.member.OwnedFields})
 	var qm *queue.Metrics
 	if cfg.Registerer != nil {
 		qm = queue.NewMetrics(cfg.Registerer, "work")
@@ -151,7 +159,7 @@ func New(cfg Config) (*Controller, error) {
 	c.writer = statuswork.New(statuswork.Config{
 		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
 		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
-		Window: cfg.StatusWindow, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: recorder,
+		Window: cfg.StatusWindow, RolloutInterval: cfg.StatusRolloutInterval, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: recorder,
 	})
 	c.registerEngineMetrics(cfg.Registerer)
 	return c, nil

@@ -211,6 +211,9 @@ func (c *Controller) liveForStatus(manifest *unstructured.Unstructured) (*unstru
 	case !known:
 		return nil, statuswork.LivePending
 	case !found:
+		if fresh, ok := c.freshLive(m.Resource, ns, manifest.GetName()); ok {
+			return fresh, statuswork.LivePresent
+		}
 		return nil, statuswork.LiveAbsent
 	}
 	return obj, statuswork.LivePresent

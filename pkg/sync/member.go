@@ -2,12 +2,14 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
@@ -26,9 +28,10 @@ type MemberEvent struct {
 
 // MemberCache keeps one informer per member resource that some Work uses.
 // Each lists and watches only objects labelled karmada.io/managed=true, so
-// the agent never caches the member's unrelated objects, and each trims
-// managedFields to the entry of Tether's own field manager (what the apply
-// engine compares against), so cached objects stay small.
+// the agent never caches the member's unrelated objects. Cached objects
+// carry no managedFields: the entry of Tether's own field manager (what the
+// apply engine compares against) is kept aside as compact JSON, because as
+// nested maps it was the largest part of each cached object.
 type MemberCache struct {
 	client       dynamic.Interface
 	fieldManager string
@@ -37,12 +40,25 @@ type MemberCache struct {
 	mu        sync.Mutex
 	ctx       context.Context
 	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+
+	ownedMu sync.Mutex
+	owned   map[types.UID]ownedEntry
+
+	// slim, if set, drops from each cached object what status reporting
+	// does not read (interpret.Slim when the default interpreters are used).
+	slim func(*unstructured.Unstructured)
+}
+
+// ownedEntry is the FieldsV1 of Tether's Apply entry at one resourceVersion.
+type ownedEntry struct {
+	resourceVersion string
+	fieldsV1        []byte
 }
 
 // NewMemberCache returns a cache that reports events to onEvent.
 func NewMemberCache(client dynamic.Interface, fieldManager string, onEvent func(MemberEvent)) *MemberCache {
 	return &MemberCache{client: client, fieldManager: fieldManager, onEvent: onEvent,
-		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}}
+		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, owned: map[types.UID]ownedEntry{}}
 }
 
 // Start records the context that bounds informers started later by Ensure.
@@ -71,6 +87,11 @@ func (m *MemberCache) Ensure(gvr schema.GroupVersionResource) {
 			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = t.Obj
 			}
+			if u, ok := obj.(*unstructured.Unstructured); ok {
+				m.ownedMu.Lock()
+				delete(m.owned, u.GetUID())
+				m.ownedMu.Unlock()
+			}
 			m.emit(gvr, obj, nil)
 		},
 	})
@@ -78,20 +99,48 @@ func (m *MemberCache) Ensure(gvr schema.GroupVersionResource) {
 	go inf.Run(m.ctx.Done())
 }
 
-// trim keeps only Tether's own managedFields entry.
+// trim removes managedFields from an object entering the cache and records
+// Tether's Apply entry aside (see OwnedFields).
 func (m *MemberCache) trim(obj any) (any, error) {
 	u, ok := obj.(*unstructured.Unstructured)
 	if !ok {
 		return obj, nil
 	}
-	var keep []metav1.ManagedFieldsEntry
-	for _, mf := range u.GetManagedFields() {
-		if mf.Manager == m.fieldManager && mf.Operation == metav1.ManagedFieldsOperationApply {
-			keep = append(keep, mf)
+	md, _ := u.Object["metadata"].(map[string]any)
+	entries, present := md["managedFields"].([]any)
+	if !present {
+		return u, nil // already trimmed
+	}
+	var raw []byte
+	for _, e := range entries {
+		entry, _ := e.(map[string]any)
+		if entry["manager"] == m.fieldManager && entry["operation"] == string(metav1.ManagedFieldsOperationApply) {
+			raw, _ = json.Marshal(entry["fieldsV1"])
 		}
 	}
-	u.SetManagedFields(keep)
+	delete(md, "managedFields")
+	if m.slim != nil {
+		m.slim(u)
+	}
+	m.ownedMu.Lock()
+	if raw != nil {
+		m.owned[u.GetUID()] = ownedEntry{resourceVersion: u.GetResourceVersion(), fieldsV1: raw}
+	} else {
+		delete(m.owned, u.GetUID())
+	}
+	m.ownedMu.Unlock()
 	return u, nil
+}
+
+// OwnedFields returns the FieldsV1 JSON of Tether's Apply entry for a cached
+// object, or nil when the cache has none for that object at that resourceVersion.
+func (m *MemberCache) OwnedFields(live *unstructured.Unstructured) []byte {
+	m.ownedMu.Lock()
+	defer m.ownedMu.Unlock()
+	if e, ok := m.owned[live.GetUID()]; ok && e.resourceVersion == live.GetResourceVersion() {
+		return e.fieldsV1
+	}
+	return nil
 }
 
 func (m *MemberCache) emit(gvr schema.GroupVersionResource, oldObj, newObj any) {

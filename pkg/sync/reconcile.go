@@ -171,6 +171,9 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 		c.mu.Lock()
 		record[refOf(objs[i]).id()] = true
 		c.mu.Unlock()
+		if e.Object != nil {
+			c.rememberFresh(e.GVR, e.Object)
+		}
 		if e.Action != apply.Unchanged {
 			klog.FromContext(ctx).V(3).Info("Applied", "object", e.Subject, "action", e.Action)
 		}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 )
@@ -28,8 +29,8 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 			}
 		}
 	}
-	for i, m := range work.Spec.Workload.Manifests {
-		ms, p := w.manifestStatus(i, m, outcome.Errors[i])
+	for i, h := range w.headers(work) {
+		ms, p := w.manifestStatus(i, h, outcome.Errors[i])
 		status.ManifestStatuses = append(status.ManifestStatuses, ms)
 		pending = pending || p
 	}
@@ -39,13 +40,13 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 // manifestStatus reports one manifest: its identifier always (from the
 // manifest, so even a manifest that failed to apply is identified), the
 // apply error if any, else the reflected status and health of the live object.
-func (w *Writer) manifestStatus(ordinal int, m workv1alpha1.Manifest, applyErr string) (workv1alpha1.ManifestStatus, bool) {
+func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1alpha1.ManifestStatus, bool) {
 	ms := workv1alpha1.ManifestStatus{Identifier: workv1alpha1.ResourceIdentifier{Ordinal: ordinal}, Health: workv1alpha1.ResourceUnknown}
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(m.Raw); err != nil {
-		ms.Status = rawStatus(map[string]any{"applyError": "the manifest is not a valid object: " + err.Error()})
+	if h.err != nil {
+		ms.Status = rawStatus(map[string]any{"applyError": "the manifest is not a valid object: " + h.err.Error()})
 		return ms, false
 	}
+	obj := h.obj
 	gv, _ := schema.ParseGroupVersion(obj.GetAPIVersion())
 	ms.Identifier.Group, ms.Identifier.Version = gv.Group, gv.Version
 	ms.Identifier.Kind, ms.Identifier.Namespace, ms.Identifier.Name = obj.GetKind(), obj.GetNamespace(), obj.GetName()
@@ -78,6 +79,52 @@ func (w *Writer) manifestStatus(ordinal int, m workv1alpha1.Manifest, applyErr s
 		ms.Health = w.cfg.Health(live)
 	}
 	return ms, false
+}
+
+// header is what the status needs of a manifest: its apiVersion, kind,
+// namespace and name, or why it could not be decoded.
+type header struct {
+	obj *unstructured.Unstructured
+	err error
+}
+
+// headerCache holds the decoded headers of one Work generation, so a status
+// write does not decode every manifest again.
+type headerCache struct {
+	uid        types.UID
+	generation int64
+	headers    []header
+}
+
+// headers returns the Work's manifest headers, decoding them once per generation.
+func (w *Writer) headers(work *workv1alpha1.Work) []header {
+	key := work.Namespace + "/" + work.Name
+	w.mu.Lock()
+	c, ok := w.decoded[key]
+	w.mu.Unlock()
+	if ok && c.uid == work.UID && c.generation == work.Generation && len(c.headers) == len(work.Spec.Workload.Manifests) {
+		return c.headers
+	}
+	hs := make([]header, len(work.Spec.Workload.Manifests))
+	for i, m := range work.Spec.Workload.Manifests {
+		var full unstructured.Unstructured
+		if err := full.UnmarshalJSON(m.Raw); err != nil {
+			hs[i].err = err
+			continue
+		}
+		h := &unstructured.Unstructured{Object: map[string]any{}}
+		h.SetAPIVersion(full.GetAPIVersion())
+		h.SetKind(full.GetKind())
+		h.SetName(full.GetName())
+		if ns := full.GetNamespace(); ns != "" {
+			h.SetNamespace(ns)
+		}
+		hs[i].obj = h
+	}
+	w.mu.Lock()
+	w.decoded[key] = headerCache{uid: work.UID, generation: work.Generation, headers: hs}
+	w.mu.Unlock()
+	return hs
 }
 
 // sameStatus compares two statuses, reading reflected statuses as JSON values

@@ -54,7 +54,9 @@ type LiveSource func(manifest *unstructured.Unstructured) (*unstructured.Unstruc
 
 // Config wires a Writer.
 type Config struct {
-	Client workclient.WorksGetter
+	// Client writes the status; its REST client is used directly so that the
+	// hub's response (the whole Work) is not decoded.
+	Client workclient.WorkV1alpha1Interface
 	Lister worklisters.WorkLister
 	Live   LiveSource
 	// Reflect returns the status to report for a live object (nil for none).
@@ -64,9 +66,16 @@ type Config struct {
 	// Window coalesces changes of one Work into one write (default 200ms).
 	Window time.Duration
 	// ProgressInterval spaces writes whose only change is a reflected
-	// counter (a rollout in progress) at least this far apart per Work
-	// (default 5s); a change of health or of a condition goes out within Window.
+	// counter at least this far apart per Work (default 5s); a change of
+	// health, of a condition or of an identifier goes out within Window.
 	ProgressInterval time.Duration
+	// RolloutInterval replaces ProgressInterval while some manifest is not
+	// Healthy, that is while a rollout is under way (default 2m): its
+	// intermediate counters are folded into the write that reports its end
+	// (the health change), so a new Work costs two writes, Applied and
+	// Healthy, even when a busy member takes a minute to roll it out; a long
+	// rollout still shows progress this often.
+	RolloutInterval time.Duration
 	// Limiter bounds status writes for the whole cluster (default 200/s, burst 400).
 	Limiter *rate.Limiter
 	// Observe, if set, is told the latency from a member change to the write that carried it.
@@ -94,6 +103,7 @@ type Writer struct {
 	outcomes map[string]ApplyOutcome
 	since    map[string]time.Time // first unflushed change per Work
 	written  map[string]time.Time // last write per Work
+	decoded  map[string]headerCache
 	inflight int
 	writes   atomic.Int64
 }
@@ -106,6 +116,9 @@ func New(cfg Config) *Writer {
 	if cfg.ProgressInterval <= 0 {
 		cfg.ProgressInterval = 5 * time.Second
 	}
+	if cfg.RolloutInterval <= 0 {
+		cfg.RolloutInterval = 2 * time.Minute
+	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = rate.NewLimiter(200, 400)
 	}
@@ -115,6 +128,7 @@ func New(cfg Config) *Writer {
 		outcomes: map[string]ApplyOutcome{},
 		since:    map[string]time.Time{},
 		written:  map[string]time.Time{},
+		decoded:  map[string]headerCache{},
 	}
 }
 
@@ -132,6 +146,7 @@ func (w *Writer) Forget(key string) {
 	delete(w.outcomes, key)
 	delete(w.since, key)
 	delete(w.written, key)
+	delete(w.decoded, key)
 	w.mu.Unlock()
 }
 
@@ -244,7 +259,8 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.cfg.Client.Works(ns).Patch(ctx, name, types.MergePatchType, body, metav1.PatchOptions{}, "status")
+	err = w.cfg.Client.RESTClient().Patch(types.MergePatchType).Namespace(ns).Resource("works").Name(name).
+		SubResource("status").Body(body).Do(ctx).Error()
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -252,6 +268,7 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 		return fmt.Errorf("patch status of Work %s: %w", key, err)
 	}
 	w.writes.Add(1)
+	klog.FromContext(ctx).V(4).Info("Wrote Work status", "work", key, "change", changeOf(work.Status, status))
 	announce(w.cfg.Recorder, work, status)
 	w.mu.Lock()
 	w.written[key] = time.Now()
@@ -264,15 +281,39 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 
 // progressWait returns how long to hold a write that only updates reflected
 // counters (health and conditions unchanged) so that such writes are at
-// least ProgressInterval apart; 0 means write now.
+// least ProgressInterval apart, or RolloutInterval while a manifest is not
+// Healthy; 0 means write now.
 func (w *Writer) progressWait(key string, cur, next workv1alpha1.WorkStatus) time.Duration {
 	if !onlyProgress(cur, next) {
 		return 0
 	}
+	interval := w.cfg.ProgressInterval
+	for _, ms := range next.ManifestStatuses {
+		if ms.Health != workv1alpha1.ResourceHealthy {
+			interval = w.cfg.RolloutInterval
+			break
+		}
+	}
 	w.mu.Lock()
 	last := w.written[key]
 	w.mu.Unlock()
-	return time.Until(last.Add(w.cfg.ProgressInterval))
+	return time.Until(last.Add(interval))
+}
+
+// changeOf names the first kind of difference between two statuses, for logs.
+func changeOf(cur, next workv1alpha1.WorkStatus) string {
+	switch {
+	case len(cur.Conditions) != len(next.Conditions) || len(cur.ManifestStatuses) != len(next.ManifestStatuses):
+		return "first"
+	case !onlyProgress(cur, next):
+		for i := range cur.ManifestStatuses {
+			if cur.ManifestStatuses[i].Health != next.ManifestStatuses[i].Health {
+				return "health " + string(cur.ManifestStatuses[i].Health) + "->" + string(next.ManifestStatuses[i].Health)
+			}
+		}
+		return "conditions or identifiers"
+	}
+	return "reflected status"
 }
 
 // onlyProgress reports whether next differs from cur only in reflected

@@ -26,7 +26,11 @@ type Config struct {
 	Mapper meta.ResettableRESTMapper
 	Types  *TypeCache
 	// Lookup reads live objects from a cache before falling back to a GET; optional.
-	Lookup       LiveLookup
+	Lookup LiveLookup
+	// OwnedFields, if set, returns the FieldsV1 JSON of the manager's Apply
+	// entry for a live object whose cache keeps managedFields elsewhere
+	// (nil: read the object's own managedFields).
+	OwnedFields  func(live *unstructured.Unstructured) []byte
 	FieldManager string
 }
 
@@ -36,6 +40,7 @@ type Applier struct {
 	mapper       meta.ResettableRESTMapper
 	types        *TypeCache
 	lookup       LiveLookup
+	ownedLookup  func(live *unstructured.Unstructured) []byte
 	fieldManager string
 	stats        counters
 }
@@ -58,7 +63,7 @@ func New(cfg Config) *Applier {
 	if fm == "" {
 		fm = DefaultFieldManager
 	}
-	return &Applier{client: cfg.Client, mapper: cfg.Mapper, types: cfg.Types, lookup: cfg.Lookup, fieldManager: fm}
+	return &Applier{client: cfg.Client, mapper: cfg.Mapper, types: cfg.Types, lookup: cfg.Lookup, ownedLookup: cfg.OwnedFields, fieldManager: fm}
 }
 
 // Stats returns the request counters.

@@ -89,6 +89,15 @@ func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verd
 
 // ownedFields returns the field set our manager owns through Apply, or nil.
 func (a *Applier) ownedFields(live *unstructured.Unstructured) *fieldpath.Set {
+	if a.ownedLookup != nil {
+		if raw := a.ownedLookup(live); raw != nil {
+			set := &fieldpath.Set{}
+			if err := set.FromJSON(bytes.NewReader(raw)); err != nil {
+				return nil
+			}
+			return set
+		}
+	}
 	for _, mf := range live.GetManagedFields() {
 		if mf.Manager != a.fieldManager || mf.Operation != metav1.ManagedFieldsOperationApply || mf.FieldsV1 == nil {
 			continue
