@@ -52,11 +52,15 @@ type Options struct {
 	LeaderElectRenewDeadline time.Duration
 	LeaderElectRetryPeriod   time.Duration
 	MetricsBindAddress       string
-	HealthProbeBindAddress   string
-	LogFormat                string
-	Verbosity                int
-	StatusWindow             time.Duration
-	DeleteRate               float64
+	// EnablePprof and ProfilingBindAddress serve net/http/pprof, as karmada-agent's flags do.
+	EnablePprof            bool
+	ProfilingBindAddress   string
+	HealthProbeBindAddress string
+	LogFormat              string
+	Verbosity              int
+	StatusWindow           time.Duration
+	StatusRolloutInterval  time.Duration
+	DeleteRate             float64
 
 	Rotation *bootstrap.RotationOptions
 
@@ -70,7 +74,7 @@ type Options struct {
 var ignoredFlags = []string{
 	"cluster-namespace", "report-secrets", "resync-period", "concurrent-cluster-syncs",
 	"enable-cluster-resource-modeling", "rate-limiter-base-delay", "rate-limiter-max-delay",
-	"rate-limiter-qps", "rate-limiter-bucket-size", "enable-pprof", "profiling-bind-address",
+	"rate-limiter-qps", "rate-limiter-bucket-size",
 	"feature-gates", "leader-elect-resource-name", "logging-format", "add_dir_header", "alsologtostderr",
 	"log_dir", "log_file", "logtostderr", "skip_headers", "stderrthreshold",
 }
@@ -89,7 +93,10 @@ func NewOptions() *Options {
 		// and nothing else per Work, so the budget goes further.
 		KubeAPIQPS: 200, KubeAPIBurst: 400,
 		ClusterAPIQPS: 200, ClusterAPIBurst: 400,
-		ConcurrentWorkSyncs:      5,
+		// Higher than karmada-agent's 5: a reconcile mostly waits on the
+		// member apiserver, and on a busy 2-core member 16 workers brought
+		// 2,000 Works to Applied about 30% sooner than 8 (make bench).
+		ConcurrentWorkSyncs:      16,
 		Controllers:              []string{"*"},
 		RenderOverrides:          string(override.ModeAuto),
 		LeaderElect:              true,
@@ -98,9 +105,11 @@ func NewOptions() *Options {
 		LeaderElectRenewDeadline: 10 * time.Second,
 		LeaderElectRetryPeriod:   2 * time.Second,
 		MetricsBindAddress:       ":8080",
+		ProfilingBindAddress:     ":6060",
 		HealthProbeBindAddress:   ":10357",
 		LogFormat:                "json",
 		StatusWindow:             200 * time.Millisecond,
+		StatusRolloutInterval:    2 * time.Minute,
 		DeleteRate:               20,
 		Rotation:                 bootstrap.NewRotationOptions(),
 		ignored:                  map[string]*string{},
@@ -141,10 +150,14 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.LeaderElectRenewDeadline, "leader-elect-renew-deadline", o.LeaderElectRenewDeadline, "Leader-election renew deadline.")
 	fs.DurationVar(&o.LeaderElectRetryPeriod, "leader-elect-retry-period", o.LeaderElectRetryPeriod, "Leader-election retry period.")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus /metrics endpoint; '0' disables it.")
+	fs.BoolVar(&o.EnablePprof, "enable-pprof", o.EnablePprof, "Serve Go profiling (net/http/pprof) on --profiling-bind-address.")
+	fs.StringVar(&o.ProfilingBindAddress, "profiling-bind-address", o.ProfilingBindAddress, "Address of /debug/pprof when --enable-pprof is set.")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of /healthz and /readyz; '0' disables them.")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "Log format: json, or console for people.")
 	fs.IntVarP(&o.Verbosity, "v", "v", o.Verbosity, "Log verbosity (0 is quiet; 2 shows each apply; 4 is chatty).")
 	fs.DurationVar(&o.StatusWindow, "work-status-window", o.StatusWindow, "Window over which changes of one Work's status are folded into one write.")
+	fs.DurationVar(&o.StatusRolloutInterval, "work-status-rollout-interval", o.StatusRolloutInterval,
+		"While a manifest is not Healthy (a rollout under way), its changing counters are written at most this often; health changes are written at once.")
 	fs.Float64Var(&o.DeleteRate, "member-delete-rate", o.DeleteRate, "Most member deletes per second (the deletion fence); more wait.")
 	o.Rotation.AddFlags(fs)
 	for _, name := range ignoredFlags {

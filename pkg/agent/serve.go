@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"sync"
 	"time"
@@ -35,6 +36,17 @@ func serve(ctx context.Context, addr string, h http.Handler) error {
 	}()
 	klog.FromContext(ctx).V(1).Info("Serving", "address", l.Addr().String())
 	return nil
+}
+
+// pprofHandler serves net/http/pprof under /debug/pprof/.
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 func metricsHandler(reg *prometheus.Registry) http.Handler {
