@@ -49,12 +49,15 @@ func startAgent(t *testing.T, env *testenv.Env, bin, name string) *agent {
 	m := env.Members[0]
 	a := &agent{metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0]), ready: fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1]),
 		hubHost: hostOf(t, env.Hub.URL), memberHost: hostOf(t, m.URL)}
-	proc, err := env.Spawn(name, bin, "run",
+	args := []string{"run",
 		"--kubeconfig", m.Kubeconfig, "--karmada-kubeconfig", env.Hub.Kubeconfig,
 		"--cluster-name", m.Name, "--cluster-api-endpoint", m.URL,
 		"--concurrent-work-syncs", strconv.Itoa(benchWorkers()), "--leader-elect=false",
 		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[0]),
-		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[1]))
+		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[1])}
+	// TETHER_BENCH_AGENT_ARGS adds flags, e.g. "--enable-pprof --profiling-bind-address=127.0.0.1:6060".
+	args = append(args, strings.Fields(os.Getenv("TETHER_BENCH_AGENT_ARGS"))...)
+	proc, err := env.Spawn(name, bin, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,13 +27,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	informers "github.com/tether-io/tether/pkg/generated/informers/externalversions"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -53,12 +54,23 @@ func works() int {
 	return 2000
 }
 
-// benchWorkers is the agent's --concurrent-work-syncs in the bench (default 8).
+// benchWorkers is the agent's --concurrent-work-syncs in the bench
+// (TETHER_BENCH_WORKERS; default: the agent's own default, 16).
 func benchWorkers() int {
 	if n, err := strconv.Atoi(os.Getenv("TETHER_BENCH_WORKERS")); err == nil && n > 0 {
 		return n
 	}
-	return 8
+	return 16
+}
+
+// creators is how many clients create the Works on the hub at once
+// (TETHER_BENCH_CREATORS, default 32), enough that the load generator is
+// not what limits the rate.
+func creators() int {
+	if n, err := strconv.Atoi(os.Getenv("TETHER_BENCH_CREATORS")); err == nil && n > 0 {
+		return n
+	}
+	return 32
 }
 
 func deployment(ns, name string) *unstructured.Unstructured {
@@ -124,7 +136,7 @@ func TestBenchSync(t *testing.T) {
 	var mu gosync.Mutex
 	watchDone := watchApplied(t, hub, es, n, &mu, applied)
 	start := time.Now()
-	parallel(n, 8, func(i int) {
+	parallel(n, creators(), func(i int) {
 		name := fmt.Sprintf("w%05d", i)
 		raw, _ := deployment("bench", name).MarshalJSON()
 		w := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: es, Finalizers: []string{workv1alpha1.ExecutionControllerFinalizer}},
@@ -137,6 +149,7 @@ func TestBenchSync(t *testing.T) {
 		created[name] = at
 		mu.Unlock()
 	})
+	createdIn := time.Since(start)
 	select {
 	case <-watchDone:
 	case <-time.After(20 * time.Minute):
@@ -154,6 +167,7 @@ func TestBenchSync(t *testing.T) {
 	rate := float64(n) / elapsed.Seconds()
 	perWork := func(a, b float64) float64 { return (b - a) / float64(n) }
 	fmt.Printf("BENCH sync agent_workers=%d (tether-agent run, its own process)\n", benchWorkers())
+	fmt.Printf("BENCH sync created_in_s=%.1f creators=%d\n", createdIn.Seconds(), creators())
 	fmt.Printf("BENCH sync works=%d time_to_all_applied_s=%.1f works_per_s=%.0f ratio_to_raw_ssa=%.2f ratio_to_raw_until_available=%.2f applied_latency_p50_ms=%d p99_ms=%d\n",
 		n, elapsed.Seconds(), rate, rate/raw, rate/rawEffective, pct(lat, 50).Milliseconds(), pct(lat, 99).Milliseconds())
 	fmt.Printf("BENCH sync hub_writes_per_work=%.2f (work_status_writes_per_work=%.2f) hub_reads_per_work=%.2f member_requests_per_work=%.2f (all of the agent's requests until the last Work was Applied, heartbeat and cluster status included)\n",
@@ -161,6 +175,15 @@ func TestBenchSync(t *testing.T) {
 		perWork(before.hubReads, after.hubReads), perWork(before.memberReads+before.memberWrites, after.memberReads+after.memberWrites))
 	fmt.Printf("BENCH sync agent_rss_mib=%d agent_cpu_s=%.1f agent_cpu_ms_per_work=%.2f\n", rss, cpu, cpu*1000/float64(n))
 
+	if os.Getenv("TETHER_BENCH_QUICK") != "" {
+		fmt.Printf("BENCH sync apply_duration_mean_ms=%.1f queue_wait_mean_ms=%.0f\n",
+			1000*(after.get("tether_work_apply_duration_seconds_sum")-before.get("tether_work_apply_duration_seconds_sum"))/
+				(after.get("tether_work_apply_duration_seconds_count")-before.get("tether_work_apply_duration_seconds_count")),
+			1000*(after.get(`workqueue_queue_duration_seconds_sum{name="work"}`)-before.get(`workqueue_queue_duration_seconds_sum{name="work"}`))/
+				(after.get(`workqueue_queue_duration_seconds_count{name="work"}`)-before.get(`workqueue_queue_duration_seconds_count{name="work"}`)))
+		ag.stop()
+		return // TETHER_BENCH_QUICK: the throughput figures only
+	}
 	// Lifecycle: create -> Applied -> Healthy, hub writes per Work.
 	waitAllHealthy(t, hub, es, n)
 	healthy := ag.scrape(t)
@@ -218,34 +241,36 @@ func waitReconciled(t *testing.T, a *agent, n int) time.Time {
 	return at
 }
 
-// watchApplied records when each Work is first seen with Applied=True.
+// watchApplied records when each Work is first seen with Applied=True. It
+// uses an informer, which re-lists when the hub drops a watch that fell behind.
 func watchApplied(t *testing.T, hub versioned.Interface, ns string, n int, mu *gosync.Mutex, applied map[string]time.Time) <-chan struct{} {
 	done := make(chan struct{})
-	w, err := hub.WorkV1alpha1().Works(ns).Watch(context.Background(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			work, ok := ev.Object.(*workv1alpha1.Work)
-			if !ok || ev.Type == watch.Deleted {
-				continue
+	var once gosync.Once
+	factory := informers.NewSharedInformerFactoryWithOptions(hub, 0, informers.WithNamespace(ns))
+	record := func(obj any) {
+		work, ok := obj.(*workv1alpha1.Work)
+		if !ok {
+			return
+		}
+		if c := meta.FindStatusCondition(work.Status.Conditions, workv1alpha1.WorkApplied); c != nil && c.Status == metav1.ConditionTrue {
+			mu.Lock()
+			if _, seen := applied[work.Name]; !seen {
+				applied[work.Name] = time.Now()
 			}
-			if c := meta.FindStatusCondition(work.Status.Conditions, workv1alpha1.WorkApplied); c != nil && c.Status == metav1.ConditionTrue {
-				mu.Lock()
-				if _, seen := applied[work.Name]; !seen {
-					applied[work.Name] = time.Now()
-				}
-				all := len(applied) >= n
-				mu.Unlock()
-				if all {
-					close(done)
-					return
-				}
+			all := len(applied) >= n
+			mu.Unlock()
+			if all {
+				once.Do(func() { close(done) })
 			}
 		}
-	}()
+	}
+	inf := factory.Work().V1alpha1().Works().Informer()
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: record, UpdateFunc: func(_, obj any) { record(obj) }}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	factory.Start(stop)
 	return done
 }
 
