@@ -209,8 +209,9 @@ func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.
 // defaultGCPercent is the agent's GOGC unless the environment sets one. An
 // agent holds caches of Works and member objects and makes short-lived
 // garbage in bursts; at Go's default of 100 the heap may grow to twice what
-// is live. At 50 it grows to 1.5 times: measured at 2,000 Works, about a
-// fifth less RSS for a few percent more agent CPU.
+// is live. At 50 it grows to 1.5 times: measured at 2,000 Works, RSS fell
+// from about 105 to 85-90 MiB and the agent's CPU per Work rose by about a
+// third. GOGC in the environment (e.g. the Deployment) takes precedence.
 const defaultGCPercent = 50
 
 func setGCPercent(log klog.Logger) {
