@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,11 +23,11 @@ func TestPprofFlagsServeProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var body strings.Builder
-	buf := make([]byte, 4096)
-	n, _ := resp.Body.Read(buf)
-	body.Write(buf[:n])
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body.String(), "heap") {
-		t.Fatalf("GET /debug/pprof/: %d %q", resp.StatusCode, body.String())
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "heap") {
+		t.Fatalf("GET /debug/pprof/: %d %q", resp.StatusCode, body)
 	}
 }

@@ -26,13 +26,13 @@ type freshObject struct {
 
 // rememberFresh keeps what an apply returned until the member cache has the
 // object, so that the status written right after an apply describes the
-// object just written rather than report it missing.
+// object just written rather than report it missing. It takes obj over
+// (the apply response, which nothing else reads) and drops its managedFields.
 func (c *Controller) rememberFresh(gvr schema.GroupVersionResource, obj *unstructured.Unstructured) {
-	trimmed := obj.DeepCopy()
-	unstructured.RemoveNestedField(trimmed.Object, "metadata", "managedFields")
+	unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.fresh[liveKey{gvr, obj.GetNamespace(), obj.GetName()}] = freshObject{obj: trimmed, at: time.Now()}
+	c.fresh[liveKey{gvr, obj.GetNamespace(), obj.GetName()}] = freshObject{obj: obj, at: time.Now()}
 	if len(c.fresh) > 1024 { // a watch that lost events: drop what expired
 		for k, f := range c.fresh {
 			if time.Since(f.at) > freshLimit {

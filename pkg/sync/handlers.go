@@ -92,11 +92,8 @@ func (c *Controller) renderInputsChanged(initial bool) {
 // status is refreshed, and a change to anything but status (drift) or a
 // deletion re-syncs the Work, which re-applies only what differs.
 func (c *Controller) onMemberEvent(ev MemberEvent) {
-	if ref := ev.New; ref != nil {
-		c.forgetFresh(ev.GVR, ref.GetNamespace(), ref.GetName())
-	} else {
-		c.forgetFresh(ev.GVR, ev.Old.GetNamespace(), ev.Old.GetName())
-	}
+	obj := ev.object()
+	c.forgetFresh(ev.GVR, obj.GetNamespace(), obj.GetName())
 	c.writer.Touch(ev.WorkKey)
 	switch {
 	case ev.Old == nil:

@@ -26,6 +26,14 @@ type MemberEvent struct {
 	New     *unstructured.Unstructured // nil on delete
 }
 
+// object is the object the event is about: the new one, or the deleted one.
+func (ev MemberEvent) object() *unstructured.Unstructured {
+	if ev.New != nil {
+		return ev.New
+	}
+	return ev.Old
+}
+
 // MemberCache keeps one informer per member resource that some Work uses.
 // Each lists and watches only objects labelled karmada.io/managed=true, so
 // the agent never caches the member's unrelated objects. Cached objects
@@ -147,10 +155,7 @@ func (m *MemberCache) emit(gvr schema.GroupVersionResource, oldObj, newObj any) 
 	ev := MemberEvent{GVR: gvr}
 	ev.Old, _ = oldObj.(*unstructured.Unstructured)
 	ev.New, _ = newObj.(*unstructured.Unstructured)
-	ref := ev.New
-	if ref == nil {
-		ref = ev.Old
-	}
+	ref := ev.object()
 	if ref == nil {
 		return
 	}

@@ -268,7 +268,9 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 		return fmt.Errorf("patch status of Work %s: %w", key, err)
 	}
 	w.writes.Add(1)
-	klog.FromContext(ctx).V(4).Info("Wrote Work status", "work", key, "change", changeOf(work.Status, status))
+	if log := klog.FromContext(ctx).V(4); log.Enabled() {
+		log.Info("Wrote Work status", "work", key, "change", changeOf(work.Status, status))
+	}
 	announce(w.cfg.Recorder, work, status)
 	w.mu.Lock()
 	w.written[key] = time.Now()

@@ -89,24 +89,29 @@ func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verd
 
 // ownedFields returns the field set our manager owns through Apply, or nil.
 func (a *Applier) ownedFields(live *unstructured.Unstructured) *fieldpath.Set {
+	raw := a.ownedFieldsJSON(live)
+	if raw == nil {
+		return nil
+	}
+	set := &fieldpath.Set{}
+	if err := set.FromJSON(bytes.NewReader(raw)); err != nil {
+		return nil
+	}
+	return set
+}
+
+// ownedFieldsJSON finds the FieldsV1 of our manager's Apply entry: from the
+// cache's side record when there is one, else from the object itself.
+func (a *Applier) ownedFieldsJSON(live *unstructured.Unstructured) []byte {
 	if a.ownedLookup != nil {
 		if raw := a.ownedLookup(live); raw != nil {
-			set := &fieldpath.Set{}
-			if err := set.FromJSON(bytes.NewReader(raw)); err != nil {
-				return nil
-			}
-			return set
+			return raw
 		}
 	}
 	for _, mf := range live.GetManagedFields() {
-		if mf.Manager != a.fieldManager || mf.Operation != metav1.ManagedFieldsOperationApply || mf.FieldsV1 == nil {
-			continue
+		if mf.Manager == a.fieldManager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.FieldsV1 != nil {
+			return mf.FieldsV1.Raw
 		}
-		set := &fieldpath.Set{}
-		if err := set.FromJSON(bytes.NewReader(mf.FieldsV1.Raw)); err != nil {
-			return nil
-		}
-		return set
 	}
 	return nil
 }
