@@ -145,10 +145,10 @@ func TestAgent(t *testing.T) {
 		t.Fatalf("the status did not cover %d nodes and %d pods: %v; last: %+v %+v", wantNodes, wantPods, err, last.Status.NodeSummary, last.Status.ResourceSummary)
 	}
 	full := time.Since(start)
-	peak := procStatusMiB("VmHWM:")
+	peak := testenv.ProcStatusMiB(os.Getpid(), "VmHWM")
 	goruntime.GC()
 	debug.FreeOSMemory()
-	heapAfter, rss := heapInuse(), procStatusMiB("VmRSS:")
+	heapAfter, rss := heapInuse(), testenv.ProcStatusMiB(os.Getpid(), "VmRSS")
 
 	// At rest: a minute of hub requests (Lease renewals, any status write).
 	idleStart := hubRequests.total.Load()
@@ -311,17 +311,3 @@ func heapInuse() uint64 {
 
 // resetPeakRSS restarts VmHWM from the current RSS (Linux clear_refs 5).
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-func procStatusMiB(field string) int64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == field {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb >> 10
-		}
-	}
-	return -1
-}

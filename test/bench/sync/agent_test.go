@@ -5,12 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,11 +29,9 @@ type agent struct {
 
 func buildAgent(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tether-agent")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/agent")
-	cmd.Dir = testenv.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := testenv.BuildAgent(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -45,7 +40,10 @@ func buildAgent(t *testing.T) string {
 // leader election (off, so that no lease renewal counts as a member write).
 func startAgent(t *testing.T, env *testenv.Env, bin, name string) *agent {
 	t.Helper()
-	ports := freePorts(t, 2)
+	ports, err := testenv.FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := env.Members[0]
 	a := &agent{metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0]), ready: fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1]),
 		hubHost: hostOf(t, env.Hub.URL), memberHost: hostOf(t, m.URL)}
@@ -158,38 +156,10 @@ func cpuSeconds(pid int) float64 {
 	return (u + s) / 100 // USER_HZ is 100 on Linux
 }
 
-// procMiB reads a VmRSS-style field of /proc/<pid>/status in MiB.
-func procMiB(pid int, field string) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb >> 10
-		}
-	}
-	return -1
-}
-
 func hostOf(t *testing.T, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return u.Host
-}
-
-func freePorts(t *testing.T, n int) []int {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }

@@ -158,7 +158,7 @@ func TestBenchSync(t *testing.T) {
 	elapsed := time.Since(start)
 	after := ag.scrape(t)
 	cpu := cpuSeconds(ag.proc.Pid) - cpuBefore
-	rss := procMiB(ag.proc.Pid, "VmRSS")
+	rss := testenv.ProcStatusMiB(ag.proc.Pid, "VmRSS")
 	var lat []time.Duration
 	for name, at := range applied {
 		lat = append(lat, at.Sub(created[name]))
@@ -188,7 +188,7 @@ func TestBenchSync(t *testing.T) {
 	waitAllHealthy(t, hub, es, n)
 	healthy := ag.scrape(t)
 	fmt.Printf("BENCH sync hub_writes_per_work_lifecycle=%.2f work_status_writes_per_work_lifecycle=%.2f (create -> Applied -> Healthy) agent_peak_rss_mib=%d\n",
-		perWork(before.hubWrites, healthy.hubWrites), perWork(before.get(statusWrites), healthy.get(statusWrites)), procMiB(ag.proc.Pid, "VmHWM"))
+		perWork(before.hubWrites, healthy.hubWrites), perWork(before.get(statusWrites), healthy.get(statusWrites)), testenv.ProcStatusMiB(ag.proc.Pid, "VmHWM"))
 	idleWindow := 30 * time.Second
 	<-time.After(idleWindow) // a measurement window, not a wait for a condition
 	idle := ag.scrape(t)

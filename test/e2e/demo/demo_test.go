@@ -9,8 +9,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,11 +28,9 @@ var electionArgs = []string{"--leader-elect-lease-duration=6s", "--leader-elect-
 
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tether-agent")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/agent")
-	cmd.Dir = testenv.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := testenv.BuildAgent(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -21,21 +21,15 @@ import (
 	"github.com/tether-io/tether/test/testenv"
 )
 
-// Build compiles ./cmd/agent of the repository at root into a directory
-// of the temporary directory named after the test package, which later
-// runs reuse (testenv.Main exits the process, so nothing could remove it).
-func Build(root, pkg string) (string, error) {
+// Build compiles the repository's ./cmd/agent into a directory of the
+// temporary directory named after the test package, which later runs reuse
+// (testenv.Main exits the process, so nothing could remove it).
+func Build(pkg string) (string, error) {
 	dir := filepath.Join(os.TempDir(), "tether-"+pkg+"-bin")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "tether-agent")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/agent")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tether-agent: %w\n%s", err, out)
-	}
-	return bin, nil
+	return testenv.BuildAgent(dir)
 }
 
 // Result is one finished run.
@@ -141,7 +135,7 @@ type Binary string
 // it into *bin (unless TESTENV_SKIP is set) and hands over to testenv.Main.
 func Main(m *testing.M, pkg string, o testenv.Options, bin *Binary) {
 	if os.Getenv("TESTENV_SKIP") == "" {
-		path, err := Build(testenv.RepoRoot(), pkg)
+		path, err := Build(pkg)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

@@ -1,0 +1,42 @@
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// FreePorts returns n distinct free loopback ports, below the kernel's
+// ephemeral range (see freePorts), for processes a test starts itself.
+func FreePorts(n int) ([]int, error) { return freePorts(n) }
+
+// BuildAgent compiles the repository's ./cmd/agent into dir and returns the
+// binary's path.
+func BuildAgent(dir string) (string, error) {
+	bin := filepath.Join(dir, "tether-agent")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/agent")
+	build.Dir = RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build tether-agent: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// ProcStatusMiB reads a size field of /proc/<pid>/status ("VmRSS",
+// "VmHWM") in MiB, or -1 when it cannot.
+func ProcStatusMiB(pid int, field string) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb >> 10
+		}
+	}
+	return -1
+}
