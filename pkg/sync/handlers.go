@@ -4,7 +4,6 @@ import (
 	"reflect"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
@@ -100,25 +99,9 @@ func (c *Controller) onMemberEvent(ev MemberEvent) {
 		return // an add: our own create, or the initial list
 	case ev.New == nil:
 		c.queue.Add(ev.WorkKey, queue.High)
-	case drifted(ev.Old, ev.New):
+	case drifted(ev.Old, ev.New, func() ownership { return c.member.ownership(ev.New) }):
 		c.queue.Add(ev.WorkKey, queue.High)
 	}
-}
-
-// drifted reports whether anything but status and bookkeeping changed.
-func drifted(old, cur *unstructured.Unstructured) bool {
-	strip := func(u *unstructured.Unstructured) map[string]any {
-		c := u.DeepCopy()
-		unstructured.RemoveNestedField(c.Object, "status")
-		for _, f := range []string{"resourceVersion", "managedFields", "generation"} {
-			unstructured.RemoveNestedField(c.Object, "metadata", f)
-		}
-		return c.Object
-	}
-	if old.GetGeneration() != cur.GetGeneration() {
-		return true
-	}
-	return !reflect.DeepEqual(strip(old), strip(cur))
 }
 
 // dropManagedFields is the hub informers' transform: nothing here reads the

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 )
@@ -57,10 +59,12 @@ type MemberCache struct {
 	slim func(*unstructured.Unstructured)
 }
 
-// ownedEntry is the FieldsV1 of Tether's Apply entry at one resourceVersion.
+// ownedEntry is the FieldsV1 of Tether's Apply entry at one resourceVersion;
+// changed says it differs from the entry of the version cached before.
 type ownedEntry struct {
 	resourceVersion string
 	fieldsV1        []byte
+	changed         bool
 }
 
 // NewMemberCache returns a cache that reports events to onEvent.
@@ -132,7 +136,9 @@ func (m *MemberCache) trim(obj any) (any, error) {
 	}
 	m.ownedMu.Lock()
 	if raw != nil {
-		m.owned[u.GetUID()] = ownedEntry{resourceVersion: u.GetResourceVersion(), fieldsV1: raw}
+		prev, seen := m.owned[u.GetUID()]
+		m.owned[u.GetUID()] = ownedEntry{resourceVersion: u.GetResourceVersion(), fieldsV1: raw,
+			changed: seen && !bytes.Equal(prev.fieldsV1, raw)}
 	} else {
 		delete(m.owned, u.GetUID())
 	}
@@ -151,6 +157,24 @@ func (m *MemberCache) OwnedFields(live *unstructured.Unstructured) []byte {
 	return nil
 }
 
+// ownership returns Tether's field set on obj for drift decisions (see drifted).
+func (m *MemberCache) ownership(obj *unstructured.Unstructured) ownership {
+	m.ownedMu.Lock()
+	e, ok := m.owned[obj.GetUID()]
+	m.ownedMu.Unlock()
+	if !ok || e.resourceVersion != obj.GetResourceVersion() {
+		return ownership{}
+	}
+	set := &fieldpath.Set{}
+	if err := set.FromJSON(bytes.NewReader(e.fieldsV1)); err != nil {
+		return ownership{}
+	}
+	return ownership{set: set, changed: e.changed}
+}
+
+// emit reports an event to the Work named by the object's annotations. When
+// an update changed them (someone rewrote Tether's annotations), the Work
+// named before hears of it too, so that it repairs its object.
 func (m *MemberCache) emit(gvr schema.GroupVersionResource, oldObj, newObj any) {
 	ev := MemberEvent{GVR: gvr}
 	ev.Old, _ = oldObj.(*unstructured.Unstructured)
@@ -159,13 +183,27 @@ func (m *MemberCache) emit(gvr schema.GroupVersionResource, oldObj, newObj any) 
 	if ref == nil {
 		return
 	}
-	ann := ref.GetAnnotations()
+	key := workKeyOf(ref)
+	if key != "" {
+		ev.WorkKey = key
+		m.onEvent(ev)
+	}
+	if ev.Old != nil && ev.New != nil {
+		if before := workKeyOf(ev.Old); before != "" && before != key {
+			ev.WorkKey = before
+			m.onEvent(ev)
+		}
+	}
+}
+
+// workKeyOf is the namespace/name of the Work an object's annotations name.
+func workKeyOf(obj *unstructured.Unstructured) string {
+	ann := obj.GetAnnotations()
 	ns, name := ann[workv1alpha1.WorkNamespaceAnnotation], ann[workv1alpha1.WorkNameAnnotation]
 	if ns == "" || name == "" {
-		return
+		return ""
 	}
-	ev.WorkKey = ns + "/" + name
-	m.onEvent(ev)
+	return ns + "/" + name
 }
 
 // Lookup returns the cached object. known is false when the informer for

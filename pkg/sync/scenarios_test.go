@@ -68,6 +68,18 @@ func TestApplyUpdateDriftGCDelete(t *testing.T) {
 		return err == nil, nil
 	})
 
+	// Drift in metadata: someone rewrites an annotation Tether owns (the one
+	// that routes the object's events to its Work), and adds one of its own.
+	a, _ = cms.Get(ctx, "a", metav1.GetOptions{})
+	a.Annotations[workv1alpha1.WorkNameAnnotation] = "someone-else"
+	a.Annotations["example.com/note"] = "kept"
+	_, err = cms.Update(ctx, a, metav1.UpdateOptions{FieldManager: "someone"})
+	must(t, err)
+	eventually(t, "the owned annotation is restored and the foreign one kept", func(ctx context.Context) (bool, error) {
+		a, err := cms.Get(ctx, "a", metav1.GetOptions{})
+		return err == nil && a.Annotations[workv1alpha1.WorkNameAnnotation] == "life" && a.Annotations["example.com/note"] == "kept", nil
+	})
+
 	// GC: manifest b is removed from the Work.
 	updateWork(t, es1, "life", func(w *workv1alpha1.Work) {
 		w.Spec.Workload.Manifests = manifests(t, configMap("life", "a", map[string]string{"k": "v2"}))

@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -43,6 +42,7 @@ type Applier struct {
 	ownedLookup  func(live *unstructured.Unstructured) []byte
 	fieldManager string
 	stats        counters
+	mappings     mappingCache
 }
 
 type counters struct {
@@ -83,22 +83,6 @@ type Options struct {
 	Owned func(live *unstructured.Unstructured) bool
 	// DryRun computes the change set without writing.
 	DryRun bool
-}
-
-// Mapping resolves obj's kind with the member's discovery, refreshing the
-// discovery cache once when the kind is unknown (a CRD may have just been
-// installed).
-func (a *Applier) Mapping(obj *unstructured.Unstructured) (*meta.RESTMapping, error) {
-	gvk := obj.GroupVersionKind()
-	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
-		a.mapper.Reset()
-		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	}
-	if meta.IsNoMatchError(err) {
-		return nil, fmt.Errorf("%s: kind %s is not served by the member cluster (is its CRD installed?): %w", Subject(obj), gvk, err)
-	}
-	return m, err
 }
 
 // ApplyOne applies one object and reports what happened.

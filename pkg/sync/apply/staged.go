@@ -84,7 +84,7 @@ func (a *Applier) awaitCRDs(ctx context.Context, cs ChangeSet, objs []*unstructu
 			e.Action, e.Err = Failed, fmt.Errorf("%s: not Established within %s: %w", e.Subject, CRDEstablishTimeout, err)
 		}
 	}
-	a.mapper.Reset()
+	a.resetMapper()
 	if a.types != nil {
 		a.types.Reset()
 	}

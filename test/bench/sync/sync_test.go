@@ -176,11 +176,12 @@ func TestBenchSync(t *testing.T) {
 	fmt.Printf("BENCH sync agent_rss_mib=%d agent_cpu_s=%.1f agent_cpu_ms_per_work=%.2f\n", rss, cpu, cpu*1000/float64(n))
 
 	if os.Getenv("TETHER_BENCH_QUICK") != "" {
-		fmt.Printf("BENCH sync apply_duration_mean_ms=%.1f queue_wait_mean_ms=%.0f\n",
+		fmt.Printf("BENCH sync apply_duration_mean_ms=%.1f queue_wait_mean_ms=%.0f reconciles_per_work=%.2f\n",
 			1000*(after.get("tether_work_apply_duration_seconds_sum")-before.get("tether_work_apply_duration_seconds_sum"))/
 				(after.get("tether_work_apply_duration_seconds_count")-before.get("tether_work_apply_duration_seconds_count")),
 			1000*(after.get(`workqueue_queue_duration_seconds_sum{name="work"}`)-before.get(`workqueue_queue_duration_seconds_sum{name="work"}`))/
-				(after.get(`workqueue_queue_duration_seconds_count{name="work"}`)-before.get(`workqueue_queue_duration_seconds_count{name="work"}`)))
+				(after.get(`workqueue_queue_duration_seconds_count{name="work"}`)-before.get(`workqueue_queue_duration_seconds_count{name="work"}`)),
+			perWork(before.get(`workqueue_queue_duration_seconds_count{name="work"}`), after.get(`workqueue_queue_duration_seconds_count{name="work"}`)))
 		ag.stop()
 		return // TETHER_BENCH_QUICK: the throughput figures only
 	}
