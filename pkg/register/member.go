@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	"github.com/tether-io/tether/pkg/agent"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/register/hub"
@@ -131,6 +132,9 @@ func (a Agent) Deployment() *appsv1.Deployment {
 			{Name: "metrics", ContainerPort: MetricsPort, Protocol: corev1.ProtocolTCP},
 			{Name: "health", ContainerPort: HealthPort, Protocol: corev1.ProtocolTCP},
 		},
+		// The Go runtime keeps under the container's memory limit (see agent.MemoryLimitEnv).
+		Env: []corev1.EnvVar{{Name: agent.MemoryLimitEnv, ValueFrom: &corev1.EnvVarSource{
+			ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: AgentName, Resource: "limits.memory"}}}},
 		StartupProbe:   probe(2, 60),
 		LivenessProbe:  probe(15, 4),
 		ReadinessProbe: probe(10, 3),

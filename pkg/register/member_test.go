@@ -3,6 +3,8 @@ package register
 import (
 	"slices"
 	"testing"
+
+	"github.com/tether-io/tether/pkg/agent"
 )
 
 func TestAgentArgsUseKarmadaAgentFlags(t *testing.T) {
@@ -33,5 +35,9 @@ func TestAgentArgsUseKarmadaAgentFlags(t *testing.T) {
 	if c.Command[0] != "tether-agent" || c.Command[1] != "run" || c.LivenessProbe == nil || c.ReadinessProbe == nil ||
 		c.Resources.Requests.Cpu().IsZero() || !*d.Spec.Template.Spec.SecurityContext.RunAsNonRoot || *c.SecurityContext.AllowPrivilegeEscalation {
 		t.Fatalf("deployment container is not hardened: %+v", c)
+	}
+	if len(c.Env) != 1 || c.Env[0].Name != agent.MemoryLimitEnv || c.Env[0].ValueFrom.ResourceFieldRef.Resource != "limits.memory" ||
+		c.Env[0].ValueFrom.ResourceFieldRef.Divisor.String() != "0" || c.Resources.Limits.Memory().IsZero() {
+		t.Fatalf("the agent is not told its memory limit in bytes: env %+v, limits %v", c.Env, c.Resources.Limits)
 	}
 }
