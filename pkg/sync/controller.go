@@ -107,8 +107,8 @@ type Controller struct {
 	deletes *rate.Limiter
 	events  record.EventBroadcaster
 	mu      gosync.Mutex
-	applied map[string]map[objectRef]bool // per Work key: what this process applied
-	fresh   map[liveKey]freshObject       // apply responses the member cache has not caught up with
+	applied map[string][]objectRef  // per Work key: what this process applied (record.go)
+	fresh   map[liveKey]freshObject // apply responses the member cache has not caught up with
 }
 
 // New builds a Controller; Run starts it.
@@ -135,7 +135,7 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Health == nil {
 		cfg.Health = interpret.Health
 	}
-	c := &Controller{cfg: cfg, applied: map[string]map[objectRef]bool{}, fresh: map[liveKey]freshObject{}, deletes: rate.NewLimiter(cfg.DeleteRate, max(cfg.DeleteBurst, 1))}
+	c := &Controller{cfg: cfg, applied: map[string][]objectRef{}, fresh: map[liveKey]freshObject{}, deletes: rate.NewLimiter(cfg.DeleteRate, max(cfg.DeleteBurst, 1))}
 	c.metrics = newMetrics(cfg.Registerer)
 	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.MemberDiscovery))
 	c.member = NewMemberCache(cfg.MemberDynamic, cfg.FieldManager, c.onMemberEvent)

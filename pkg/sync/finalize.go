@@ -48,7 +48,8 @@ func (c *Controller) finalize(ctx context.Context, work *workv1alpha1.Work) erro
 			refs[refOf(m.obj).id()] = refOf(m.obj)
 		}
 	}
-	for _, r := range refsFromStatus(work) {
+	key := work.Namespace + "/" + work.Name
+	for _, r := range append(refsFromStatus(work), c.appliedRefs(key)...) {
 		if _, ok := refs[r.id()]; !ok {
 			refs[r.id()] = r
 		}
@@ -62,17 +63,14 @@ func (c *Controller) finalize(ctx context.Context, work *workv1alpha1.Work) erro
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	key := work.Namespace + "/" + work.Name
-	c.mu.Lock()
-	delete(c.applied, key)
-	c.mu.Unlock()
+	c.forgetApplied(key)
 	c.writer.Forget(key)
 	return c.patchFinalizers(ctx, work, rest)
 }
 
 // collectGarbage deletes the member objects of manifests removed from the
-// Work: objects the Work's status (or this process) recorded as applied
-// whose identity is no longer among the manifests.
+// Work: objects the Work's status or this process's record (record.go) list
+// as applied whose identity is no longer among the manifests.
 func (c *Controller) collectGarbage(ctx context.Context, work *workv1alpha1.Work, manifests []decoded) error {
 	current := map[objectRef]bool{}
 	for _, m := range manifests {
@@ -82,27 +80,17 @@ func (c *Controller) collectGarbage(ctx context.Context, work *workv1alpha1.Work
 			return nil // a manifest that cannot be read might be one of them: collect nothing
 		}
 	}
-	candidates := map[objectRef]objectRef{}
-	for _, r := range refsFromStatus(work) {
-		candidates[r.id()] = r
-	}
 	key := work.Namespace + "/" + work.Name
-	c.mu.Lock()
-	for r := range c.applied[key] {
-		if !current[r] {
-			delete(c.applied[key], r)
-		}
-	}
-	c.mu.Unlock()
 	var errs []error
-	for id, r := range candidates {
-		if current[id] {
-			continue
-		}
+	released := map[objectRef]bool{}
+	for _, r := range releaseCandidates(current, refsFromStatus(work), c.appliedRefs(key)) {
 		if err := c.release(ctx, work, r, false); err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		released[r.id()] = true
 	}
+	c.forgetReleased(key, released)
 	return errors.Join(errs...)
 }
 

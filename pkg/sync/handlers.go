@@ -55,9 +55,7 @@ func (c *Controller) onWorkDelete(obj any) {
 		return
 	}
 	c.writer.Forget(key)
-	c.mu.Lock()
-	delete(c.applied, key)
-	c.mu.Unlock()
+	c.forgetApplied(key)
 }
 
 func (c *Controller) onClusterUpdate(old, cur *clusterv1alpha1.Cluster) {

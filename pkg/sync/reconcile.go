@@ -147,15 +147,8 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 	}
 	c.primeCaches(ctx, objs)
 	cs := c.applier.ApplyAll(ctx, objs, apply.Options{Owned: managed, TakeOver: takeOver})
-	key := work.Namespace + "/" + work.Name
-	c.mu.Lock()
-	record := c.applied[key]
-	if record == nil {
-		record = map[objectRef]bool{}
-		c.applied[key] = record
-	}
-	c.mu.Unlock()
 	var transient []error
+	var done []objectRef
 	for i, e := range cs {
 		ordinal := ordinals[i]
 		if e.GVR.Resource != "" {
@@ -168,9 +161,7 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 			}
 			continue
 		}
-		c.mu.Lock()
-		record[refOf(objs[i]).id()] = true
-		c.mu.Unlock()
+		done = append(done, refOf(objs[i]))
 		if e.Object != nil {
 			c.rememberFresh(e.GVR, e.Object)
 		}
@@ -178,6 +169,7 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 			klog.FromContext(ctx).V(3).Info("Applied", "object", e.Subject, "action", e.Action)
 		}
 	}
+	c.recordApplied(work.Namespace+"/"+work.Name, done)
 	return transient
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -309,4 +310,42 @@ func TestInvalidManifestBesideValidOnes(t *testing.T) {
 			t.Errorf("manifest %d status lacks its error: %+v", i, w.Status.ManifestStatuses[i])
 		}
 	}
+}
+
+// TestGCOfAManifestRemovedBeforeStatusIsWritten removes a manifest from a
+// Work before the agent wrote any status for it: the status lists nothing
+// yet, so only the agent's own record of what it applied finds the object.
+func TestGCOfAManifestRemovedBeforeStatusIsWritten(t *testing.T) {
+	ctx := context.Background()
+	es2 := workv1alpha1.ExecutionNamespace("member2")
+	memberNamespace(t, 1, "early-gc")
+	a := startAgent(t, "member2", 1, func(c *Config) { c.StatusWindow = time.Hour })
+	defer a.stop()
+	cms := memberClient(t, 1).CoreV1().ConfigMaps("early-gc")
+	createWork(t, newWork("member2", "early-gc", manifests(t,
+		configMap("early-gc", "a", map[string]string{"k": "v"}),
+		configMap("early-gc", "b", map[string]string{"k": "v"}))))
+	eventually(t, "both objects applied", func(ctx context.Context) (bool, error) {
+		_, errA := cms.Get(ctx, "a", metav1.GetOptions{})
+		_, errB := cms.Get(ctx, "b", metav1.GetOptions{})
+		return errA == nil && errB == nil, nil
+	})
+	w, err := hubClient(t).WorkV1alpha1().Works(es2).Get(ctx, "early-gc", metav1.GetOptions{})
+	must(t, err)
+	if len(w.Status.ManifestStatuses) != 0 {
+		t.Fatalf("the status was written (%d manifest statuses); the test needs it unwritten", len(w.Status.ManifestStatuses))
+	}
+	updateWork(t, es2, "early-gc", func(w *workv1alpha1.Work) {
+		w.Spec.Workload.Manifests = manifests(t, configMap("early-gc", "a", map[string]string{"k": "v"}))
+	})
+	eventually(t, "the removed manifest's object is garbage-collected", func(ctx context.Context) (bool, error) {
+		_, err := cms.Get(ctx, "b", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	must(t, hubClient(t).WorkV1alpha1().Works(es2).Delete(ctx, "early-gc", metav1.DeleteOptions{}))
+	eventually(t, "the Work is gone with its object", func(ctx context.Context) (bool, error) {
+		_, errA := cms.Get(ctx, "a", metav1.GetOptions{})
+		_, errW := hubClient(t).WorkV1alpha1().Works(es2).Get(ctx, "early-gc", metav1.GetOptions{})
+		return apierrors.IsNotFound(errA) && apierrors.IsNotFound(errW), nil
+	})
 }
