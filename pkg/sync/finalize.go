@@ -42,18 +42,14 @@ func (c *Controller) finalize(ctx context.Context, work *workv1alpha1.Work) erro
 		return nil
 	}
 	preserve := work.Spec.PreserveResourcesOnDeletion != nil && *work.Spec.PreserveResourcesOnDeletion
-	refs := map[objectRef]objectRef{} // identity -> ref with a version to map
+	var fromManifests []objectRef
 	for _, m := range decodeManifests(work) {
 		if m.err == nil {
-			refs[refOf(m.obj).id()] = refOf(m.obj)
+			fromManifests = append(fromManifests, refOf(m.obj))
 		}
 	}
 	key := work.Namespace + "/" + work.Name
-	for _, r := range append(refsFromStatus(work), c.appliedRefs(key)...) {
-		if _, ok := refs[r.id()]; !ok {
-			refs[r.id()] = r
-		}
-	}
+	refs := releaseCandidates(nil, fromManifests, refsFromStatus(work), c.appliedRefs(key))
 	var errs []error
 	for _, r := range refs {
 		if err := c.release(ctx, work, r, preserve); err != nil {

@@ -55,8 +55,8 @@ func mergeRefs(have, add []objectRef) []objectRef {
 	return slices.Clip(have)
 }
 
-// releaseCandidates merges lists of refs by identity, skipping the
-// identities in current: the objects to release after manifests changed.
+// releaseCandidates merges lists of refs by identity, first version first,
+// skipping the identities in current (nil: none): the objects to release.
 func releaseCandidates(current map[objectRef]bool, lists ...[]objectRef) []objectRef {
 	var out []objectRef
 	seen := map[objectRef]bool{}
