@@ -100,7 +100,7 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 	} else if desired.GetNamespace() == "" {
 		desired.SetNamespace(metav1.NamespaceDefault)
 	}
-	live, err := a.live(ctx, e.GVR, desired)
+	live, err := a.live(ctx, e.GVR, desired, opts.Owned)
 	if err != nil {
 		e.Action, e.Err = Failed, classify(e.Subject, err)
 		return e
@@ -141,17 +141,31 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 }
 
 // live returns the object on the server, or nil when it does not exist.
-func (a *Applier) live(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+// owned is the caller's Owned (nil: everything is owned).
+func (a *Applier) live(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, owned func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
 	if a.lookup != nil {
 		if obj, ok := a.lookup(gvr, desired.GetNamespace(), desired.GetName()); ok {
 			return obj, nil
 		}
 	}
+	// Served from the apiserver's watch cache rather than etcd: this read
+	// mostly asks whether an object exists and is managed, and a create
+	// racing it within the cache's lag (milliseconds) is a race either way.
+	obj, err := a.get(ctx, gvr, desired, "0")
+	if obj == nil || err != nil || (owned != nil && !owned(obj)) {
+		return obj, err
+	}
+	// A managed object that the caller's cache did not have: the watch
+	// cache may still hold one just deleted, which would be judged
+	// unchanged and not re-created. Ask etcd.
+	return a.get(ctx, gvr, desired, "")
+}
+
+// get reads desired's object at resourceVersion rv ("0": any cached
+// version; "": the latest); nil when it does not exist.
+func (a *Applier) get(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, rv string) (*unstructured.Unstructured, error) {
 	a.stats.gets.Add(1)
-	// Served from the apiserver's watch cache rather than etcd: this read only
-	// asks whether an object exists and is managed, and a create racing it
-	// within the cache's lag (milliseconds) is a race either way.
-	obj, err := a.resource(gvr, desired.GetNamespace()).Get(ctx, desired.GetName(), metav1.GetOptions{ResourceVersion: "0"})
+	obj, err := a.resource(gvr, desired.GetNamespace()).Get(ctx, desired.GetName(), metav1.GetOptions{ResourceVersion: rv})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}

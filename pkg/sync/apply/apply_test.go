@@ -287,7 +287,11 @@ func TestDeleteHonoursUIDAndAbsence(t *testing.T) {
 	if err := dyn.Resource(gvr).Namespace("delete").Delete(ctx, "gone", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	a.ApplyOne(ctx, cm, Options{})
+	// Re-applied at once: the watch cache may still hold the deleted object,
+	// so the engine must confirm a managed object with a consistent read.
+	if e := a.ApplyOne(ctx, cm, Options{}); e.Action != Created {
+		t.Fatalf("re-apply after a delete: %s %v, want created", e.Action, e.Err)
+	}
 	if e := a.Delete(ctx, gvr, created.Object); e.Action != Unchanged {
 		t.Fatalf("delete with a stale UID: %s %v, want unchanged", e.Action, e.Err)
 	}
