@@ -104,11 +104,12 @@ type Controller struct {
 	ops            policylisters.OverridePolicyLister
 	synced         []cache.InformerSynced
 
-	deletes *rate.Limiter
-	events  record.EventBroadcaster
-	mu      gosync.Mutex
-	applied map[string][]objectRef  // per Work key: what this process applied (record.go)
-	fresh   map[liveKey]freshObject // apply responses the member cache has not caught up with
+	deletes  *rate.Limiter
+	events   record.EventBroadcaster
+	recorder record.EventRecorder // nil without Config.Events
+	mu       gosync.Mutex
+	applied  map[string][]objectRef  // per Work key: what this process applied (record.go)
+	fresh    map[liveKey]freshObject // apply responses the member cache has not caught up with
 }
 
 // New builds a Controller; Run starts it.
@@ -150,16 +151,15 @@ func New(cfg Config) (*Controller, error) {
 	}
 	c.queue = queue.New(workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 5*time.Minute), qm)
 	c.setupInformers()
-	var recorder record.EventRecorder
 	if cfg.Events != nil {
 		c.events = record.NewBroadcaster()
 		c.events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cfg.Events.CoreV1().Events("")})
-		recorder = c.events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "tether-agent", Host: cfg.ClusterName})
+		c.recorder = c.events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "tether-agent", Host: cfg.ClusterName})
 	}
 	c.writer = statuswork.New(statuswork.Config{
 		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
 		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
-		Window: cfg.StatusWindow, RolloutInterval: cfg.StatusRolloutInterval, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: recorder,
+		Window: cfg.StatusWindow, RolloutInterval: cfg.StatusRolloutInterval, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: c.recorder,
 	})
 	c.registerEngineMetrics(cfg.Registerer)
 	return c, nil

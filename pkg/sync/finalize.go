@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,6 +19,22 @@ import (
 	"github.com/tether-io/tether/pkg/sync/apply"
 	"github.com/tether-io/tether/pkg/sync/queue"
 )
+
+// EventDeletionFenced is the reason of the Warning posted on a Work whose
+// member deletes the deletion fence holds back.
+const EventDeletionFenced = "DeletionFenced"
+
+// warnIfFenced posts a Warning on the Work when err says the deletion fence
+// held some of its deletes back. The message is the same on every retry, so
+// the Event is counted up rather than repeated.
+func (c *Controller) warnIfFenced(work *workv1alpha1.Work, err error) {
+	if c.recorder == nil || !errors.Is(err, errFenced) {
+		return
+	}
+	c.recorder.Eventf(work, corev1.EventTypeWarning, EventDeletionFenced,
+		"The deletion fence holds back member deletes: at most %g per second (--member-delete-rate); this Work's remaining deletes wait for the cap",
+		float64(c.cfg.DeleteRate))
+}
 
 // errFenced is returned when the deletion fence holds deletes back; the Work
 // is retried later.
@@ -121,7 +138,7 @@ func (c *Controller) release(ctx context.Context, work *workv1alpha1.Work, r obj
 	}
 	if !c.deletes.Allow() {
 		c.metrics.fenceHeld()
-		log.Info("Warning: deletion fence is holding deletes back", "object", r.String(), "limit", c.cfg.DeleteRate)
+		log.V(2).Info("The deletion fence holds a delete back", "object", r.String(), "limit", c.cfg.DeleteRate)
 		c.queue.AddAfter(work.Namespace+"/"+work.Name, queue.High, time.Second)
 		return errFenced
 	}

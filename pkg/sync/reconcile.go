@@ -42,7 +42,9 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	log := klog.FromContext(ctx).WithValues("work", key, "generation", work.Generation)
 	ctx = klog.NewContext(ctx, log)
 	if !work.DeletionTimestamp.IsZero() {
-		return c.finalize(ctx, work)
+		err := c.finalize(ctx, work)
+		c.warnIfFenced(work, err)
+		return err
 	}
 	if err := c.ensureFinalizer(ctx, work); err != nil {
 		return err
@@ -62,6 +64,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	c.render(work, manifests)
 	transient := c.applyManifests(ctx, work, manifests, &outcome)
 	gcErr := c.collectGarbage(ctx, work, manifests)
+	c.warnIfFenced(work, gcErr)
 
 	var failures []error
 	for _, m := range manifests {
