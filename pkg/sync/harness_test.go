@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
@@ -167,6 +168,22 @@ func member1Agent(t *testing.T) *agent {
 		t.Fatal("the member1 controller failed to start")
 	}
 	return sharedAgent.a
+}
+
+// deleteWorkAndWait deletes a Work and waits until its named ConfigMaps in
+// the member and then the Work itself are gone.
+func deleteWorkAndWait(t *testing.T, es, name string, cms typedcorev1.ConfigMapInterface, configMaps ...string) {
+	t.Helper()
+	must(t, hubClient(t).WorkV1alpha1().Works(es).Delete(context.Background(), name, metav1.DeleteOptions{}))
+	eventually(t, "member objects deleted and the Work gone", func(ctx context.Context) (bool, error) {
+		for _, cm := range configMaps {
+			if _, err := cms.Get(ctx, cm, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				return false, nil
+			}
+		}
+		_, err := hubClient(t).WorkV1alpha1().Works(es).Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
 }
 
 func hubClient(t *testing.T) versioned.Interface {

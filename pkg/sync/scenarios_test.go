@@ -98,12 +98,7 @@ func TestApplyUpdateDriftGCDelete(t *testing.T) {
 	}
 
 	// Delete the Work: member objects go, then the finalizer.
-	must(t, hubClient(t).WorkV1alpha1().Works(es1).Delete(ctx, "life", metav1.DeleteOptions{}))
-	eventually(t, "member objects deleted and the Work gone", func(ctx context.Context) (bool, error) {
-		_, errA := cms.Get(ctx, "a", metav1.GetOptions{})
-		_, errW := hubClient(t).WorkV1alpha1().Works(es1).Get(ctx, "life", metav1.GetOptions{})
-		return apierrors.IsNotFound(errA) && apierrors.IsNotFound(errW), nil
-	})
+	deleteWorkAndWait(t, es1, "life", cms, "a")
 }
 
 func TestPreserveOnDeletion(t *testing.T) {
@@ -344,12 +339,7 @@ func TestGCOfAManifestRemovedBeforeStatusIsWritten(t *testing.T) {
 		_, err := cms.Get(ctx, "b", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
-	must(t, hubClient(t).WorkV1alpha1().Works(es2).Delete(ctx, "early-gc", metav1.DeleteOptions{}))
-	eventually(t, "the Work is gone with its object", func(ctx context.Context) (bool, error) {
-		_, errA := cms.Get(ctx, "a", metav1.GetOptions{})
-		_, errW := hubClient(t).WorkV1alpha1().Works(es2).Get(ctx, "early-gc", metav1.GetOptions{})
-		return apierrors.IsNotFound(errA) && apierrors.IsNotFound(errW), nil
-	})
+	deleteWorkAndWait(t, es2, "early-gc", cms, "a")
 }
 
 // TestDeletionFenceCapsDeletes deletes a Work whose objects outnumber the
