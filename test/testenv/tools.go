@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // FreePorts returns n distinct free loopback ports, below the kernel's
@@ -23,6 +24,17 @@ func BuildAgent(dir string) (string, error) {
 		return "", fmt.Errorf("build tether-agent: %w\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// AgentBinary builds the agent into the test's temporary directory, failing
+// the test if it does not build.
+func AgentBinary(t testing.TB) string {
+	t.Helper()
+	bin, err := BuildAgent(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // ProcStatusMiB reads a size field of /proc/<pid>/status ("VmRSS",

@@ -27,15 +27,6 @@ type agent struct {
 	hubHost, memberHost string
 }
 
-func buildAgent(t *testing.T) string {
-	t.Helper()
-	bin, err := testenv.BuildAgent(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
 // startAgent runs the agent with its defaults except the worker count and
 // leader election (off, so that no lease renewal counts as a member write).
 func startAgent(t *testing.T, env *testenv.Env, bin, name string) *agent {

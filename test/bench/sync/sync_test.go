@@ -123,7 +123,7 @@ func TestBenchSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildAgent(t)
+	bin := testenv.AgentBinary(t)
 	// The hub is prepared as for any agent (the heartbeat's namespace, RBAC).
 	if out, err := exec.Command(bin, "hub", "init", "--kubeconfig", env.Hub.Kubeconfig).CombinedOutput(); err != nil {
 		t.Fatalf("hub init: %v\n%s", err, out)

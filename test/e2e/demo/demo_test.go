@@ -26,19 +26,10 @@ func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Members: 2}) }
 // Short leader election so a failover fits a test; the defaults are 15s/10s/2s.
 var electionArgs = []string{"--leader-elect-lease-duration=6s", "--leader-elect-renew-deadline=4s", "--leader-elect-retry-period=1s"}
 
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := testenv.BuildAgent(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
 func TestDemoScenarioThroughTheBinary(t *testing.T) {
 	env := testenv.Require(t)
 	ctx := context.Background()
-	bin := buildBinary(t)
+	bin := testenv.AgentBinary(t)
 	opts := demo.Options{Binary: bin, AgentArgs: electionArgs, Log: t.Logf}
 	agents, err := demo.Up(ctx, env, opts)
 	if err != nil {
