@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/tether-io/tether/test/testenv"
@@ -92,44 +93,57 @@ func (a *agent) scrape(t *testing.T) sample {
 	return s
 }
 
-// parseMetrics reads the Prometheus text format: every series by its full
-// name, and client-go's request counts summed per host into reads (GET,
-// which includes lists and watches) and writes (every other method).
+// parseMetrics reads the Prometheus text format (expfmt): every series by
+// "name{label="value",...}" (a histogram's as name_sum and name_count), and
+// client-go's request counts summed per host into reads (GET, which
+// includes lists and watches) and writes (every other method).
 func parseMetrics(r io.Reader, hubHost, memberHost string) (sample, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		return sample{}, err
+	}
 	s := sample{series: map[string]float64{}}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		cut := strings.LastIndexByte(line, ' ')
-		if cut < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[cut+1:], 64)
-		if err != nil {
-			continue
-		}
-		key := line[:cut]
-		s.series[key] = v
-		if !strings.HasPrefix(key, "rest_client_requests_total{") {
-			continue
-		}
-		read := strings.Contains(key, `method="GET"`)
-		switch {
-		case strings.Contains(key, `host="`+hubHost+`"`) && read:
-			s.hubReads += v
-		case strings.Contains(key, `host="`+hubHost+`"`):
-			s.hubWrites += v
-		case strings.Contains(key, `host="`+memberHost+`"`) && read:
-			s.memberReads += v
-		case strings.Contains(key, `host="`+memberHost+`"`):
-			s.memberWrites += v
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			var pairs []string
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+				pairs = append(pairs, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			suffix := ""
+			if len(pairs) > 0 {
+				suffix = "{" + strings.Join(pairs, ",") + "}"
+			}
+			switch {
+			case m.GetHistogram() != nil:
+				s.series[name+"_sum"+suffix] = m.GetHistogram().GetSampleSum()
+				s.series[name+"_count"+suffix] = float64(m.GetHistogram().GetSampleCount())
+			case m.GetCounter() != nil:
+				s.series[name+suffix] = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				s.series[name+suffix] = m.GetGauge().GetValue()
+			case m.GetUntyped() != nil:
+				s.series[name+suffix] = m.GetUntyped().GetValue()
+			}
+			if name != "rest_client_requests_total" {
+				continue
+			}
+			v, read := m.GetCounter().GetValue(), labels["method"] == http.MethodGet
+			switch {
+			case labels["host"] == hubHost && read:
+				s.hubReads += v
+			case labels["host"] == hubHost:
+				s.hubWrites += v
+			case labels["host"] == memberHost && read:
+				s.memberReads += v
+			case labels["host"] == memberHost:
+				s.memberWrites += v
+			}
 		}
 	}
-	return s, sc.Err()
+	return s, nil
 }
 
 // cpuSeconds is the user+system CPU time the process has used.
