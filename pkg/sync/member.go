@@ -149,9 +149,7 @@ func (m *MemberCache) trim(obj any) (any, error) {
 // OwnedFields returns the FieldsV1 JSON of Tether's Apply entry for a cached
 // object, or nil when the cache has none for that object at that resourceVersion.
 func (m *MemberCache) OwnedFields(live *unstructured.Unstructured) []byte {
-	m.ownedMu.Lock()
-	defer m.ownedMu.Unlock()
-	if e, ok := m.owned[live.GetUID()]; ok && e.resourceVersion == live.GetResourceVersion() {
+	if e, ok := m.ownedAt(live); ok {
 		return e.fieldsV1
 	}
 	return nil
@@ -159,10 +157,8 @@ func (m *MemberCache) OwnedFields(live *unstructured.Unstructured) []byte {
 
 // ownership returns Tether's field set on obj for drift decisions (see drifted).
 func (m *MemberCache) ownership(obj *unstructured.Unstructured) ownership {
-	m.ownedMu.Lock()
-	e, ok := m.owned[obj.GetUID()]
-	m.ownedMu.Unlock()
-	if !ok || e.resourceVersion != obj.GetResourceVersion() {
+	e, ok := m.ownedAt(obj)
+	if !ok {
 		return ownership{}
 	}
 	set := &fieldpath.Set{}
@@ -170,6 +166,14 @@ func (m *MemberCache) ownership(obj *unstructured.Unstructured) ownership {
 		return ownership{}
 	}
 	return ownership{set: set, changed: e.changed}
+}
+
+// ownedAt returns the recorded Apply entry of obj if it is for obj's resourceVersion.
+func (m *MemberCache) ownedAt(obj *unstructured.Unstructured) (ownedEntry, bool) {
+	m.ownedMu.Lock()
+	defer m.ownedMu.Unlock()
+	e, ok := m.owned[obj.GetUID()]
+	return e, ok && e.resourceVersion == obj.GetResourceVersion()
 }
 
 // emit reports an event to the Work named by the object's annotations. When
