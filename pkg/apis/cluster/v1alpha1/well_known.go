@@ -67,3 +67,18 @@ const (
 
 // AgentUser returns the user name of the agent of cluster.
 func AgentUser(cluster string) string { return AgentUserPrefix + cluster }
+
+// Tether's own extensions on the Cluster object. Karmada ignores them.
+const (
+	// ClusterConditionDeletesHeld is True while the deletion guard holds back
+	// the deletes of Works found terminating in bulk after the agent was away.
+	ClusterConditionDeletesHeld = "DeletesHeld"
+	// ReasonBulkDeletionHeld and ReasonNoDeletesHeld are its reasons.
+	ReasonBulkDeletionHeld = "BulkDeletionHeld"
+	ReasonNoDeletesHeld    = "NoDeletesHeld"
+
+	// ConfirmDeletesAnnotation on the Cluster releases the deletes held at the
+	// time it is set or changed (any new value; 'tether-agent deletes confirm'
+	// writes the current time).
+	ConfirmDeletesAnnotation = "tether.io/confirm-held-deletes"
+)
