@@ -1,8 +1,8 @@
 package v1alpha1
 
 // Tether's own extensions. Karmada ignores them: they live under Tether's
-// domain and change nothing in Karmada's wire format. docs/failure-behaviour
-// notes in the README describe what each one does.
+// domain and change nothing in Karmada's wire format. The README's "Failure
+// behaviour" section describes what each one does.
 const (
 	// PruneAnnotation on a manifest set to PruneDisabled means the agent never
 	// deletes the member object: not when its manifest is removed from the
