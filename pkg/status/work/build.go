@@ -19,9 +19,6 @@ import (
 // pending says a member cache was still syncing for some manifest.
 func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome bool) (status workv1alpha1.WorkStatus, pending bool) {
 	for _, c := range work.Status.Conditions {
-		if c.Type == ConditionStatusTruncated {
-			continue // the reduced status sets it again
-		}
 		c := *c.DeepCopy()
 		c.Message = TruncateMessage(c.Message)
 		status.Conditions = append(status.Conditions, c)

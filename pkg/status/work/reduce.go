@@ -61,9 +61,15 @@ func (r reduction) retryFull(work *workv1alpha1.Work, size int) bool {
 	return r.uid != work.UID || r.generation != work.Generation || size <= r.refused*3/4
 }
 
+// tooLargeMessages are what the apiserver says, in a 500, when its store
+// refused a write for its size: etcd's own limit (--max-request-bytes,
+// 1.5 MiB by default), or the gRPC message limit of the apiserver's etcd
+// client (2 MiB), whichever is lower.
+var tooLargeMessages = []string{"request is too large", "request entity too large", "trying to send message larger than max"}
+
 // tooLarge reports whether the hub refused a write for its size: 413 from
-// the apiserver's body limit, etcd's "request is too large" (a 500 on most
-// apiserver versions), or a validation error on a length or count.
+// the apiserver's body limit, the store's limits (tooLargeMessages), or a
+// validation error on a length or count.
 func tooLarge(err error) bool {
 	if apierrors.IsRequestEntityTooLargeError(err) {
 		return true
@@ -74,8 +80,10 @@ func tooLarge(err error) bool {
 	}
 	st := s.Status()
 	msg := strings.ToLower(st.Message)
-	if strings.Contains(msg, "request is too large") || strings.Contains(msg, "request entity too large") {
-		return true
+	for _, m := range tooLargeMessages {
+		if strings.Contains(msg, m) {
+			return true
+		}
 	}
 	if st.Code != http.StatusUnprocessableEntity || st.Details == nil {
 		return false

@@ -38,6 +38,7 @@ func TestErrorClasses(t *testing.T) {
 	}{
 		{"413 from the body limit", apierrors.NewRequestEntityTooLargeError("limit is 3145728"), true, false},
 		{"etcd's request is too large", etcd, true, false},
+		{"the etcd client's message limit", apierrors.NewInternalError(errors.New("rpc error: code = ResourceExhausted desc = trying to send message larger than max (2253160 vs. 2097152)")), true, false},
 		{"a value too long", invalid, true, false},
 		{"connection refused", refused(), false, true},
 		{"503", apierrors.NewServiceUnavailable("x"), false, true},

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/time/rate"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -306,9 +307,15 @@ func (w *Writer) hold(key string, since time.Time, d time.Duration) {
 }
 
 // choose returns the status to write for a Work and its patch body: the
-// full status, or the reduced one while the hub refuses the full one as too
-// large. A nil body means nothing may be written.
+// full status (without StatusTruncated), or the reduced one while the hub
+// refuses the full one as too large. A nil body means nothing may be written.
 func (w *Writer) choose(ctx context.Context, key string, work *workv1alpha1.Work, full workv1alpha1.WorkStatus) (workv1alpha1.WorkStatus, []byte, int) {
+	var truncated *metav1.Condition
+	if c := meta.FindStatusCondition(full.Conditions, ConditionStatusTruncated); c != nil {
+		c := *c
+		truncated = &c
+	}
+	meta.RemoveStatusCondition(&full.Conditions, ConditionStatusTruncated)
 	body, err := patchBody(full)
 	if err != nil {
 		klog.FromContext(ctx).Error(err, "Encoding Work status failed", "work", key)
@@ -322,6 +329,9 @@ func (w *Writer) choose(ctx context.Context, key string, work *workv1alpha1.Work
 	}
 	if r.level >= levelNone {
 		return full, nil, r.level
+	}
+	if truncated != nil { // keep its lastTransitionTime
+		full.Conditions = append(full.Conditions, *truncated)
 	}
 	status := reduce(full, r.level, r.refused, r.cause, work.Generation)
 	body, err = patchBody(status)
