@@ -341,8 +341,24 @@ func (w *Writer) choose(ctx context.Context, key string, work *workv1alpha1.Work
 	return status, body, r.level
 }
 
+// patchBody is the merge patch that sets status. Lists left empty are sent
+// as null, which removes them: omitted, they would keep the hub's (the
+// StatusTruncated condition of a reduced status, for one).
 func patchBody(status workv1alpha1.WorkStatus) ([]byte, error) {
-	return json.Marshal(map[string]any{"status": status})
+	raw, err := json.Marshal(status)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	for _, list := range []string{"conditions", "manifestStatuses"} {
+		if _, ok := m[list]; !ok {
+			m[list] = json.RawMessage("null")
+		}
+	}
+	return json.Marshal(map[string]any{"status": m})
 }
 
 // attempt is one status write.
