@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -44,7 +45,9 @@ import (
 	clusterlisters "github.com/tether-io/tether/pkg/generated/listers/cluster/v1alpha1"
 	policylisters "github.com/tether-io/tether/pkg/generated/listers/policy/v1alpha1"
 	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/manifest"
 	"github.com/tether-io/tether/pkg/override"
+	"github.com/tether-io/tether/pkg/release"
 	"github.com/tether-io/tether/pkg/status/interpret"
 	statuswork "github.com/tether-io/tether/pkg/status/work"
 	"github.com/tether-io/tether/pkg/sync/apply"
@@ -58,15 +61,20 @@ type Config struct {
 	Hub             versioned.Interface
 	MemberDynamic   dynamic.Interface
 	MemberDiscovery discovery.DiscoveryInterface
+	// MemberMetadata, if set, serves the orphan scan at start (orphans.go).
+	MemberMetadata metadata.Interface
 	// Workers is the number of Works reconciled at once (default 16).
 	Workers int
 	// RenderMode decides when overrides are rendered at the edge (default Auto).
 	RenderMode override.Mode
 	// FieldManager is the server-side-apply manager (default "tether").
 	FieldManager string
-	// DeleteRate and DeleteBurst cap member deletes (default 20/s, burst 100).
-	DeleteRate  rate.Limit
-	DeleteBurst int
+	// Guard, if set, decides whether the member deletes of a terminating
+	// Work may go ahead (the bulk-deletion guard); nil allows all.
+	Guard DeletionGuard
+	// Blockers, if set, says which unowned objects a Namespace or CRD delete
+	// would cascade into; such a delete then waits (see release.Options.Cascade).
+	Blockers release.BlockersFunc
 	// StatusWindow coalesces Work status writes (default 200ms).
 	StatusWindow time.Duration
 	// StatusRolloutInterval spaces writes of a rollout's intermediate
@@ -84,15 +92,23 @@ type Config struct {
 	Events kubernetes.Interface
 }
 
+// DeletionGuard holds back the member deletes of Works found terminating in
+// bulk after the agent was away (pkg/deletion).
+type DeletionGuard interface {
+	Allow(work *workv1alpha1.Work) (ok bool, why string)
+}
+
 // Controller syncs one member cluster's Works.
 type Controller struct {
-	cfg     Config
-	applier *apply.Applier
-	mapper  meta.ResettableRESTMapper
-	member  *MemberCache
-	writer  *statuswork.Writer
-	queue   *queue.Queue
-	metrics *metrics
+	cfg      Config
+	applier  *apply.Applier
+	releaser *release.Releaser
+	guard    DeletionGuard
+	mapper   meta.ResettableRESTMapper
+	member   *MemberCache
+	writer   *statuswork.Writer
+	queue    *queue.Queue
+	metrics  *metrics
 
 	hubFactory     informers.SharedInformerFactory
 	clusterFactory informers.SharedInformerFactory
@@ -104,12 +120,11 @@ type Controller struct {
 	ops            policylisters.OverridePolicyLister
 	synced         []cache.InformerSynced
 
-	deletes  *rate.Limiter
 	events   record.EventBroadcaster
 	recorder record.EventRecorder // nil without Config.Events
 	mu       gosync.Mutex
-	applied  map[string][]objectRef  // per Work key: what this process applied (record.go)
-	fresh    map[liveKey]freshObject // apply responses the member cache has not caught up with
+	applied  map[string][]manifest.Identity // per Work key: what this process applied (record.go)
+	fresh    map[liveKey]freshObject        // apply responses the member cache has not caught up with
 }
 
 // New builds a Controller; Run starts it.
@@ -123,9 +138,6 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.FieldManager == "" {
 		cfg.FieldManager = apply.DefaultFieldManager
 	}
-	if cfg.DeleteRate <= 0 {
-		cfg.DeleteRate, cfg.DeleteBurst = 20, 100
-	}
 	if cfg.RenderMode == "" {
 		cfg.RenderMode = override.ModeAuto
 	}
@@ -136,7 +148,7 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Health == nil {
 		cfg.Health = interpret.Health
 	}
-	c := &Controller{cfg: cfg, applied: map[string][]objectRef{}, fresh: map[liveKey]freshObject{}, deletes: rate.NewLimiter(cfg.DeleteRate, max(cfg.DeleteBurst, 1))}
+	c := &Controller{cfg: cfg, guard: cfg.Guard, applied: map[string][]manifest.Identity{}, fresh: map[liveKey]freshObject{}}
 	c.metrics = newMetrics(cfg.Registerer)
 	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.MemberDiscovery))
 	c.member = NewMemberCache(cfg.MemberDynamic, cfg.FieldManager, c.onMemberEvent)
@@ -145,6 +157,7 @@ func New(cfg Config) (*Controller, error) {
 	}
 	c.applier = apply.New(apply.Config{Client: cfg.MemberDynamic, Mapper: c.mapper, Types: apply.NewTypeCache(cfg.MemberDiscovery),
 		FieldManager: cfg.FieldManager, Lookup: c.cachedLive, OwnedFields: c.member.OwnedFields})
+	c.releaser = release.New(release.Config{Applier: c.applier, Client: cfg.MemberDynamic, Cached: c.cachedLive, Blockers: cfg.Blockers})
 	var qm *queue.Metrics
 	if cfg.Registerer != nil {
 		qm = queue.NewMetrics(cfg.Registerer, "work")
@@ -220,6 +233,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	log.Info("Work sync started", "namespace", workv1alpha1.ExecutionNamespace(c.cfg.ClusterName), "workers", c.cfg.Workers)
 	var wg gosync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.scanOrphans(ctx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); c.writer.Run(ctx, 4) }()
 	for range c.cfg.Workers {
