@@ -107,6 +107,12 @@ func FuzzDecodeSecret(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// JSON carries invalid UTF-8 as U+FFFD: the value as the Work holds it.
+		var encoded string
+		if err := json.Unmarshal(must(json.Marshal(value)), &encoded); err != nil {
+			t.Fatal(err)
+		}
+		value = encoded
 		m := Decode(fuzzOrdinal, raw)
 		if m.Err == nil {
 			if got := m.Object.Object["data"].(map[string]any)["k"]; got != value {
@@ -211,6 +217,13 @@ func checkScoped(t *testing.T, m Manifest, unscoped Identity, namespaced bool) {
 	if other.Key() != m.ID.Key() || other.GVK() == m.ID.GVK() {
 		t.Fatalf("Key of %+v depends on the version", m.ID)
 	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func errText(err error) string {
