@@ -153,7 +153,9 @@ func TestCustomResourceBlockers(t *testing.T) {
 					XPreserveUnknownFields: ptr.To(true)}}}}}}
 	_, err := ext.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, crd, metav1.CreateOptions{})
 	must(t, err)
-	t.Cleanup(func() { _ = ext.ApiextensionsV1().CustomResourceDefinitions().Delete(context.Background(), crd.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = ext.ApiextensionsV1().CustomResourceDefinitions().Delete(context.Background(), crd.Name, metav1.DeleteOptions{})
+	})
 	gvr := schema.GroupVersionResource{Group: "guard.tether.test", Version: "v1", Resource: "widgets"}
 	widget := func(name string, labels map[string]string) *unstructured.Unstructured {
 		u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "guard.tether.test/v1", "kind": "Widget"}}

@@ -23,9 +23,11 @@
 // Event per hold, and the gauge tether_deletion_held_works counts them.
 //
 // ObserveLists wraps the ListerWatcher of the Work informer so that the
-// Guard sees list results, not only events; it opts the informer out of
-// streaming watch-lists, which would deliver the initial state as events.
-// A relist that follows a "too old resource version" watch error, without
+// Guard sees list results, not only events: it opts the informer out of
+// streaming watch-lists, which would deliver the initial state as events,
+// and makes it list again after any loss of the hub rather than resume its
+// watch (which would deliver the deletes made meanwhile as events). A
+// relist that follows a "too old resource version" watch error, without
 // any outage, is a list too: Works found terminating there had not been seen
 // by a watch event, and a batch of them is held like any other.
 //

@@ -2,10 +2,12 @@ package deletion
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -18,13 +20,21 @@ import (
 
 // ObserveLists wraps the ListerWatcher of a Work informer: every complete
 // list it returns (all pages of one list) is passed to observe before the
-// informer sees it, with initial true for the first one. The wrapper opts
-// out of streaming watch-lists (client-go's WatchListClient, on by default
-// since 1.35), under which the reflector would fetch the initial state and
-// every relist as watch events and never call List; so the reflector lists
-// at the start and again whenever its watch fails in a way a resumed watch
-// cannot repair (an expired resource version, as after a hub apiserver
-// restart).
+// informer sees it, with initial true for the first one.
+//
+// It makes the reflector list at the start and after every loss of the
+// hub, so that what changed meanwhile arrives as a list:
+//   - it opts out of streaming watch-lists (client-go's WatchListClient, on
+//     by default since 1.35), under which the reflector would fetch the
+//     initial state and every relist as watch events and never call List;
+//   - after a watch request fails without an answer from the hub (refused,
+//     reset, timed out), it answers the next watch request with "resource
+//     version expired" until a list succeeds. client-go's reflector resumes
+//     a watch after "connection refused" from its last resource version,
+//     and the hub's watch cache may still hold every change since: the
+//     Works deleted during the outage would arrive as events, as if seen
+//     while connected. Other failures (a reset link, an expired resource
+//     version, a restarted apiserver) make the reflector relist anyway.
 func ObserveLists(lw cache.ListerWatcher, observe func(items []*workv1alpha1.Work, initial bool)) cache.ListerWatcher {
 	return &observedLW{lw: cache.ToListerWatcherWithContext(lw), observe: observe}
 }
@@ -36,6 +46,7 @@ type observedLW struct {
 	mu      sync.Mutex
 	pending []*workv1alpha1.Work // items of the pages of the list under way
 	lists   int                  // complete lists observed
+	lost    bool                 // a watch failed without an answer; no watch until a list
 }
 
 // IsWatchListSemanticsUnSupported tells client-go's reflector to List
@@ -50,8 +61,23 @@ func (o *observedLW) Watch(opts metav1.ListOptions) (watch.Interface, error) {
 	return o.WatchWithContext(context.Background(), opts)
 }
 
+// WatchWithContext watches, unless the hub was lost since the last list:
+// then it asks the reflector to list first.
 func (o *observedLW) WatchWithContext(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-	return o.lw.WatchWithContext(ctx, opts)
+	o.mu.Lock()
+	lost := o.lost
+	o.mu.Unlock()
+	if lost {
+		return nil, apierrors.NewResourceExpired("the agent lost the hub: listing the Works again before watching, so that the deletion guard sees what changed meanwhile")
+	}
+	w, err := o.lw.WatchWithContext(ctx, opts)
+	var status apierrors.APIStatus
+	if err != nil && ctx.Err() == nil && !errors.As(err, &status) {
+		o.mu.Lock()
+		o.lost = true
+		o.mu.Unlock()
+	}
+	return w, err
 }
 
 // ListWithContext lists, and observes the list once its last page is in. A
@@ -78,7 +104,7 @@ func (o *observedLW) ListWithContext(ctx context.Context, opts metav1.ListOption
 		return list, nil
 	}
 	items := o.pending
-	o.pending = nil
+	o.pending, o.lost = nil, false
 	o.lists++
 	o.observe(items, o.lists == 1)
 	return list, nil

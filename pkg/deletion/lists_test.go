@@ -3,8 +3,11 @@ package deletion
 import (
 	"context"
 	"errors"
+	"net"
+	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +28,7 @@ type pagedLW struct {
 	failAt  int
 	watches []metav1.ListOptions
 	given   []*watch.FakeWatcher
+	refuse  int // watch calls to refuse, as a hub that is down
 }
 
 func (p *pagedLW) ListWithContext(_ context.Context, opts metav1.ListOptions) (runtime.Object, error) {
@@ -52,6 +56,10 @@ func (p *pagedLW) ListWithContext(_ context.Context, opts metav1.ListOptions) (r
 func (p *pagedLW) WatchWithContext(_ context.Context, opts metav1.ListOptions) (watch.Interface, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.refuse > 0 {
+		p.refuse--
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	}
 	p.watches = append(p.watches, opts)
 	w := watch.NewFake()
 	p.given = append(p.given, w)
@@ -176,4 +184,33 @@ func TestReflectorListsThroughTheWrapper(t *testing.T) {
 	if o := obs.lists(); !o[0].initial || o[1].initial || len(o[1].names) != 3 {
 		t.Errorf("observations %+v", o)
 	}
+}
+
+// TestRefusedWatchIsFollowedByAList: client-go resumes a watch refused by a
+// hub that is down from its last resource version, without a list; the
+// wrapper makes it list first, so the Works deleted during the outage are
+// found on a list.
+func TestRefusedWatchIsFollowedByAList(t *testing.T) {
+	src := &pagedLW{works: works(3, 0)}
+	obs := &observer{}
+	r := cache.NewReflector(ObserveLists(src, obs.observe), &workv1alpha1.Work{}, cache.NewStore(cache.MetaNamespaceKeyFunc), 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.RunWithContext(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the watch", func() bool { _, _, ok := src.watch(0); return ok })
+	// The hub goes away: the open watch ends, the next one is refused, and
+	// meanwhile Works are deleted on the hub.
+	src.mu.Lock()
+	src.refuse = 1
+	src.works = works(3, 3)
+	src.mu.Unlock()
+	_, w, _ := src.watch(0)
+	w.Modify(works(3, 0)[0]) // an event: the watch ends as a normal, not a very short one
+	w.Stop()
+	waitFor(t, "a list after the refused watch", func() bool { return len(obs.lists()) == 2 })
+	if o := obs.lists()[1]; o.initial || len(o.names) != 3 {
+		t.Errorf("second list %+v", o)
+	}
+	waitFor(t, "the watch to resume after the list", func() bool { _, _, ok := src.watch(1); return ok })
 }
