@@ -81,10 +81,15 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // the given guard and returns the request counts.
 func startInformer(t *testing.T, cluster string, g *Guard) *requests {
 	t.Helper()
-	cfg := rest.CopyConfig(testenv.Require(t).Hub.Config)
+	return startInformerVia(t, testenv.Require(t).Hub.Config, cluster, g.ObserveList)
+}
+
+func startInformerVia(t *testing.T, hub *rest.Config, cluster string, observe func([]*workv1alpha1.Work, bool)) *requests {
+	t.Helper()
+	cfg := rest.CopyConfig(hub)
 	reqs := &requests{}
 	cfg.Wrap(reqs.wrap)
-	inf := NewWorkInformer(versioned.NewForConfigOrDie(cfg), workv1alpha1.ExecutionNamespace(cluster), 0, g.ObserveList)
+	inf := NewWorkInformer(versioned.NewForConfigOrDie(cfg), workv1alpha1.ExecutionNamespace(cluster), 0, observe)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { inf.RunWithContext(ctx); close(done) }()
