@@ -12,11 +12,13 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/util/retry"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/manifest"
 	"github.com/tether-io/tether/pkg/release"
@@ -146,7 +148,11 @@ func (u *unregistration) releaser() (*release.Releaser, error) {
 		return nil, err
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(u.member.Discovery()))
+	md, err := metadata.NewForConfig(u.Member)
+	if err != nil {
+		return nil, err
+	}
 	applier := apply.New(apply.Config{Client: dyn, Mapper: mapper})
-	u.release = release.New(release.Config{Applier: applier, Client: dyn})
+	u.release = release.New(release.Config{Applier: applier, Client: dyn, Blockers: deletion.CascadeCheck(md, u.member.Discovery())})
 	return u.release, nil
 }

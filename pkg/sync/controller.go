@@ -39,6 +39,7 @@ import (
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned/scheme"
 	informers "github.com/tether-io/tether/pkg/generated/informers/externalversions"
@@ -61,7 +62,9 @@ type Config struct {
 	Hub             versioned.Interface
 	MemberDynamic   dynamic.Interface
 	MemberDiscovery discovery.DiscoveryInterface
-	// MemberMetadata, if set, serves the orphan scan at start (orphans.go).
+	// MemberMetadata, if set, serves the orphan scan at start (orphans.go)
+	// and the check that a Namespace or CRD delete would not cascade into
+	// objects the agent does not own (deletion.Blockers); without it neither runs.
 	MemberMetadata metadata.Interface
 	// Workers is the number of Works reconciled at once (default 16).
 	Workers int
@@ -69,12 +72,11 @@ type Config struct {
 	RenderMode override.Mode
 	// FieldManager is the server-side-apply manager (default "tether").
 	FieldManager string
-	// Guard, if set, decides whether the member deletes of a terminating
-	// Work may go ahead (the bulk-deletion guard); nil allows all.
-	Guard DeletionGuard
-	// Blockers, if set, says which unowned objects a Namespace or CRD delete
-	// would cascade into; such a delete then waits (see release.Options.Cascade).
-	Blockers release.BlockersFunc
+	// Guard, if set, configures the bulk-deletion guard (pkg/deletion): the
+	// member deletes of Works found terminating in bulk on a list of the hub
+	// after a start or a reconnect wait for a confirmation or the grace. The
+	// controller fills in its Recorder and Release. Nil: no guard.
+	Guard *deletion.Config
 	// StatusWindow coalesces Work status writes (default 200ms).
 	StatusWindow time.Duration
 	// StatusRolloutInterval spaces writes of a rollout's intermediate
@@ -92,18 +94,12 @@ type Config struct {
 	Events kubernetes.Interface
 }
 
-// DeletionGuard holds back the member deletes of Works found terminating in
-// bulk after the agent was away (pkg/deletion).
-type DeletionGuard interface {
-	Allow(work *workv1alpha1.Work) (ok bool, why string)
-}
-
 // Controller syncs one member cluster's Works.
 type Controller struct {
 	cfg      Config
 	applier  *apply.Applier
 	releaser *release.Releaser
-	guard    DeletionGuard
+	guard    *deletion.Guard // nil without Config.Guard
 	mapper   meta.ResettableRESTMapper
 	member   *MemberCache
 	writer   *statuswork.Writer
@@ -148,7 +144,7 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Health == nil {
 		cfg.Health = interpret.Health
 	}
-	c := &Controller{cfg: cfg, guard: cfg.Guard, applied: map[string][]manifest.Identity{}, fresh: map[liveKey]freshObject{}}
+	c := &Controller{cfg: cfg, applied: map[string][]manifest.Identity{}, fresh: map[liveKey]freshObject{}}
 	c.metrics = newMetrics(cfg.Registerer)
 	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.MemberDiscovery))
 	c.member = NewMemberCache(cfg.MemberDynamic, cfg.FieldManager, c.onMemberEvent)
@@ -157,18 +153,24 @@ func New(cfg Config) (*Controller, error) {
 	}
 	c.applier = apply.New(apply.Config{Client: cfg.MemberDynamic, Mapper: c.mapper, Types: apply.NewTypeCache(cfg.MemberDiscovery),
 		FieldManager: cfg.FieldManager, Lookup: c.cachedLive, OwnedFields: c.member.OwnedFields})
-	c.releaser = release.New(release.Config{Applier: c.applier, Client: cfg.MemberDynamic, Cached: c.cachedLive, Blockers: cfg.Blockers})
+	c.releaser = release.New(release.Config{Applier: c.applier, Client: cfg.MemberDynamic, Cached: c.cachedLive, Blockers: cascadeCheck(cfg)})
 	var qm *queue.Metrics
 	if cfg.Registerer != nil {
 		qm = queue.NewMetrics(cfg.Registerer, "work")
 	}
 	c.queue = queue.New(workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 5*time.Minute), qm)
-	c.setupInformers()
 	if cfg.Events != nil {
 		c.events = record.NewBroadcaster()
 		c.events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cfg.Events.CoreV1().Events("")})
 		c.recorder = c.events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "tether-agent", Host: cfg.ClusterName})
 	}
+	if cfg.Guard != nil {
+		gc := *cfg.Guard
+		gc.ClusterName, gc.Recorder, gc.Registerer = cfg.ClusterName, c.recorder, cfg.Registerer
+		gc.Release = c.requeue
+		c.guard = deletion.New(gc)
+	}
+	c.setupInformers()
 	c.writer = statuswork.New(statuswork.Config{
 		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
 		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
@@ -182,6 +184,11 @@ func (c *Controller) setupInformers() {
 	ns := workv1alpha1.ExecutionNamespace(c.cfg.ClusterName)
 	c.hubFactory = informers.NewSharedInformerFactoryWithOptions(c.cfg.Hub, 0, informers.WithNamespace(ns),
 		informers.WithTransform(dropManagedFields))
+	if c.guard != nil { // the guard sees every list of the Works, not only the events
+		c.hubFactory.InformerFor(&workv1alpha1.Work{}, func(client versioned.Interface, resync time.Duration) cache.SharedIndexInformer {
+			return deletion.NewWorkInformer(client, ns, resync, c.guard.ObserveList)
+		})
+	}
 	workInf := c.hubFactory.Work().V1alpha1().Works()
 	c.works = workInf.Lister().Works(ns)
 	c.worksSynced = workInf.Informer().HasSynced
@@ -196,8 +203,14 @@ func (c *Controller) setupInformers() {
 	clusterInf := c.clusterFactory.Cluster().V1alpha1().Clusters()
 	c.clusters = clusterInf.Lister()
 	_, _ = clusterInf.Informer().AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
-		AddFunc:    func(_ any, initial bool) { c.renderInputsChanged(initial) },
-		UpdateFunc: func(old, obj any) { c.onClusterUpdate(old.(*clusterv1alpha1.Cluster), obj.(*clusterv1alpha1.Cluster)) },
+		AddFunc: func(obj any, initial bool) {
+			c.observeCluster(obj)
+			c.renderInputsChanged(initial)
+		},
+		UpdateFunc: func(old, obj any) {
+			c.observeCluster(obj)
+			c.onClusterUpdate(old.(*clusterv1alpha1.Cluster), obj.(*clusterv1alpha1.Cluster))
+		},
 	})
 	c.synced = []cache.InformerSynced{c.worksSynced, clusterInf.Informer().HasSynced}
 	if c.cfg.RenderMode == override.ModeNever {
@@ -235,6 +248,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	var wg gosync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); c.scanOrphans(ctx) }()
+	if c.guard != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.guard.Run(ctx) }()
+	}
 	wg.Add(1)
 	go func() { defer wg.Done(); c.writer.Run(ctx, 4) }()
 	for range c.cfg.Workers {
@@ -250,6 +267,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// DeletionGuard returns the bulk-deletion guard, nil without Config.Guard.
+func (c *Controller) DeletionGuard() *deletion.Guard { return c.guard }
 
 // Stats returns the apply engine's request counters.
 func (c *Controller) Stats() apply.Stats { return c.applier.Stats() }
@@ -289,4 +309,12 @@ func (c *Controller) worker(ctx context.Context) {
 		}
 		c.queue.Done(key)
 	}
+}
+
+// cascadeCheck is the releaser's cascade check, when the member's metadata can be listed.
+func cascadeCheck(cfg Config) release.BlockersFunc {
+	if cfg.MemberMetadata == nil {
+		return nil
+	}
+	return deletion.CascadeCheck(cfg.MemberMetadata, cfg.MemberDiscovery)
 }
