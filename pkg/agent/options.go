@@ -61,6 +61,9 @@ type Options struct {
 	StatusWindow           time.Duration
 	StatusRolloutInterval  time.Duration
 	DeleteRate             float64
+	// LivenessStallTimeout fails /healthz when the Work controller has
+	// finished no reconcile for this long while reconciles are under way.
+	LivenessStallTimeout time.Duration
 
 	Rotation *bootstrap.RotationOptions
 
@@ -111,8 +114,12 @@ func NewOptions() *Options {
 		StatusWindow:             200 * time.Millisecond,
 		StatusRolloutInterval:    2 * time.Minute,
 		DeleteRate:               20,
-		Rotation:                 bootstrap.NewRotationOptions(),
-		ignored:                  map[string]*string{},
+		// Above the 2-minute bound of one reconcile, so that only workers
+		// that ignore their deadline (a deadlock) fail liveness, with room
+		// for a slow member where every worker waits out that bound.
+		LivenessStallTimeout: 5 * time.Minute,
+		Rotation:             bootstrap.NewRotationOptions(),
+		ignored:              map[string]*string{},
 	}
 }
 
@@ -159,6 +166,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.StatusRolloutInterval, "work-status-rollout-interval", o.StatusRolloutInterval,
 		"While a manifest is not Healthy (a rollout under way), its changing counters are written at most this often; health changes are written at once.")
 	fs.Float64Var(&o.DeleteRate, "member-delete-rate", o.DeleteRate, "Most member deletes per second (the deletion fence); more wait.")
+	fs.DurationVar(&o.LivenessStallTimeout, "liveness-stall-timeout", o.LivenessStallTimeout,
+		"Fail /healthz when no Work reconcile has finished for this long while reconciles are under way (a wedged agent, which a restart clears); 0 disables it. Keep it above 2m, the bound of one reconcile.")
 	o.Rotation.AddFlags(fs)
 	for _, name := range ignoredFlags {
 		if fs.Lookup(name) == nil {
@@ -202,6 +211,9 @@ func (o *Options) Validate() error {
 	if o.ConcurrentWorkSyncs <= 0 {
 		return fmt.Errorf("--concurrent-work-syncs must be at least 1, got %d", o.ConcurrentWorkSyncs)
 	}
+	if o.LivenessStallTimeout < 0 {
+		return fmt.Errorf("--liveness-stall-timeout must not be negative (0 disables the check), got %s", o.LivenessStallTimeout)
+	}
 	if _, err := override.ParseMode(o.RenderOverrides); err != nil {
 		return fmt.Errorf("--render-overrides: %w", err)
 	}
@@ -213,6 +225,9 @@ func (o *Options) Validate() error {
 		if name != "*" && !knownControllers[name] {
 			return fmt.Errorf("--controllers: unknown controller %q (known: clusterStatus, execution, workStatus, certRotation, serviceExport, endpointsliceCollect)", name)
 		}
+	}
+	if !o.enabled("clusterStatus") && !o.enabled("execution") && !o.enabled("workStatus") {
+		return fmt.Errorf("--controllers %s enables none of clusterStatus, execution and workStatus: the agent would have nothing to run", strings.Join(o.Controllers, ","))
 	}
 	return o.Rotation.Validate()
 }
