@@ -61,15 +61,18 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	// The rotation stops when Run returns, also when it returns early.
+	rctx, stopRotation := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := rotator.Run(ctx); err != nil && ctx.Err() == nil {
+		if err := rotator.Run(rctx); err != nil && rctx.Err() == nil {
 			log.Error(err, "Certificate rotation stopped")
 		}
 	}()
 	defer wg.Wait()
+	defer stopRotation()
 	health.setLive()
 
 	lead := func(ctx context.Context) error {

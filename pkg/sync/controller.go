@@ -260,6 +260,10 @@ func (c *Controller) worker(ctx context.Context) {
 		if shutdown {
 			return
 		}
+		if ctx.Err() != nil { // shutting down: drain the queue without reconciling
+			c.queue.Done(key)
+			continue
+		}
 		start := time.Now()
 		c.progress.begin(start)
 		// A reconcile ends with the controller: on shutdown or a lost
