@@ -55,7 +55,9 @@ func TestAgentStartedWhileTheHubIsUnreachable(t *testing.T) {
 	if _, err := hub(t).ClusterV1alpha1().Clusters().Get(ctx, cluster, metav1.GetOptions{}); err != nil {
 		t.Fatalf("the Cluster after the hub came back: %v", err)
 	}
-	t.Cleanup(func() { _ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{})
+	})
 	testenv.Eventually(t, 60*time.Second, "the Work's ConfigMap applied in the member", func() (bool, error) {
 		_, err := member(t).CoreV1().ConfigMaps(cluster).Get(ctx, "cm", metav1.GetOptions{})
 		return err == nil, err

@@ -22,7 +22,9 @@ func TestControllersStoppingEndsTheProcessAndReleasesTheLease(t *testing.T) {
 	const cluster = "lead-exit"
 	args := append([]string{"--cluster-success-threshold=-1s"}, electionArgs...)
 	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, Args: args})
-	t.Cleanup(func() { _ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{})
+	})
 
 	var code int
 	testenv.Eventually(t, 60*time.Second, "the agent exits after its controllers stopped", func() (bool, error) {

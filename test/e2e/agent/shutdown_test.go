@@ -31,7 +31,9 @@ func TestSIGTERMDuringWorkWritesNothingAfterTheRelease(t *testing.T) {
 	memberNamespace(t, cluster)
 	args := append([]string{"--kubeconfig", memberKubeconfig}, electionArgs...)
 	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, Args: args})
-	t.Cleanup(func() { _ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{})
+	})
 	a.WaitReady(t, 90*time.Second)
 
 	memberMark, err := env.Members[0].AuditMark()
