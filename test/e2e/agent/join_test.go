@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -41,7 +42,13 @@ func TestAgentStartedWhileTheHubIsUnreachable(t *testing.T) {
 			t.Fatal("the agent exited while the hub was unreachable")
 		}
 		holder, err := leaseHolder(t, cluster)
-		return holder != "" && logCount(t, a, "Joining the hub failed; retrying") >= 2, err
+		if err != nil || holder == "" {
+			return false, fmt.Errorf("no leader yet (holder %q): %v", holder, err)
+		}
+		if n := logCount(t, a, "Joining the hub failed; retrying"); n < 2 {
+			return false, fmt.Errorf("the leader has logged %d failed joins", n)
+		}
+		return true, nil
 	})
 	if code := a.Readyz(); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz answered %d while the leader has not joined, want 503", code)
