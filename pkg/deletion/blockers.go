@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/metadata"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/release"
 )
 
 // MaxBlockerNames is how many blockers Blockers names.
@@ -249,4 +250,16 @@ func (s *scan) list(ctx context.Context, gvr schema.GroupVersionResource, ns str
 
 func listableAndDeletable(verbs metav1.Verbs) bool {
 	return slices.Contains(verbs, "list") && (slices.Contains(verbs, "delete") || slices.Contains(verbs, "deletecollection"))
+}
+
+// CascadeCheck is Blockers as the releaser asks it (release.BlockersFunc):
+// the names of what a Namespace or CRD delete would take with it.
+func CascadeCheck(md metadata.Interface, disc discovery.DiscoveryInterface) release.BlockersFunc {
+	return func(ctx context.Context, live *unstructured.Unstructured) ([]string, error) {
+		b, err := Blockers(ctx, md, disc, live)
+		if b.More {
+			return append(b.Names, "and more"), err
+		}
+		return b.Names, err
+	}
 }
