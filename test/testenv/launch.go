@@ -113,8 +113,7 @@ func (e *Env) launch(ctx context.Context, o Options) error {
 		if err != nil {
 			return nil, err
 		}
-		e.Processes = append(e.Processes, p)
-		return p, e.save()
+		return p, e.track(p)
 	}
 
 	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", etcdClient)
@@ -161,6 +160,8 @@ func (e *Env) launch(ctx context.Context, o Options) error {
 }
 
 func (e *Env) proc(name string) *Process {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for _, p := range e.Processes {
 		if p.Name == name {
 			return p
@@ -235,6 +236,13 @@ func (e *Env) startAPIServer(name string, port int, etcdURL string, start starte
 	}
 	if name == "hub" {
 		args = append(args, "--enable-bootstrap-token-auth=true")
+	}
+	if e.audit {
+		flags, err := e.auditFlags(c)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, flags...)
 	}
 	if _, err := start(name+"-apiserver", "kube-apiserver", args...); err != nil {
 		return nil, err

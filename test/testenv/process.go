@@ -19,8 +19,12 @@ type Process struct {
 	Pid  int    `json:"pid"`
 	Exe  string `json:"exe"`
 	Log  string `json:"log"`
+	// Args are the arguments it was started with, so that it can be
+	// started again (an apiserver restart).
+	Args []string `json:"args,omitempty"`
 
 	done chan struct{} // closed when the process exited (only for processes started by this process)
+	code int           // exit code (-1 when killed by a signal), valid once done is closed
 }
 
 // spawner starts every child from one goroutine locked to its OS thread.
@@ -57,12 +61,21 @@ func (s *spawner) start(cmd *exec.Cmd) error {
 // startProcess runs exe with args, logging to logDir/name.log. Unless
 // detached, the child is killed when the test binary dies for any reason.
 func startProcess(name, logDir string, detached bool, exe string, args ...string) (*Process, error) {
+	return startProcessEnv(name, logDir, detached, nil, exe, args...)
+}
+
+// startProcessEnv is startProcess with extra environment variables. A
+// process started again under the same name appends to the same log.
+func startProcessEnv(name, logDir string, detached bool, env []string, exe string, args ...string) (*Process, error) {
 	logPath := filepath.Join(logDir, name+".log")
-	logFile, err := os.Create(logPath)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if !detached {
@@ -72,9 +85,10 @@ func startProcess(name, logDir string, detached bool, exe string, args ...string
 		logFile.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", name, exe, err)
 	}
-	p := &Process{Name: name, Pid: cmd.Process.Pid, Exe: exe, Log: logPath, done: make(chan struct{})}
+	p := &Process{Name: name, Pid: cmd.Process.Pid, Exe: exe, Log: logPath, Args: args, done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
+		p.code = cmd.ProcessState.ExitCode()
 		logFile.Close()
 		close(p.done)
 	}()
@@ -110,6 +124,20 @@ func (p *Process) alive() bool {
 // Alive reports whether the process still runs.
 func (p *Process) Alive() bool { return p.alive() }
 
+// Exited reports whether the process has exited and, if so, its exit code
+// (-1 when a signal ended it). Only for processes this test binary started.
+func (p *Process) Exited() (code int, done bool) {
+	if p.done == nil {
+		return 0, !p.alive()
+	}
+	select {
+	case <-p.done:
+		return p.code, true
+	default:
+		return 0, false
+	}
+}
+
 // Kill sends SIGKILL, as a crash would end it.
 func (p *Process) Kill() error { return syscall.Kill(p.Pid, syscall.SIGKILL) }
 
@@ -121,6 +149,8 @@ func stopProcesses(procs []*Process, grace time.Duration) {
 	for _, p := range procs {
 		if p.alive() {
 			_ = syscall.Kill(p.Pid, syscall.SIGTERM)
+			// A paused process (PauseAPIServer) handles SIGTERM only once continued.
+			_ = syscall.Kill(p.Pid, syscall.SIGCONT)
 		}
 	}
 	deadline := time.Now().Add(grace)

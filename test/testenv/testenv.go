@@ -33,6 +33,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -58,6 +59,9 @@ type Options struct {
 	Detached bool
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...any)
+	// Audit makes every kube-apiserver write an audit log (level Metadata,
+	// JSON lines) that Cluster.AuditEvents reads, to count requests by user.
+	Audit bool
 }
 
 // Cluster is one running control plane.
@@ -71,6 +75,8 @@ type Cluster struct {
 	PKIDir string `json:"pkiDir"`
 	// Config is an admin rest config (QPS 200, burst 400).
 	Config *rest.Config `json:"-"`
+	// AuditLog is the apiserver's audit log, when Options.Audit is set.
+	AuditLog string `json:"auditLog,omitempty"`
 }
 
 // Env is a running hub and its members.
@@ -86,6 +92,11 @@ type Env struct {
 	Detached bool `json:"detached"`
 
 	owned bool // Stop tears it down (false when attached)
+	audit bool // the apiservers write audit logs (Options.Audit)
+
+	mu       sync.Mutex // guards Processes once tests run, and the state file
+	binMu    sync.Mutex // guards agentBin
+	agentBin string     // the tether-agent binary StartAgent built, once
 }
 
 const stateFile = "env.json"
@@ -130,7 +141,7 @@ func Start(ctx context.Context, o Options) (env *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	env = &Env{Dir: dir, owned: true, Detached: o.Detached}
+	env = &Env{Dir: dir, owned: true, Detached: o.Detached, audit: o.Audit}
 	defer func() {
 		if err != nil {
 			_ = env.Stop()
@@ -202,7 +213,8 @@ func Down(dir string) error {
 
 func (e *Env) teardown() error {
 	var others, etcd []*Process
-	for _, p := range e.Processes {
+	procs := e.processes()
+	for _, p := range procs {
 		if p.Name == "etcd" {
 			etcd = append(etcd, p)
 		} else {
@@ -212,7 +224,7 @@ func (e *Env) teardown() error {
 	stopProcesses(others, 10*time.Second)
 	stopProcesses(etcd, 10*time.Second)
 	var errs []error
-	for _, p := range e.Processes {
+	for _, p := range procs {
 		if p.alive() {
 			errs = append(errs, fmt.Errorf("%s (pid %d) did not stop", p.Name, p.Pid))
 		}
@@ -228,16 +240,45 @@ func (e *Env) teardown() error {
 // approver): it logs to the environment's logs directory, is recorded in its
 // state, and is stopped with it by Stop or Down.
 func (e *Env) Spawn(name, exe string, args ...string) (*Process, error) {
-	p, err := startProcess(name, filepath.Join(e.Dir, "logs"), e.Detached, exe, args...)
+	return e.spawnEnv(name, nil, exe, args...)
+}
+
+// spawnEnv is Spawn with extra environment variables. A process started
+// under the name of one that exited replaces it in the state.
+func (e *Env) spawnEnv(name string, env []string, exe string, args ...string) (*Process, error) {
+	p, err := startProcessEnv(name, filepath.Join(e.Dir, "logs"), e.Detached, env, exe, args...)
 	if err != nil {
 		return nil, err
 	}
-	e.Processes = append(e.Processes, p)
-	return p, e.save()
+	return p, e.track(p)
+}
+
+// track records p in the state, in place of an exited process of the same name.
+func (e *Env) track(p *Process) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	replaced := false
+	for i, old := range e.Processes {
+		if old.Name == p.Name && !old.alive() {
+			e.Processes[i], replaced = p, true
+			break
+		}
+	}
+	if !replaced {
+		e.Processes = append(e.Processes, p)
+	}
+	return e.save()
 }
 
 // HasProcess reports whether a process of that name was started.
 func (e *Env) HasProcess(name string) bool { return e.proc(name) != nil }
+
+// processes is a snapshot of the recorded processes.
+func (e *Env) processes() []*Process {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*Process(nil), e.Processes...)
+}
 
 func (e *Env) clusters() []*Cluster { return append([]*Cluster{e.Hub}, e.Members...) }
 

@@ -1,0 +1,35 @@
+package testenv
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+)
+
+// pollInterval is how often Eventually checks its condition.
+const pollInterval = 200 * time.Millisecond
+
+// Eventually checks cond every 200 ms until it returns true, and fails the
+// test when timeout passes first, naming what it waited for and the last
+// error cond returned. An error does not end the wait: a fault test polls
+// through failing requests.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, timeout, true, func(context.Context) (bool, error) {
+		ok, err := cond()
+		if err != nil {
+			last = err
+			return false, nil
+		}
+		return ok, nil
+	})
+	if err != nil {
+		if last != nil {
+			t.Fatalf("%s: not after %s; last error: %v", what, timeout, last)
+		}
+		t.Fatalf("%s: not after %s", what, timeout)
+	}
+}
