@@ -63,5 +63,19 @@ func (c *Controller) registerEngineMetrics(reg prometheus.Registerer) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tether_work_status_pending",
 			Help: "Works whose status has a change not yet written to the hub."},
 			func() float64 { return float64(c.writer.Pending()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_work_status_write_failures_total",
+			Help: "Work status writes that failed (they are retried with backoff)."},
+			func() float64 { return float64(c.writer.FailedWrites()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tether_work_status_reduced",
+			Help: "Works whose status the hub refused as too large, written reduced (condition StatusTruncated)."},
+			func() float64 { return float64(c.writer.Reduced()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tether_hub_unreachable",
+			Help: "1 while Work status writes do not reach the hub (one write probes it), else 0."},
+			func() float64 {
+				if c.writer.HubDown() {
+					return 1
+				}
+				return 0
+			}),
 	)
 }
