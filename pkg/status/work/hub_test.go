@@ -5,13 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,11 +34,10 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{HubOnly: true}) }
 
 // statusRequests counts the Work status writes that leave the writer's
-// client, whether or not they reach the hub, and can make them fail as a
-// refused connection does.
+// client, whether or not they reach the hub (the link to it is a TCP
+// proxy that a test cuts), and those that failed.
 type statusRequests struct {
 	next   http.RoundTripper
-	cut    atomic.Bool
 	mu     sync.Mutex
 	sizes  []int
 	failed int
@@ -60,13 +56,13 @@ func (s *statusRequests) RoundTrip(r *http.Request) (*http.Response, error) {
 	s.mu.Lock()
 	s.sizes = append(s.sizes, n)
 	s.mu.Unlock()
-	if s.cut.Load() {
+	resp, err := s.next.RoundTrip(r)
+	if err != nil {
 		s.mu.Lock()
 		s.failed++
 		s.mu.Unlock()
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	}
-	return s.next.RoundTrip(r)
+	return resp, err
 }
 
 // count returns the number of status writes, and of those over minBytes.
@@ -86,6 +82,7 @@ func (s *statusRequests) count(minBytes int) (all, big int) {
 type hubWriter struct {
 	*Writer
 	requests *statusRequests
+	proxy    *testenv.Proxy      // between the writer and the hub, to cut the link
 	hub      versioned.Interface // not counted
 	logged   *lineLog
 }
@@ -116,7 +113,13 @@ func startHubWriter(t *testing.T, ns string, live LiveSource, health func(*unstr
 		t.Fatal(err)
 	}
 	requests := &statusRequests{}
+	proxy, err := testenv.NewProxy(env.Hub.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proxy.Close() })
 	cfg := rest.CopyConfig(env.Hub.Config)
+	cfg.Host = proxy.URL()
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { requests.next = rt; return requests })
 	hub := versioned.NewForConfigOrDie(env.Hub.Config)
 	factory := externalversions.NewSharedInformerFactoryWithOptions(hub, 0, externalversions.WithNamespace(ns))
@@ -148,7 +151,7 @@ func startHubWriter(t *testing.T, ns string, live LiveSource, health func(*unstr
 		<-done
 		factory.Shutdown()
 	})
-	return &hubWriter{Writer: w, requests: requests, hub: hub, logged: logged}
+	return &hubWriter{Writer: w, requests: requests, proxy: proxy, hub: hub, logged: logged}
 }
 
 // widgets is a Work of n manifests of a custom kind, which the writer
@@ -303,7 +306,7 @@ func TestHubOutageCostsFewWritesAndCatchesUp(t *testing.T) {
 
 	// The hub goes away; every member object changes health, and keeps
 	// changing, so every Work has a write due all along.
-	w.requests.cut.Store(true)
+	w.proxy.Cut()
 	health.Store(workv1alpha1.ResourceUnhealthy)
 	for end := time.Now().Add(outage); time.Now().Before(end); time.Sleep(time.Second) {
 		objs.version.Add(1)
@@ -327,7 +330,7 @@ func TestHubOutageCostsFewWritesAndCatchesUp(t *testing.T) {
 
 	// The hub is back: every status catches up within seconds.
 	back := time.Now()
-	w.requests.cut.Store(false)
+	w.proxy.Restore()
 	poll(t, 30*time.Second, "every status caught up", allHealth(workv1alpha1.ResourceUnhealthy))
 	t.Logf("caught up %s after the hub returned", time.Since(back).Round(100*time.Millisecond))
 	if d := time.Since(back); d > 15*time.Second {

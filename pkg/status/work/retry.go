@@ -2,6 +2,8 @@ package work
 
 import (
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -217,6 +219,13 @@ func failureKind(err error) string {
 	var s apierrors.APIStatus
 	if errors.As(err, &s) {
 		return strconv.Itoa(int(s.Status().Code)) + " " + string(s.Status().Reason)
+	}
+	var op *net.OpError
+	if errors.As(err, &op) { // "read: connection reset by peer", without the ports that differ per connection
+		return op.Op + ": " + op.Err.Error()
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "connection closed"
 	}
 	var u *url.Error
 	if errors.As(err, &u) {
