@@ -10,7 +10,7 @@ LDFLAGS  := -X github.com/tether-io/tether/pkg/version.Version=$(VERSION)
 # members, and two at once saturate a 2-core machine.
 TEST_FLAGS ?= -p 1 -count=1 -timeout 40m
 
-.PHONY: all build testenv-bin test test-unit bench demo demo-down generate verify fmt vet clean
+.PHONY: all build testenv-bin test test-unit test-faults bench demo demo-down generate verify fmt vet clean
 
 all: build
 
@@ -22,6 +22,10 @@ testenv-bin: ## Build the control-plane binaries the tests run (cached under bin
 
 test: testenv-bin ## Unit and integration tests against real apiservers.
 	TESTENV_BIN=$(BIN) $(GO) test $(TEST_FLAGS) ./...
+
+test-faults: testenv-bin ## Only the fault-injection suite (test/faults); prints its FAULT lines.
+	TESTENV_BIN=$(BIN) $(GO) test $(TEST_FLAGS) -v ./test/faults/ 2>&1 | \
+	  grep --line-buffered -E '(FAULT|^--- |^=== RUN|^ok|^FAIL|panic|_test.go:[0-9]+:)'
 
 test-unit: ## Tests that need no apiserver.
 	TESTENV_SKIP=1 $(GO) test -count=1 ./...

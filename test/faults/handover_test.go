@@ -1,0 +1,104 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tether-io/tether/test/testenv"
+)
+
+const handoverWorks = 600
+
+// TestLeaderHandoverUnderLoad: two replicas of the agent for one cluster
+// share the leader-election Lease. The leader is frozen (SIGSTOP) while it
+// applies; the standby takes over; then the old leader is thawed. From the
+// member's audit log (each replica has its own member identity): no write
+// of the old leader's process is received after the new leader's first
+// write, and the old leader exits rather than lead on.
+func TestLeaderHandoverUnderLoad(t *testing.T) {
+	s := newScenario(t, "handover")
+	env := s.env
+	userA, userB := s.memberUser("a"), s.memberUser("b")
+	a := s.startAgent("a", "")
+	a.WaitReady(t, 3*time.Minute)
+	b := s.startAgent("b", "")
+	mark := memberMark(t, env)
+	s.createWorks(handoverWorks)
+	s.waitMemberCreates(mark, userA, handoverWorks/4, 5*time.Minute)
+	if got := len(s.memberWrites(mark, userB, true)); got != 0 {
+		t.Fatalf("the standby wrote %d times to the member while the leader was alive", got)
+	}
+
+	pid := a.Process().Pid
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(thaw)
+	frozenAt := time.Now()
+	var firstB testenv.AuditEvent
+	poll(t, 250*time.Millisecond, 2*time.Minute, "the standby takes over and writes", func(context.Context) (bool, error) {
+		evs := s.memberWrites(mark, userB, true)
+		for _, ev := range evs {
+			if ev.Resource == "configmaps" {
+				firstB = evs[0] // its first write of any kind: the Lease it took
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	takeover := time.Since(frozenAt)
+	thaw()
+	thawedAt := time.Now()
+	poll(t, 250*time.Millisecond, 2*time.Minute, "the old leader exits after it was thawed", func(context.Context) (bool, error) {
+		_, done := a.Exited()
+		return done, nil
+	})
+	code, _ := a.Exited()
+	exited := time.Since(thawedAt)
+	s.waitAllApplied(handoverWorks, 10*time.Minute)
+	s.waitConverged(3 * time.Minute)
+
+	var late []testenv.AuditEvent
+	for _, ev := range s.memberWrites(mark, userA, true) {
+		if !ev.Received.Before(firstB.Received) {
+			late = append(late, ev)
+		}
+	}
+	if len(late) != 0 {
+		t.Errorf("the old leader wrote %d times after the new leader's first write (%s at %s): %s, first at %s",
+			len(late), firstB.Verb+" "+firstB.Resource, firstB.Received.Format(time.RFC3339Nano), describe(late), late[0].Received.Format(time.RFC3339Nano))
+	}
+	if code == 0 {
+		t.Errorf("the old leader exited with code 0 after losing its Lease, want non-zero")
+	}
+	if c, done := b.Exited(); done {
+		t.Errorf("the new leader exited with code %d", c)
+	}
+	creates := s.successfulCreates(mark, userA)
+	for name, n := range s.successfulCreates(mark, userB) {
+		creates[name] += n
+	}
+	duplicated := 0
+	for _, n := range creates {
+		if n > 1 {
+			duplicated++
+		}
+	}
+	if duplicated != 0 {
+		t.Errorf("%d objects were created more than once", duplicated)
+	}
+	report(t, "leader-handover", fmt.Sprintf("leader SIGSTOPped while applying %d Works, thawed after the standby took over", handoverWorks),
+		"lost", 0, "orphaned", 0, "duplicated", duplicated, "old_leader_writes_after_takeover", len(late),
+		"takeover", takeover.Round(time.Millisecond), "old_leader_exit_code", code, "old_leader_exit_after_thaw", exited.Round(time.Millisecond),
+		"member_writes_a", len(s.memberWrites(mark, userA, false)), "member_writes_b", len(s.memberWrites(mark, userB, false)))
+}
