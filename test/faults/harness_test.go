@@ -236,6 +236,21 @@ func (s *scenario) waitWork(name string, timeout time.Duration, what string, con
 	return w
 }
 
+// tryWork is waitWork that does not fail the test: it returns the last
+// Work read and whether cond held before timeout.
+func (s *scenario) tryWork(name string, timeout time.Duration, cond func(*workv1alpha1.Work) bool) (*workv1alpha1.Work, bool) {
+	w := &workv1alpha1.Work{}
+	err := wait.PollUntilContextTimeout(context.Background(), 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		got, err := s.hub.WorkV1alpha1().Works(s.es).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		w = got
+		return cond(w), nil
+	})
+	return w, err == nil
+}
+
 // appliedCondition is the Work's Applied condition, or an empty one.
 func appliedCondition(w *workv1alpha1.Work) metav1.Condition {
 	if c := meta.FindStatusCondition(w.Status.Conditions, workv1alpha1.WorkApplied); c != nil {
