@@ -8,15 +8,16 @@ import (
 )
 
 // apiserverStopGrace is how long StopAPIServer waits for a graceful exit
-// before it kills the apiserver.
-const apiserverStopGrace = 30 * time.Second
+// before it kills the apiserver. The testenv kube-apiservers did not exit
+// within 30 s of SIGTERM on a loaded machine (they drain open watches), so
+// waiting longer only slows fault tests down; the listener closes at once.
+const apiserverStopGrace = 10 * time.Second
 
 // apiserver returns the recorded kube-apiserver process of c. etcd is shared
-// by all clusters and never stopped by these controls.
+// by all clusters and never stopped by these controls. They work on an
+// attached environment too: it is detached, so a restarted apiserver
+// outlives the test binary as the first one did.
 func (e *Env) apiserver(c *Cluster) (*Process, error) {
-	if !e.owned {
-		return nil, fmt.Errorf("the environment in %s is attached: only the test binary that started it controls its processes", e.Dir)
-	}
 	p := e.proc(c.Name + "-apiserver")
 	if p == nil {
 		return nil, fmt.Errorf("no kube-apiserver recorded for cluster %s", c.Name)
@@ -25,7 +26,7 @@ func (e *Env) apiserver(c *Cluster) (*Process, error) {
 }
 
 // StopAPIServer stops the cluster's kube-apiserver with SIGTERM and waits
-// until it is gone (it is killed after 30 s). Clients then get
+// until it is gone (it is killed after 10 s). Clients then get
 // "connection refused" until StartAPIServer.
 func (e *Env) StopAPIServer(c *Cluster) error {
 	p, err := e.apiserver(c)

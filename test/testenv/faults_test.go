@@ -74,15 +74,19 @@ func TestFaultInjection(t *testing.T) {
 func stopStartHub(t *testing.T, env *Env, writerCfg *rest.Config, mark AuditMark) {
 	ctx := context.Background()
 	admin := shortTimeout(env.Hub.Config)
+	t0 := time.Now()
 	if err := env.StopAPIServer(env.Hub); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("hub apiserver stopped in %s", time.Since(t0).Round(10*time.Millisecond))
 	if _, err := admin.Discovery().ServerVersion(); err == nil {
 		t.Fatal("the hub answers with its apiserver stopped")
 	}
+	t0 = time.Now()
 	if err := env.StartAPIServer(ctx, env.Hub); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("hub apiserver ready again in %s", time.Since(t0).Round(10*time.Millisecond))
 	if _, err := admin.Discovery().ServerVersion(); err != nil {
 		t.Fatalf("the hub does not answer after StartAPIServer: %v", err)
 	}
