@@ -9,8 +9,10 @@ LDFLAGS  := -X github.com/tether-io/tether/pkg/version.Version=$(VERSION)
 # Test packages run one at a time: each integration package owns a hub and
 # members, and two at once saturate a 2-core machine.
 TEST_FLAGS ?= -p 1 -count=1 -timeout 40m
+# Time (or exec count, 1000000x) per fuzz target for 'make fuzz'.
+FUZZTIME ?= 60s
 
-.PHONY: all build testenv-bin test test-unit test-faults bench demo demo-down generate verify fmt vet clean
+.PHONY: all build testenv-bin test test-unit test-faults fuzz bench demo demo-down generate verify fmt vet clean
 
 all: build
 
@@ -29,6 +31,9 @@ test-faults: testenv-bin ## Only the fault-injection suite (test/faults); prints
 
 test-unit: ## Tests that need no apiserver.
 	TESTENV_SKIP=1 $(GO) test -count=1 ./...
+
+fuzz: ## Each fuzz target in turn for FUZZTIME (default 60s, or an exec count: 1000000x); prints exec counts.
+	FUZZTIME=$(FUZZTIME) GO=$(GO) hack/fuzz.sh
 
 bench: testenv-bin ## Benchmarks on real apiservers (2,000 Works; 5,000 nodes and 20,000 pods); prints BENCH lines.
 	TETHER_BENCH=1 TESTENV_BIN=$(BIN) $(GO) test -count=1 -p 1 -timeout 60m -v ./test/bench/... 2>&1 | \

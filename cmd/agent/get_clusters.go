@@ -25,6 +25,9 @@ type clusterView struct {
 	ReadyReason       string                       `json:"readyReason,omitempty"`
 	Nodes             *clusterv1alpha1.NodeSummary `json:"nodes,omitempty"`
 	CreationTimestamp metav1.Time                  `json:"creationTimestamp"`
+	// DeletesHeld is the message of the DeletesHeld condition while it is
+	// True: the agent holds member deletes until an operator confirms.
+	DeletesHeld string `json:"deletesHeld,omitempty"`
 }
 
 func newGetClustersCommand(o *getOptions) *cobra.Command {
@@ -34,7 +37,9 @@ func newGetClustersCommand(o *getOptions) *cobra.Command {
 		Short:   "List the member clusters registered on the hub",
 		Long: `Clusters lists the hub's Cluster objects with Karmada's printer columns
 (NAME, VERSION, MODE, READY, AGE) and NODES, ready of total. Name clusters to
-show only those.`,
+show only those. A cluster whose agent holds member deletes (its DeletesHeld
+condition is True) gets a line under the table saying how many and how to
+release them ('tether-agent deletes confirm').`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := commandContext(cmd)
 			defer cancel()
@@ -74,6 +79,9 @@ func clusterViews(clusters []clusterv1alpha1.Cluster, names []string) ([]cluster
 		if ready := meta.FindStatusCondition(c.Status.Conditions, clusterv1alpha1.ClusterConditionReady); ready != nil {
 			v.Ready, v.ReadyReason = ready.Status, ready.Reason
 		}
+		if held := meta.FindStatusCondition(c.Status.Conditions, clusterv1alpha1.ClusterConditionDeletesHeld); held != nil && held.Status == metav1.ConditionTrue {
+			v.DeletesHeld = held.Message
+		}
 		views = append(views, v)
 	}
 	for _, n := range names {
@@ -94,6 +102,11 @@ func writeClusterTable(w *tabwriter.Writer, views []clusterView, now time.Time) 
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, orDash(v.KubernetesVersion), orDash(string(v.SyncMode)),
 			v.Ready, nodes, duration.HumanDuration(now.Sub(v.CreationTimestamp.Time)))
+	}
+	for _, v := range views {
+		if v.DeletesHeld != "" {
+			fmt.Fprintf(w, "\nDeletes held on %s: %s\n", v.Name, v.DeletesHeld)
+		}
 	}
 }
 

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
@@ -78,7 +80,7 @@ kube-controller-manager the bootstrapsigner, tokencleaner and csrsigning control
 				fmt.Fprintln(out, "kube-public/cluster-info already exists: kept as is")
 			}
 			fmt.Fprintf(out, "hub %s is ready.\nNext:\n  tether-agent hub approver --kubeconfig <this kubeconfig>        # approves agents and creates their RBAC\n"+
-				"  tether-agent token create --print-register-command --kubeconfig <this kubeconfig>\n", server)
+				"  tether-agent token create --print-register-command --cluster-name <member name> --kubeconfig <this kubeconfig>\n", server)
 			return nil
 		},
 	}
@@ -87,7 +89,22 @@ kube-controller-manager the bootstrapsigner, tokencleaner and csrsigning control
 	return cmd
 }
 
-func newApprover(kc *kubeconfigFlags) (*hub.Approver, error) {
+// approverFlags are the approver's settings, shared by 'hub approve' and
+// 'hub approver'.
+type approverFlags struct {
+	maxLifetime time.Duration
+}
+
+func (f *approverFlags) addFlags(fs *pflag.FlagSet) {
+	f.maxLifetime = hub.DefaultMaxCertificateLifetime
+	fs.DurationVar(&f.maxLifetime, "max-certificate-lifetime", f.maxLifetime,
+		"Longest agent certificate approved: a request for longer, or one without spec.expirationSeconds, is denied.")
+}
+
+func newApprover(kc *kubeconfigFlags, f *approverFlags) (*hub.Approver, error) {
+	if err := hub.ValidateMaxCertificateLifetime(f.maxLifetime); err != nil {
+		return nil, err
+	}
 	cfg, _, err := kc.load()
 	if err != nil {
 		return nil, err
@@ -104,18 +121,19 @@ func newApprover(kc *kubeconfigFlags) (*hub.Approver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return hub.NewApprover(kube, karmada, objs, hub.ClusterAccess{}), nil
+	return hub.NewApprover(kube, karmada, objs, hub.ClusterAccess{}, hub.WithMaxCertificateLifetime(f.maxLifetime)), nil
 }
 
 func newHubApproveCommand(kc *kubeconfigFlags) *cobra.Command {
-	return &cobra.Command{
+	var f approverFlags
+	cmd := &cobra.Command{
 		Use:   "approve <csr name>...",
 		Short: "Decide on agent CSRs once with Tether's rules; approving a registration creates the cluster's hub RBAC",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := commandContext(cmd)
 			defer cancel()
-			a, err := newApprover(kc)
+			a, err := newApprover(kc, &f)
 			if err != nil {
 				return err
 			}
@@ -134,26 +152,34 @@ func newHubApproveCommand(kc *kubeconfigFlags) *cobra.Command {
 			return nil
 		},
 	}
+	f.addFlags(cmd.Flags())
+	return cmd
 }
 
 func newHubApproverCommand(kc *kubeconfigFlags) *cobra.Command {
-	return &cobra.Command{
+	var f approverFlags
+	cmd := &cobra.Command{
 		Use:   "approver",
 		Short: "Run Tether's agent CSR approver until interrupted",
 		Long: `Approver watches CSRs and applies Karmada's agent approval rules, hardened: it never
 issues Karmada's rbac-generator identity, binds each cluster identity to the requester
-that first registered it (and to the token's --cluster-name, if any), and creates the
-cluster's least-privilege RBAC and execution namespace before approving its first
-certificate. Run it with hub admin credentials, e.g. as a Deployment on the hub.`,
+that first registered it (and to the token's --cluster-name, if any), refuses a
+bootstrap request for a cluster whose agent is alive (its Lease karmada-cluster/<cluster>
+was renewed within its duration: a running agent renews its certificate itself), denies
+certificates longer than --max-certificate-lifetime, and creates the cluster's
+least-privilege RBAC and execution namespace before approving its first certificate.
+Run it with hub admin credentials, e.g. as a Deployment on the hub.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := commandContext(cmd)
 			defer cancel()
-			a, err := newApprover(kc)
+			a, err := newApprover(kc, &f)
 			if err != nil {
 				return err
 			}
 			return a.Run(ctx)
 		},
 	}
+	f.addFlags(cmd.Flags())
+	return cmd
 }

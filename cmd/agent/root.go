@@ -21,6 +21,7 @@ func newRootCommand() *cobra.Command {
 		newHubCommand(),
 		newRenderCommand(),
 		newGetCommand(),
+		newDeletesCommand(),
 		newRunCommand(),
 	)
 	return root

@@ -36,14 +36,26 @@ func hubClient(kc *kubeconfigFlags) (*rest.Config, kubernetes.Interface, error) 
 
 func newTokenCreateCommand(kc *kubeconfigFlags) *cobra.Command {
 	opts := hub.TokenOptions{TTL: 24 * time.Hour, Usages: []string{"signing", "authentication"}, Groups: []string{hub.DefaultTokenGroup}}
-	var printCommand bool
+	var printCommand, anyCluster bool
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create a bootstrap token; with --print-register-command print the command a member runs to join",
-		Args:  cobra.NoArgs,
+		Long: `Create creates a bootstrap token (kubeadm's format) on the hub.
+
+With --cluster-name the token is bound to that cluster: Tether's approver issues
+only that cluster's identity for it. --print-register-command binds the token by
+default, so it needs --cluster-name, or --any-cluster for one token that registers
+a fleet. An unbound token can register any cluster name while it lives. Either
+way Tether's approver refuses a bootstrap request for a cluster whose agent is
+alive (its Lease is fresh). A Karmada control plane's own approver ignores the
+binding.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := commandContext(cmd)
 			defer cancel()
+			if err := validateTokenBinding(opts, printCommand, anyCluster); err != nil {
+				return err
+			}
 			if err := opts.Validate(); err != nil {
 				return err
 			}
@@ -54,6 +66,11 @@ func newTokenCreateCommand(kc *kubeconfigFlags) *cobra.Command {
 			token, err := hub.CreateToken(ctx, cs, opts)
 			if err != nil {
 				return err
+			}
+			if opts.Cluster == "" {
+				id, _, _ := strings.Cut(token, ".")
+				fmt.Fprintf(cmd.ErrOrStderr(), "Warning: bootstrap token %s is not bound to a cluster: until it expires it can register any cluster name, "+
+					"and re-register any cluster it registered whose agent is not running. Bind a token with --cluster-name.\n", id)
 			}
 			if !printCommand {
 				fmt.Fprintln(cmd.OutOrStdout(), token)
@@ -83,8 +100,22 @@ func newTokenCreateCommand(kc *kubeconfigFlags) *cobra.Command {
 	fs.StringSliceVar(&opts.Usages, "usages", opts.Usages, "Usages of the token.")
 	fs.StringSliceVar(&opts.Groups, "groups", opts.Groups, "Extra groups the token authenticates as.")
 	fs.StringVar(&opts.Cluster, "cluster-name", "", "Bind the token to this cluster name: Tether's approver issues only that cluster's identity for it.")
-	fs.BoolVar(&printCommand, "print-register-command", false, "Print the full 'tether-agent register' command instead of the token alone.")
+	fs.BoolVar(&printCommand, "print-register-command", false, "Print the full 'tether-agent register' command instead of the token alone; needs --cluster-name or --any-cluster.")
+	fs.BoolVar(&anyCluster, "any-cluster", false, "Do not bind the token to a cluster: one token registers any number of clusters (for --print-register-command, which binds by default).")
 	return cmd
+}
+
+// validateTokenBinding: --print-register-command binds the token to the
+// cluster it prints the command for, unless --any-cluster opts out.
+func validateTokenBinding(opts hub.TokenOptions, printCommand, anyCluster bool) error {
+	switch {
+	case anyCluster && opts.Cluster != "":
+		return fmt.Errorf("--any-cluster and --cluster-name=%s contradict each other: give one of them", opts.Cluster)
+	case printCommand && !anyCluster && opts.Cluster == "":
+		return fmt.Errorf("--print-register-command binds the token to one cluster: give --cluster-name <the member's name on the hub>, " +
+			"or --any-cluster for a token that may register any cluster")
+	}
+	return nil
 }
 
 // caBundle is the hub CA of the kubeconfig, inline or from its file.

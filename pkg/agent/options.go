@@ -14,6 +14,7 @@ import (
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
+	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/override"
 )
 
@@ -61,6 +62,10 @@ type Options struct {
 	StatusWindow           time.Duration
 	StatusRolloutInterval  time.Duration
 	DeleteRate             float64
+	// BulkDeleteThreshold and HeldDeleteGrace configure the bulk-deletion
+	// guard (pkg/deletion).
+	BulkDeleteThreshold int
+	HeldDeleteGrace     time.Duration
 
 	Rotation *bootstrap.RotationOptions
 
@@ -111,6 +116,8 @@ func NewOptions() *Options {
 		StatusWindow:             200 * time.Millisecond,
 		StatusRolloutInterval:    2 * time.Minute,
 		DeleteRate:               20,
+		BulkDeleteThreshold:      deletion.DefaultThreshold,
+		HeldDeleteGrace:          deletion.DefaultGrace,
 		Rotation:                 bootstrap.NewRotationOptions(),
 		ignored:                  map[string]*string{},
 	}
@@ -159,6 +166,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.StatusRolloutInterval, "work-status-rollout-interval", o.StatusRolloutInterval,
 		"While a manifest is not Healthy (a rollout under way), its changing counters are written at most this often; health changes are written at once.")
 	fs.Float64Var(&o.DeleteRate, "member-delete-rate", o.DeleteRate, "Most member deletes per second (the deletion fence); more wait.")
+	fs.IntVar(&o.BulkDeleteThreshold, "bulk-delete-threshold", o.BulkDeleteThreshold,
+		"Hold the member deletes of Works found already terminating on the first list of the hub after a start or a reconnect when they are more than this many and more than 10% of the cluster's Works; -1 never holds.")
+	fs.DurationVar(&o.HeldDeleteGrace, "held-delete-grace", o.HeldDeleteGrace,
+		"How long held deletes wait for 'tether-agent deletes confirm' before they proceed anyway; 0 waits for the confirmation.")
 	o.Rotation.AddFlags(fs)
 	for _, name := range ignoredFlags {
 		if fs.Lookup(name) == nil {
@@ -207,6 +218,12 @@ func (o *Options) Validate() error {
 	}
 	if o.LogFormat != "json" && o.LogFormat != "console" {
 		return fmt.Errorf("--log-format must be json or console, got %q", o.LogFormat)
+	}
+	if o.BulkDeleteThreshold < -1 {
+		return fmt.Errorf("--bulk-delete-threshold must be -1 (never hold deletes) or more, got %d", o.BulkDeleteThreshold)
+	}
+	if o.HeldDeleteGrace < 0 {
+		return fmt.Errorf("--held-delete-grace must not be negative (0 waits for 'tether-agent deletes confirm'), got %s", o.HeldDeleteGrace)
 	}
 	for _, c := range o.Controllers {
 		name := strings.TrimPrefix(c, "-")

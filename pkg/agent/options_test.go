@@ -53,6 +53,8 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		"--cluster-name=m1 --karmada-kubeconfig=k --controllers=bogus":                       "unknown controller \"bogus\"",
 		"--cluster-name=m1 --karmada-kubeconfig=k --render-overrides=Sometimes":              "--render-overrides",
 		"--cluster-name=m1 --karmada-kubeconfig=k --log-format=xml":                          "--log-format",
+		"--cluster-name=m1 --karmada-kubeconfig=k --bulk-delete-threshold=-2":                "--bulk-delete-threshold",
+		"--cluster-name=m1 --karmada-kubeconfig=k --held-delete-grace=-1s":                   "--held-delete-grace",
 	} {
 		_, _, err := parse(t, strings.Fields(args)...)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -9,11 +9,11 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection"
@@ -182,10 +182,16 @@ func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.
 		if err != nil {
 			return err
 		}
+		quiet := rest.CopyConfig(c.memberConfig)
+		quiet.WarningHandler = rest.NoWarnings{} // the orphan scan lists deprecated resources too
+		md, err := metadata.NewForConfig(quiet)
+		if err != nil {
+			return err
+		}
 		mode, _ := override.ParseMode(o.RenderOverrides)
-		ctrl, err := tsync.New(tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc,
+		ctrl, err := tsync.New(tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
 			Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusRolloutInterval: o.StatusRolloutInterval,
-			DeleteRate: rate.Limit(o.DeleteRate), DeleteBurst: int(o.DeleteRate * 5), Registerer: reg, Events: c.hubKube})
+			Registerer: reg, Events: c.hubKube})
 		if err != nil {
 			return err
 		}

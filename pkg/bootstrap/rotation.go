@@ -130,6 +130,29 @@ func RotationDeadline(leaf *x509.Certificate, threshold, jitter, u float64) time
 	return leaf.NotAfter.Add(-time.Duration(float64(total) * remaining))
 }
 
+// Backdating of the kube-apiserver-client signer (kube-controller-manager):
+// NotBefore is set 5 minutes in the past, and only a lifetime of 8 hours or
+// more has the 5 minutes taken off NotAfter.
+const (
+	signerBackdate      = 5 * time.Minute
+	signerShortLifetime = 8 * time.Hour
+)
+
+// RenewalExpirationSeconds is the lifetime a renewal of leaf asks for when
+// none is configured: the lifetime leaf was asked for. That is its span,
+// less the signer's backdating when it is short: asking for the span itself
+// would lengthen every renewal by 5 minutes, past the lifetime cap of the
+// approver that approved the first one. It is never below the apiserver's
+// minimum, and never above what an expirationSeconds can hold.
+func RenewalExpirationSeconds(leaf *x509.Certificate) int32 {
+	span := leaf.NotAfter.Sub(leaf.NotBefore)
+	if span < signerShortLifetime+signerBackdate {
+		span -= signerBackdate
+	}
+	secs := int64(span / time.Second)
+	return int32(min(max(secs, MinExpirationSeconds), 1<<31-1))
+}
+
 // Run checks the certificate until ctx ends: at its rotation deadline, and
 // at least every CheckingInterval (to follow the Store). It returns nil when
 // ctx ends.
@@ -239,7 +262,7 @@ func (r *Rotator) Rotate(ctx context.Context) (err error) {
 	}
 	secs := r.opts.ExpirationSeconds
 	if secs == 0 {
-		secs = int32(leaf.NotAfter.Sub(leaf.NotBefore).Seconds())
+		secs = RenewalExpirationSeconds(leaf)
 	}
 	subject := pkix.Name{CommonName: leaf.Subject.CommonName, Organization: leaf.Subject.Organization}
 	req := CertificateRequest{GenerateName: kc.authInfo + "-", Subject: subject, ExpirationSeconds: secs,

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -89,18 +91,23 @@ func decodeObject(raw []byte) (*unstructured.Unstructured, error) {
 	if !ok || apiVersion == "" {
 		return nil, fmt.Errorf("has no apiVersion (a string such as \"v1\" or \"apps/v1\"): %w", ErrInvalid)
 	}
-	if _, err := schema.ParseGroupVersion(apiVersion); err != nil {
+	// ParseGroupVersion accepts "apps/", "/v1" and blanks.
+	if gv, err := schema.ParseGroupVersion(apiVersion); err != nil || gv.Version == "" || gv.String() != apiVersion || hasSpace(apiVersion) {
 		return nil, fmt.Errorf("has a malformed apiVersion (expected \"version\" or \"group/version\"): %w", ErrInvalid)
 	}
-	if kind, ok := object["kind"].(string); !ok || kind == "" {
+	kind, ok := object["kind"].(string)
+	if !ok || strings.TrimSpace(kind) == "" {
 		return nil, fmt.Errorf("has no kind: %w", ErrInvalid)
+	}
+	if hasSpace(kind) || strings.Contains(kind, "/") {
+		return nil, fmt.Errorf("has a malformed kind (expected a name such as \"Deployment\"): %w", ErrInvalid)
 	}
 	md, ok := object["metadata"].(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("has no metadata object: %w", ErrInvalid)
 	}
 	name, ok := md["name"].(string)
-	if !ok || name == "" {
+	if !ok || strings.TrimSpace(name) == "" {
 		return nil, fmt.Errorf("has no metadata.name: %w", ErrInvalid)
 	}
 	if len(path.ValidatePathSegmentName(name, false)) > 0 {
@@ -114,3 +121,5 @@ func decodeObject(raw []byte) (*unstructured.Unstructured, error) {
 	}
 	return obj, nil
 }
+
+func hasSpace(s string) bool { return strings.ContainsFunc(s, unicode.IsSpace) }

@@ -3,12 +3,17 @@ package register_test
 import (
 	"context"
 	"crypto/x509/pkix"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	certutil "k8s.io/client-go/util/cert"
+	"k8s.io/utils/ptr"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
@@ -20,8 +25,14 @@ import (
 // kubeconfig rest config or the denial.
 func requestAs(t *testing.T, ctx context.Context, cfg *rest.Config, subject pkix.Name) (*rest.Config, error) {
 	t.Helper()
+	return requestFor(t, ctx, cfg, subject, 600)
+}
+
+// requestFor is requestAs asking for a lifetime of secs (0: none).
+func requestFor(t *testing.T, ctx context.Context, cfg *rest.Config, subject pkix.Name, secs int32) (*rest.Config, error) {
+	t.Helper()
 	cs := kubernetes.NewForConfigOrDie(cfg)
-	p, err := bootstrap.SubmitCSR(ctx, cs, bootstrap.CertificateRequest{GenerateName: "test-", Subject: subject, ExpirationSeconds: 600})
+	p, err := bootstrap.SubmitCSR(ctx, cs, bootstrap.CertificateRequest{GenerateName: "test-", Subject: subject, ExpirationSeconds: secs})
 	if err != nil {
 		return nil, err
 	}
@@ -96,4 +107,86 @@ func TestApproverHardening(t *testing.T) {
 	subject.Organization = []string{clusterv1alpha1.AgentGroup, "extra-group"}
 	_, err = requestAs(t, ctx, tokenA, subject)
 	denied("an extra organization", err, "organization must be exactly")
+}
+
+// TestTokenScope: a token bound to one cluster obtains no other cluster's
+// identity; while a cluster's heartbeat Lease is fresh its identity is not
+// re-issued to a bootstrap token, and is once the Lease has expired or is
+// deleted, while the agent's own renewals go on; certificates longer than
+// the approver's cap are refused and none is issued for longer.
+func TestTokenScope(t *testing.T) {
+	env := tetherHub(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	admin := kubernetes.NewForConfigOrDie(env.Hub.Config)
+	boundA := bootstrapConfig(t, ctx, newToken(t, ctx, env, hub.TokenOptions{TTL: time.Hour, Cluster: "scope-a"}))
+	denied := func(what string, err error, want string) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), "Denied") || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s: want a denial mentioning %q, got %v", what, want, err)
+		}
+	}
+
+	_, err := requestAs(t, ctx, boundA, bootstrap.AgentSubject("scope-b"))
+	denied("a token bound to scope-a asking for scope-b", err, "bound to cluster scope-a, not scope-b")
+
+	capSecs := int32(testMaxLifetime / time.Second)
+	_, err = requestFor(t, ctx, boundA, bootstrap.AgentSubject("scope-a"), capSecs+3600)
+	denied("a lifetime above the cap", err, fmt.Sprintf("ask for at most %d seconds", capSecs))
+	_, err = requestFor(t, ctx, boundA, bootstrap.AgentSubject("scope-a"), 0)
+	denied("no lifetime", err, "sets no spec.expirationSeconds")
+	agentA, err := requestFor(t, ctx, boundA, bootstrap.AgentSubject("scope-a"), capSecs)
+	if err != nil {
+		t.Fatalf("a token bound to scope-a asking for scope-a: %v", err)
+	}
+	assertLifetimeAtMost(t, agentA, testMaxLifetime)
+
+	// The agent of scope-a runs: its Lease is fresh.
+	leases := admin.CoordinationV1().Leases(clusterv1alpha1.LeaseNamespace)
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "scope-a", Namespace: clusterv1alpha1.LeaseNamespace},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("scope-a"), LeaseDurationSeconds: ptr.To(int32(40)), RenewTime: &metav1.MicroTime{Time: time.Now()}}}
+	lease, err = leases.Create(ctx, lease, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = requestAs(t, ctx, boundA, bootstrap.AgentSubject("scope-a"))
+	denied("a bootstrap re-issue while the Lease is fresh", err, "cluster scope-a's agent is alive")
+	if err := renewalOf(t, ctx, agentA, "scope-a"); err != nil {
+		t.Errorf("renewal by scope-a's agent while its Lease is fresh: %v", err)
+	}
+
+	// The agent stopped renewing 2 minutes ago: the Lease has expired.
+	lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now().Add(-2 * time.Minute)}
+	if lease, err = leases.Update(ctx, lease, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := requestAs(t, ctx, boundA, bootstrap.AgentSubject("scope-a")); err != nil {
+		t.Errorf("a bootstrap re-issue after the Lease expired: %v", err)
+	}
+
+	lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+	if _, err = leases.Update(ctx, lease, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = requestAs(t, ctx, boundA, bootstrap.AgentSubject("scope-a"))
+	denied("a bootstrap re-issue while the Lease is fresh again", err, "alive")
+	if err := leases.Delete(ctx, "scope-a", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := requestAs(t, ctx, boundA, bootstrap.AgentSubject("scope-a")); err != nil {
+		t.Errorf("a bootstrap re-issue after the Lease was deleted: %v", err)
+	}
+}
+
+// assertLifetimeAtMost checks that the certificate in cfg expires at most
+// max from now (it was issued before now).
+func assertLifetimeAtMost(t *testing.T, cfg *rest.Config, max time.Duration) {
+	t.Helper()
+	certs, err := certutil.ParseCertsPEM(cfg.CertData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := time.Until(certs[0].NotAfter); left > max {
+		t.Errorf("the certificate is valid for %s more, longer than the approver's cap %s", left.Round(time.Second), max)
+	}
 }

@@ -27,6 +27,11 @@ import (
 // approver; test/e2e/register covers a hub configured like Karmada's.
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Members: 1}) }
 
+// testMaxLifetime is the approver's certificate lifetime cap here: shorter
+// than the hub's signing duration (one year), so that the cap is what
+// limits a certificate.
+const testMaxLifetime = 24 * time.Hour
+
 var (
 	prepareOnce sync.Once
 	prepareErr  error
@@ -59,7 +64,8 @@ func tetherHub(t *testing.T) *testenv.Env {
 			prepareErr = err
 			return
 		}
-		approver := hub.NewApprover(admin, versioned.NewForConfigOrDie(env.Hub.Config), objs, hub.ClusterAccess{})
+		approver := hub.NewApprover(admin, versioned.NewForConfigOrDie(env.Hub.Config), objs, hub.ClusterAccess{},
+			hub.WithMaxCertificateLifetime(testMaxLifetime))
 		go func() { _ = approver.Run(klog.NewContext(context.Background(), klog.Background())) }()
 	})
 	if prepareErr != nil {

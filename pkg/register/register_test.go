@@ -31,6 +31,7 @@ func registerOptions(t *testing.T, env *testenv.Env, token string) *register.Opt
 	o := register.NewOptions()
 	o.Endpoint, o.Token, o.CACertHashes = hubEndpoint(env), token, []string{hubPin(t, env)}
 	o.DiscoveryTimeout = 2 * time.Minute
+	o.CertExpirationSeconds = int32(testMaxLifetime / time.Second)
 	return o
 }
 

@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -26,6 +25,7 @@ import (
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/register/hub"
 	"github.com/tether-io/tether/pkg/register/objects"
+	"github.com/tether-io/tether/pkg/release"
 )
 
 // UnregisterOptions are unregister's flags (karmadactl unregister's names).
@@ -75,7 +75,7 @@ type unregistration struct {
 	memberObjs *objects.Client
 	hubCfg     *rest.Config
 	hubAdmin   bool
-	restMapper meta.RESTMapper
+	release    *release.Releaser
 	outMu      sync.Mutex
 	agent      Agent
 }

@@ -2,26 +2,27 @@ package register
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/util/retry"
-	"k8s.io/klog/v2"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/release"
+	"github.com/tether-io/tether/pkg/sync/apply"
 )
 
 // deleteWorks deletes the cluster's Works. A running agent removes their
@@ -92,19 +93,32 @@ func (u *unregistration) agentRunning(ctx context.Context) bool {
 	return time.Since(lease.Spec.RenewTime.Time) < duration
 }
 
-// finishWork does what the agent does for a deleted Work: it deletes the
-// member objects the Work owns (unless preserveResourcesOnDeletion), then
-// removes the execution finalizer.
+// finishWork does what the agent does for a deleted Work: it releases the
+// member objects the Work owns (release.Releaser, the agent's own
+// implementation: delete, or strip Karmada's markers with
+// preserveResourcesOnDeletion), then removes the execution finalizer.
 func (u *unregistration) finishWork(ctx context.Context, karmada versioned.Interface, w *workv1alpha1.Work) error {
-	preserve := w.Spec.PreserveResourcesOnDeletion != nil && *w.Spec.PreserveResourcesOnDeletion
-	if !preserve {
-		for _, m := range w.Spec.Workload.Manifests {
-			if err := u.deleteManifest(ctx, w, m.Raw); err != nil {
-				return err
-			}
+	r, err := u.releaser()
+	if err != nil {
+		return err
+	}
+	self := manifest.WorkRef{Namespace: w.Namespace, Name: w.Name}
+	opts := release.Options{
+		Preserve: w.Spec.PreserveResourcesOnDeletion != nil && *w.Spec.PreserveResourcesOnDeletion,
+		Cascade:  w.Annotations[workv1alpha1.CascadeDeleteAnnotation] == "true",
+	}
+	for _, id := range r.WorkObjects(w) {
+		res := r.Release(ctx, self, id, opts)
+		switch res.Action {
+		case release.Failed, release.Blocked:
+			return fmt.Errorf("release member %s of Work %s: %w", res.ID, self.Key(), res.Err)
+		case release.NotOwned:
+			u.printf("[member] kept %s: it is not owned by Work %s\n", res.ID, self.Key())
+		case release.Deleted, release.Preserved:
+			u.printf("[member] %s %s of Work %s\n", res.Action, res.ID, w.Name)
 		}
 	}
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		live, err := karmada.WorkV1alpha1().Works(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -123,53 +137,22 @@ func (u *unregistration) finishWork(ctx context.Context, karmada versioned.Inter
 	return nil
 }
 
-// deleteManifest deletes the member object of one manifest if the Work
-// owns it: it carries karmada.io/managed and points back to this Work.
-func (u *unregistration) deleteManifest(ctx context.Context, w *workv1alpha1.Work, raw []byte) error {
-	obj := &unstructured.Unstructured{}
-	if err := json.Unmarshal(raw, &obj.Object); err != nil {
-		klog.FromContext(ctx).Info("Skipping an unreadable manifest", "work", w.Name, "err", err)
-		return nil
-	}
-	gvk := obj.GroupVersionKind()
-	mapping, err := u.mapper().RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		klog.FromContext(ctx).Info("Skipping a manifest of a kind the member does not serve", "work", w.Name, "kind", gvk)
-		return nil
+// releaser builds, once, the agent's releaser over the operator's member
+// credentials.
+func (u *unregistration) releaser() (*release.Releaser, error) {
+	if u.release != nil {
+		return u.release, nil
 	}
 	dyn, err := dynamic.NewForConfig(u.Member)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ri := dynamic.ResourceInterface(dyn.Resource(mapping.Resource))
-	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-		ri = dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace())
-	}
-	live, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(u.member.Discovery()))
+	md, err := metadata.NewForConfig(u.Member)
 	if err != nil {
-		return fmt.Errorf("read member %s %s: %w", gvk.Kind, obj.GetName(), err)
+		return nil, err
 	}
-	owned := live.GetLabels()[workv1alpha1.ManagedLabel] == workv1alpha1.ManagedLabelValue &&
-		live.GetAnnotations()[workv1alpha1.WorkNameAnnotation] == w.Name &&
-		live.GetAnnotations()[workv1alpha1.WorkNamespaceAnnotation] == w.Namespace
-	if !owned {
-		u.printf("[member] kept %s %s: it is not owned by Work %s/%s\n", gvk.Kind, obj.GetName(), w.Namespace, w.Name)
-		return nil
-	}
-	policy := metav1.DeletePropagationBackground
-	if err := ri.Delete(ctx, obj.GetName(), metav1.DeleteOptions{PropagationPolicy: &policy}); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete member %s %s: %w", gvk.Kind, obj.GetName(), err)
-	}
-	u.printf("[member] deleted %s %s of Work %s\n", gvk.Kind, obj.GetName(), w.Name)
-	return nil
-}
-
-func (u *unregistration) mapper() meta.RESTMapper {
-	if u.restMapper == nil {
-		u.restMapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(u.member.Discovery()))
-	}
-	return u.restMapper
+	applier := apply.New(apply.Config{Client: dyn, Mapper: mapper})
+	u.release = release.New(release.Config{Applier: applier, Client: dyn, Blockers: deletion.CascadeCheck(md, u.member.Discovery())})
+	return u.release, nil
 }

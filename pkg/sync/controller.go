@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -38,13 +39,16 @@ import (
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned/scheme"
 	informers "github.com/tether-io/tether/pkg/generated/informers/externalversions"
 	clusterlisters "github.com/tether-io/tether/pkg/generated/listers/cluster/v1alpha1"
 	policylisters "github.com/tether-io/tether/pkg/generated/listers/policy/v1alpha1"
 	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/manifest"
 	"github.com/tether-io/tether/pkg/override"
+	"github.com/tether-io/tether/pkg/release"
 	"github.com/tether-io/tether/pkg/status/interpret"
 	statuswork "github.com/tether-io/tether/pkg/status/work"
 	"github.com/tether-io/tether/pkg/sync/apply"
@@ -58,15 +62,21 @@ type Config struct {
 	Hub             versioned.Interface
 	MemberDynamic   dynamic.Interface
 	MemberDiscovery discovery.DiscoveryInterface
+	// MemberMetadata, if set, serves the orphan scan at start (orphans.go)
+	// and the check that a Namespace or CRD delete would not cascade into
+	// objects the agent does not own (deletion.Blockers); without it neither runs.
+	MemberMetadata metadata.Interface
 	// Workers is the number of Works reconciled at once (default 16).
 	Workers int
 	// RenderMode decides when overrides are rendered at the edge (default Auto).
 	RenderMode override.Mode
 	// FieldManager is the server-side-apply manager (default "tether").
 	FieldManager string
-	// DeleteRate and DeleteBurst cap member deletes (default 20/s, burst 100).
-	DeleteRate  rate.Limit
-	DeleteBurst int
+	// Guard, if set, configures the bulk-deletion guard (pkg/deletion): the
+	// member deletes of Works found terminating in bulk on a list of the hub
+	// after a start or a reconnect wait for a confirmation or the grace. The
+	// controller fills in its Recorder and Release. Nil: no guard.
+	Guard *deletion.Config
 	// StatusWindow coalesces Work status writes (default 200ms).
 	StatusWindow time.Duration
 	// StatusRolloutInterval spaces writes of a rollout's intermediate
@@ -86,13 +96,15 @@ type Config struct {
 
 // Controller syncs one member cluster's Works.
 type Controller struct {
-	cfg     Config
-	applier *apply.Applier
-	mapper  meta.ResettableRESTMapper
-	member  *MemberCache
-	writer  *statuswork.Writer
-	queue   *queue.Queue
-	metrics *metrics
+	cfg      Config
+	applier  *apply.Applier
+	releaser *release.Releaser
+	guard    *deletion.Guard // nil without Config.Guard
+	mapper   meta.ResettableRESTMapper
+	member   *MemberCache
+	writer   *statuswork.Writer
+	queue    *queue.Queue
+	metrics  *metrics
 
 	hubFactory     informers.SharedInformerFactory
 	clusterFactory informers.SharedInformerFactory
@@ -104,12 +116,11 @@ type Controller struct {
 	ops            policylisters.OverridePolicyLister
 	synced         []cache.InformerSynced
 
-	deletes  *rate.Limiter
 	events   record.EventBroadcaster
 	recorder record.EventRecorder // nil without Config.Events
 	mu       gosync.Mutex
-	applied  map[string][]objectRef  // per Work key: what this process applied (record.go)
-	fresh    map[liveKey]freshObject // apply responses the member cache has not caught up with
+	applied  map[string][]manifest.Identity // per Work key: what this process applied (record.go)
+	fresh    map[liveKey]freshObject        // apply responses the member cache has not caught up with
 }
 
 // New builds a Controller; Run starts it.
@@ -123,9 +134,6 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.FieldManager == "" {
 		cfg.FieldManager = apply.DefaultFieldManager
 	}
-	if cfg.DeleteRate <= 0 {
-		cfg.DeleteRate, cfg.DeleteBurst = 20, 100
-	}
 	if cfg.RenderMode == "" {
 		cfg.RenderMode = override.ModeAuto
 	}
@@ -136,7 +144,7 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Health == nil {
 		cfg.Health = interpret.Health
 	}
-	c := &Controller{cfg: cfg, applied: map[string][]objectRef{}, fresh: map[liveKey]freshObject{}, deletes: rate.NewLimiter(cfg.DeleteRate, max(cfg.DeleteBurst, 1))}
+	c := &Controller{cfg: cfg, applied: map[string][]manifest.Identity{}, fresh: map[liveKey]freshObject{}}
 	c.metrics = newMetrics(cfg.Registerer)
 	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.MemberDiscovery))
 	c.member = NewMemberCache(cfg.MemberDynamic, cfg.FieldManager, c.onMemberEvent)
@@ -145,17 +153,24 @@ func New(cfg Config) (*Controller, error) {
 	}
 	c.applier = apply.New(apply.Config{Client: cfg.MemberDynamic, Mapper: c.mapper, Types: apply.NewTypeCache(cfg.MemberDiscovery),
 		FieldManager: cfg.FieldManager, Lookup: c.cachedLive, OwnedFields: c.member.OwnedFields})
+	c.releaser = release.New(release.Config{Applier: c.applier, Client: cfg.MemberDynamic, Cached: c.cachedLive, Blockers: cascadeCheck(cfg)})
 	var qm *queue.Metrics
 	if cfg.Registerer != nil {
 		qm = queue.NewMetrics(cfg.Registerer, "work")
 	}
 	c.queue = queue.New(workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 5*time.Minute), qm)
-	c.setupInformers()
 	if cfg.Events != nil {
 		c.events = record.NewBroadcaster()
 		c.events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cfg.Events.CoreV1().Events("")})
 		c.recorder = c.events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "tether-agent", Host: cfg.ClusterName})
 	}
+	if cfg.Guard != nil {
+		gc := *cfg.Guard
+		gc.ClusterName, gc.Recorder, gc.Registerer = cfg.ClusterName, c.recorder, cfg.Registerer
+		gc.Release = c.requeue
+		c.guard = deletion.New(gc)
+	}
+	c.setupInformers()
 	c.writer = statuswork.New(statuswork.Config{
 		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
 		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
@@ -169,6 +184,11 @@ func (c *Controller) setupInformers() {
 	ns := workv1alpha1.ExecutionNamespace(c.cfg.ClusterName)
 	c.hubFactory = informers.NewSharedInformerFactoryWithOptions(c.cfg.Hub, 0, informers.WithNamespace(ns),
 		informers.WithTransform(dropManagedFields))
+	if c.guard != nil { // the guard sees every list of the Works, not only the events
+		c.hubFactory.InformerFor(&workv1alpha1.Work{}, func(client versioned.Interface, resync time.Duration) cache.SharedIndexInformer {
+			return deletion.NewWorkInformer(client, ns, resync, c.guard.ObserveList)
+		})
+	}
 	workInf := c.hubFactory.Work().V1alpha1().Works()
 	c.works = workInf.Lister().Works(ns)
 	c.worksSynced = workInf.Informer().HasSynced
@@ -183,8 +203,14 @@ func (c *Controller) setupInformers() {
 	clusterInf := c.clusterFactory.Cluster().V1alpha1().Clusters()
 	c.clusters = clusterInf.Lister()
 	_, _ = clusterInf.Informer().AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
-		AddFunc:    func(_ any, initial bool) { c.renderInputsChanged(initial) },
-		UpdateFunc: func(old, obj any) { c.onClusterUpdate(old.(*clusterv1alpha1.Cluster), obj.(*clusterv1alpha1.Cluster)) },
+		AddFunc: func(obj any, initial bool) {
+			c.observeCluster(obj)
+			c.renderInputsChanged(initial)
+		},
+		UpdateFunc: func(old, obj any) {
+			c.observeCluster(obj)
+			c.onClusterUpdate(old.(*clusterv1alpha1.Cluster), obj.(*clusterv1alpha1.Cluster))
+		},
 	})
 	c.synced = []cache.InformerSynced{c.worksSynced, clusterInf.Informer().HasSynced}
 	if c.cfg.RenderMode == override.ModeNever {
@@ -221,6 +247,12 @@ func (c *Controller) Run(ctx context.Context) error {
 	log.Info("Work sync started", "namespace", workv1alpha1.ExecutionNamespace(c.cfg.ClusterName), "workers", c.cfg.Workers)
 	var wg gosync.WaitGroup
 	wg.Add(1)
+	go func() { defer wg.Done(); c.scanOrphans(ctx) }()
+	if c.guard != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.guard.Run(ctx) }()
+	}
+	wg.Add(1)
 	go func() { defer wg.Done(); c.writer.Run(ctx, 4) }()
 	for range c.cfg.Workers {
 		wg.Add(1)
@@ -235,6 +267,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// DeletionGuard returns the bulk-deletion guard, nil without Config.Guard.
+func (c *Controller) DeletionGuard() *deletion.Guard { return c.guard }
 
 // Stats returns the apply engine's request counters.
 func (c *Controller) Stats() apply.Stats { return c.applier.Stats() }
@@ -274,4 +309,12 @@ func (c *Controller) worker(ctx context.Context) {
 		}
 		c.queue.Done(key)
 	}
+}
+
+// cascadeCheck is the releaser's cascade check, when the member's metadata can be listed.
+func cascadeCheck(cfg Config) release.BlockersFunc {
+	if cfg.MemberMetadata == nil {
+		return nil
+	}
+	return deletion.CascadeCheck(cfg.MemberMetadata, cfg.MemberDiscovery)
 }

@@ -3,51 +3,33 @@ package sync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/klog/v2"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
-	statuswork "github.com/tether-io/tether/pkg/status/work"
-	"github.com/tether-io/tether/pkg/sync/apply"
+	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/release"
 	"github.com/tether-io/tether/pkg/sync/queue"
 )
 
-// EventDeletionFenced is the reason of the Warning posted on a Work whose
-// member deletes the deletion fence holds back.
-const EventDeletionFenced = "DeletionFenced"
+// EventDeletionBlocked is the reason of the Warning posted on a Work whose
+// Namespace or CRD delete waits because it would cascade into objects the
+// agent does not own.
+const EventDeletionBlocked = "DeletionBlocked"
 
-// warnIfFenced posts a Warning on the Work when err says the deletion fence
-// held some of its deletes back. The message is the same on every retry, so
-// the Event is counted up rather than repeated.
-func (c *Controller) warnIfFenced(work *workv1alpha1.Work, err error) {
-	if c.recorder == nil || !errors.Is(err, errFenced) {
-		return
-	}
-	c.recorder.Eventf(work, corev1.EventTypeWarning, EventDeletionFenced,
-		"The deletion fence holds back member deletes: at most %g per second (--member-delete-rate); this Work's remaining deletes wait for the cap",
-		float64(c.cfg.DeleteRate))
-}
+// blockedRetry is how often a blocked cascading delete is tried again.
+const blockedRetry = 30 * time.Second
 
-// errFenced is returned when the deletion fence holds deletes back; the Work
-// is retried later.
-var errFenced = errors.New("deletion fence: too many member deletes in the current window; holding the rest back")
-
-// finalize handles a Work observed terminating: it deletes its member
-// objects (or, with preserveResourcesOnDeletion, strips Karmada's metadata
-// from them), then removes the finalizer. Objects already gone, kinds no
-// longer served, and objects that belong to another Work or are not managed
-// are skipped, so deletion never wedges and never touches what is not ours.
+// finalize handles a Work observed terminating: it releases its member
+// objects (release.Releaser: delete, or preserve), then removes the
+// finalizer. Objects already gone, kinds no longer served, and objects that
+// belong to another Work or to nobody are skipped, so deletion never wedges
+// and never touches what is not the Work's.
 func (c *Controller) finalize(ctx context.Context, work *workv1alpha1.Work) error {
-	hasFinalizer := false
 	var rest []string
+	hasFinalizer := false
 	for _, f := range work.Finalizers {
 		if f == workv1alpha1.ExecutionControllerFinalizer {
 			hasFinalizer = true
@@ -58,164 +40,98 @@ func (c *Controller) finalize(ctx context.Context, work *workv1alpha1.Work) erro
 	if !hasFinalizer {
 		return nil
 	}
-	preserve := work.Spec.PreserveResourcesOnDeletion != nil && *work.Spec.PreserveResourcesOnDeletion
-	var fromManifests []objectRef
-	for _, m := range decodeManifests(work) {
-		if m.err == nil {
-			fromManifests = append(fromManifests, refOf(m.obj))
-		}
+	if ok, why := c.deletesAllowed(work); !ok {
+		klog.FromContext(ctx).V(2).Info("Member deletes of the Work are held", "reason", why)
+		return nil // the guard requeues the Work when it releases it
 	}
 	key := work.Namespace + "/" + work.Name
-	refs := releaseCandidates(nil, fromManifests, refsFromStatus(work), c.appliedRefs(key))
-	var errs []error
-	for _, r := range refs {
-		if err := c.release(ctx, work, r, preserve); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	ids := releaseCandidates(nil, c.releaser.WorkObjects(work), c.appliedIDs(key))
+	if err := c.releaseAll(ctx, work, ids, releaseOptions(work, true)); err != nil {
+		return err
 	}
 	c.forgetApplied(key)
 	c.writer.Forget(key)
 	return c.patchFinalizers(ctx, work, rest)
 }
 
-// collectGarbage deletes the member objects of manifests removed from the
-// Work: objects the Work's status or this process's record (record.go) list
-// as applied whose identity is no longer among the manifests.
-func (c *Controller) collectGarbage(ctx context.Context, work *workv1alpha1.Work, manifests []decoded) error {
-	current := map[objectRef]bool{}
-	for _, m := range manifests {
-		if m.obj != nil {
-			current[refOf(m.obj).id()] = true
-		} else {
+// collectGarbage releases the member objects of manifests removed from the
+// Work: objects the Work's status or this process's record list as applied
+// whose identity is no longer among the manifests.
+func (c *Controller) collectGarbage(ctx context.Context, work *workv1alpha1.Work, ms []manifest.Manifest) error {
+	current := map[manifest.Key]bool{}
+	for _, m := range ms {
+		if m.Object == nil {
 			return nil // a manifest that cannot be read might be one of them: collect nothing
 		}
+		current[m.ID.Key()] = true
 	}
 	key := work.Namespace + "/" + work.Name
-	var errs []error
-	released := map[objectRef]bool{}
-	for _, r := range releaseCandidates(current, refsFromStatus(work), c.appliedRefs(key)) {
-		if err := c.release(ctx, work, r, false); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		released[r.id()] = true
+	ids := releaseCandidates(current, c.statusIDs(work), c.appliedIDs(key))
+	if len(ids) == 0 {
+		return nil
 	}
-	c.forgetReleased(key, released)
+	return c.releaseAll(ctx, work, ids, releaseOptions(work, false))
+}
+
+// releaseAll releases ids for work and drops the released ones from the
+// applied record. A cascading delete that waits posts a Warning and is
+// retried later; other failures are returned for retry with backoff.
+func (c *Controller) releaseAll(ctx context.Context, work *workv1alpha1.Work, ids []manifest.Identity, o release.Options) error {
+	log := klog.FromContext(ctx)
+	self := manifest.WorkRef{Namespace: work.Namespace, Name: work.Name}
+	released := map[manifest.Key]bool{}
+	var errs []error
+	var blocked *release.BlockedError
+	for _, id := range ids {
+		res := c.releaser.Release(ctx, self, id, o)
+		switch res.Action {
+		case release.Failed:
+			errs = append(errs, res.Err)
+			continue
+		case release.Blocked:
+			errors.As(res.Err, &blocked)
+			continue
+		case release.Deleted, release.Preserved:
+			log.V(2).Info("Released member object", "object", res.ID.String(), "action", res.Action)
+		}
+		released[res.ID.Key()] = true
+		released[id.Key()] = true
+	}
+	c.forgetReleased(self.Key(), released)
+	if blocked != nil {
+		c.warnBlocked(work, blocked)
+		c.queue.AddAfter(self.Key(), queue.High, blockedRetry)
+		errs = append(errs, errWaiting)
+	}
 	return errors.Join(errs...)
 }
 
-// release deletes (or, preserving, strips) the member object r if it is
-// managed and belongs to work.
-func (c *Controller) release(ctx context.Context, work *workv1alpha1.Work, r objectRef, preserve bool) error {
-	gvr, namespaced, err := c.resourceOf(r)
-	if meta.IsNoMatchError(err) {
-		return nil // the kind is not served any more, so no such object exists
+// errWaiting marks a reconcile that is not done but is already requeued.
+var errWaiting = errors.New("waiting")
+
+// releaseOptions reads the Work's wishes for its objects; deleting says
+// whether the Work itself is being deleted (preserveResourcesOnDeletion
+// applies only then).
+func releaseOptions(work *workv1alpha1.Work, deleting bool) release.Options {
+	return release.Options{
+		Preserve: deleting && work.Spec.PreserveResourcesOnDeletion != nil && *work.Spec.PreserveResourcesOnDeletion,
+		Cascade:  work.Annotations[workv1alpha1.CascadeDeleteAnnotation] == "true",
 	}
-	if err != nil {
-		return err
-	}
-	ns := r.Namespace
-	if namespaced && ns == "" {
-		ns = metav1.NamespaceDefault
-	}
-	if !namespaced {
-		ns = ""
-	}
-	live, err := c.getLive(ctx, gvr, ns, r.Name)
-	if err != nil || live == nil || !ownedBy(live, work) {
-		return err
-	}
-	log := klog.FromContext(ctx)
-	if preserve {
-		e := c.applier.StripMetadata(ctx, gvr, live, workv1alpha1.PreserveStrippedLabels, workv1alpha1.PreserveStrippedAnnotations)
-		if e.Err == nil {
-			log.V(2).Info("Preserved member object; stripped Karmada metadata", "object", e.Subject)
-		}
-		return e.Err
-	}
-	if !c.deletes.Allow() {
-		c.metrics.fenceHeld()
-		log.V(2).Info("The deletion fence holds a delete back", "object", r.String(), "limit", c.cfg.DeleteRate)
-		c.queue.AddAfter(work.Namespace+"/"+work.Name, queue.High, time.Second)
-		return errFenced
-	}
-	e := c.applier.Delete(ctx, gvr, live)
-	if e.Err == nil && e.Action == apply.Deleted {
-		log.V(2).Info("Deleted member object", "object", e.Subject)
-	}
-	return e.Err
 }
 
-func (c *Controller) resourceOf(r objectRef) (schema.GroupVersionResource, bool, error) {
-	obj := &unstructured.Unstructured{}
-	obj.SetGroupVersionKind(r.gvk())
-	obj.SetName(r.Name)
-	m, err := c.applier.Mapping(obj)
-	if err != nil {
-		var nm *meta.NoKindMatchError
-		if errors.As(err, &nm) {
-			return schema.GroupVersionResource{}, false, err
-		}
-		return schema.GroupVersionResource{}, false, fmt.Errorf("map %s: %w", r, err)
+// warnBlocked posts one Warning per blocked delete; the message is the
+// same on every retry, so the Event is counted up, not repeated.
+func (c *Controller) warnBlocked(work *workv1alpha1.Work, err *release.BlockedError) {
+	if c.recorder != nil {
+		c.recorder.Event(work, corev1.EventTypeWarning, EventDeletionBlocked, err.Error())
 	}
-	return m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace, nil
 }
 
-// getLive reads an object from the member cache, or from the member when
-// the cache cannot tell; nil when it does not exist.
-func (c *Controller) getLive(ctx context.Context, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
-	if obj, found, known := c.member.Lookup(gvr, ns, name); known {
-		if found {
-			return obj, nil
-		}
-		// The cache sees managed objects only; an unmanaged one is not ours anyway.
-		return nil, nil
+// deletesAllowed asks the bulk-deletion guard whether the member deletes of
+// a terminating Work may go ahead (always, without a guard).
+func (c *Controller) deletesAllowed(work *workv1alpha1.Work) (bool, string) {
+	if c.guard == nil {
+		return true, ""
 	}
-	ri := c.cfg.MemberDynamic.Resource(gvr)
-	var obj *unstructured.Unstructured
-	var err error
-	if ns != "" {
-		obj, err = ri.Namespace(ns).Get(ctx, name, metav1.GetOptions{})
-	} else {
-		obj, err = ri.Get(ctx, name, metav1.GetOptions{})
-	}
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	return obj, err
-}
-
-// cachedLive serves the apply engine from the member cache.
-func (c *Controller) cachedLive(gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, bool) {
-	obj, found, _ := c.member.Lookup(gvr, ns, name)
-	return obj, found
-}
-
-// liveForStatus finds a manifest's member object for the status writer.
-func (c *Controller) liveForStatus(manifest *unstructured.Unstructured) (*unstructured.Unstructured, statuswork.LiveState) {
-	m, err := c.applier.Mapping(manifest)
-	if err != nil {
-		return nil, statuswork.LiveUnknown
-	}
-	ns := manifest.GetNamespace()
-	if m.Scope.Name() == meta.RESTScopeNameNamespace && ns == "" {
-		ns = metav1.NamespaceDefault
-	} else if m.Scope.Name() != meta.RESTScopeNameNamespace {
-		ns = ""
-	}
-	c.member.Ensure(m.Resource)
-	obj, found, known := c.member.Lookup(m.Resource, ns, manifest.GetName())
-	switch {
-	case !known:
-		return nil, statuswork.LivePending
-	case !found:
-		if fresh, ok := c.freshLive(m.Resource, ns, manifest.GetName()); ok {
-			return fresh, statuswork.LivePresent
-		}
-		return nil, statuswork.LiveAbsent
-	}
-	return obj, statuswork.LivePresent
+	return c.guard.Allow(work)
 }

@@ -56,6 +56,24 @@ func (c *Controller) onWorkDelete(obj any) {
 	}
 	c.writer.Forget(key)
 	c.forgetApplied(key)
+	if c.guard != nil {
+		c.guard.Forget(key)
+	}
+}
+
+// observeCluster hands the agent's Cluster to the deletion guard (its
+// confirmation annotation releases held deletes).
+func (c *Controller) observeCluster(obj any) {
+	if cl, ok := obj.(*clusterv1alpha1.Cluster); ok && c.guard != nil {
+		c.guard.ObserveCluster(cl)
+	}
+}
+
+// requeue queues Works at once (the guard released their deletes).
+func (c *Controller) requeue(keys []string) {
+	for _, k := range keys {
+		c.queue.Add(k, queue.High)
+	}
 }
 
 func (c *Controller) onClusterUpdate(old, cur *clusterv1alpha1.Cluster) {

@@ -22,9 +22,11 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/test/testenv"
@@ -123,12 +125,14 @@ func startAgent(t *testing.T, cluster string, member int, tweak func(*Config)) *
 	memberCfg := rest.CopyConfig(env.Members[member].Config)
 	memberCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { a.member.next = rt; return a.member })
 	hubCfg := agentHubConfig(t, cluster)
+	ensureCluster(t, cluster) // as the agent's join does
 	hubCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { a.hubPeek.next = rt; return a.hubPeek })
 	cfg := Config{
 		ClusterName:     cluster,
 		Hub:             versioned.NewForConfigOrDie(hubCfg),
 		MemberDynamic:   dynamic.NewForConfigOrDie(memberCfg),
 		MemberDiscovery: discovery.NewDiscoveryClientForConfigOrDie(memberCfg),
+		MemberMetadata:  metadata.NewForConfigOrDie(quiet(memberCfg)),
 		StatusWindow:    50 * time.Millisecond,
 		Events:          kubernetes.NewForConfigOrDie(hubCfg),
 	}
@@ -307,4 +311,19 @@ func eventsFor(t *testing.T, ns, name string) []corev1.Event {
 		t.Fatal(err)
 	}
 	return list.Items
+}
+
+// ensureCluster creates the Cluster object on the hub if it is missing.
+func ensureCluster(t *testing.T, name string) {
+	t.Helper()
+	c := &clusterv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: clusterv1alpha1.ClusterSpec{SyncMode: clusterv1alpha1.Pull}}
+	must(t, ignoreExists(hubClient(t).ClusterV1alpha1().Clusters().Create(context.Background(), c, metav1.CreateOptions{})))
+}
+
+// quiet drops the apiserver's deprecation warnings (the orphan scan lists
+// every resource, deprecated ones too).
+func quiet(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = rest.NoWarnings{}
+	return cfg
 }

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/manifest"
 )
 
 // MemberEvent is a change to a managed member object, with the Work it
@@ -202,12 +203,10 @@ func (m *MemberCache) emit(gvr schema.GroupVersionResource, oldObj, newObj any) 
 
 // workKeyOf is the namespace/name of the Work an object's annotations name.
 func workKeyOf(obj *unstructured.Unstructured) string {
-	ann := obj.GetAnnotations()
-	ns, name := ann[workv1alpha1.WorkNamespaceAnnotation], ann[workv1alpha1.WorkNameAnnotation]
-	if ns == "" || name == "" {
-		return ""
+	if w, ok := manifest.WorkOf(obj); ok {
+		return w.Key()
 	}
-	return ns + "/" + name
+	return ""
 }
 
 // Lookup returns the cached object. known is false when the informer for

@@ -11,9 +11,9 @@ import (
 // metrics are the controller's Prometheus series; with no registerer they
 // are created but not exposed.
 type metrics struct {
-	applyDuration  prometheus.Histogram
-	statusLatency  prometheus.Histogram
-	fenceHeldTotal prometheus.Counter
+	applyDuration prometheus.Histogram
+	statusLatency prometheus.Histogram
+	unclaimed     prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -24,18 +24,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		statusLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "tether_work_status_latency_seconds", Help: "Time from a change (apply outcome or member object event) to the Work status write that carries it.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
-		fenceHeldTotal: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tether_deletion_fence_held_total", Help: "Member deletes the deletion fence held back because the delete rate cap was reached."}),
+		unclaimed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tether_orphans_unclaimed", Help: "Managed member objects found at start that name a Work of this cluster which does not exist; they are left alone."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.applyDuration, m.statusLatency, m.fenceHeldTotal)
+		reg.MustRegister(m.applyDuration, m.statusLatency, m.unclaimed)
 	}
 	return m
 }
 
 func (m *metrics) observeApply(d time.Duration)  { m.applyDuration.Observe(d.Seconds()) }
 func (m *metrics) observeStatus(d time.Duration) { m.statusLatency.Observe(d.Seconds()) }
-func (m *metrics) fenceHeld()                    { m.fenceHeldTotal.Inc() }
+func (m *metrics) setUnclaimed(n int)            { m.unclaimed.Set(float64(n)) }
 
 // registerEngineMetrics exposes the apply engine's request counters and the
 // status writer's backlog, read when scraped.

@@ -15,9 +15,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
-	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
-	"github.com/tether-io/tether/pkg/override"
+	"github.com/tether-io/tether/pkg/manifest"
 	statuswork "github.com/tether-io/tether/pkg/status/work"
 	"github.com/tether-io/tether/pkg/sync/apply"
 )
@@ -42,18 +41,17 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	log := klog.FromContext(ctx).WithValues("work", key, "generation", work.Generation)
 	ctx = klog.NewContext(ctx, log)
 	if !work.DeletionTimestamp.IsZero() {
-		err := c.finalize(ctx, work)
-		c.warnIfFenced(work, err)
-		return err
+		return c.finalize(ctx, work)
 	}
 	if err := c.ensureFinalizer(ctx, work); err != nil {
 		return err
 	}
-	manifests := decodeManifests(work)
+	ms := manifest.DecodeWork(work)
+	c.scopeManifests(ms)
 	outcome := statuswork.ApplyOutcome{Generation: work.Generation, Errors: map[int]string{}}
 	if work.Spec.SuspendDispatching != nil && *work.Spec.SuspendDispatching {
 		// No member writes; status collection goes on for what exists.
-		c.watchKinds(manifests)
+		c.watchKinds(ms)
 		outcome.Dispatching = condition(workv1alpha1.WorkDispatching, metav1.ConditionFalse,
 			workv1alpha1.ReasonSuspendDispatching, workv1alpha1.MessageSuspendDispatching, work.Generation)
 		c.writer.SetOutcome(key, outcome)
@@ -61,26 +59,14 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	}
 	outcome.Dispatching = condition(workv1alpha1.WorkDispatching, metav1.ConditionTrue,
 		workv1alpha1.ReasonDispatching, workv1alpha1.MessageDispatching, work.Generation)
-	c.render(work, manifests)
-	transient := c.applyManifests(ctx, work, manifests, &outcome)
-	gcErr := c.collectGarbage(ctx, work, manifests)
-	c.warnIfFenced(work, gcErr)
-
-	var failures []error
-	for _, m := range manifests {
-		if msg, ok := outcome.Errors[m.ordinal]; ok {
-			failures = append(failures, errors.New(msg))
-		}
+	renderErr := c.render(work, ms)
+	markDuplicates(ms)
+	transient := c.applyManifests(ctx, work, ms, &outcome)
+	if renderErr != nil {
+		transient = append(transient, renderErr)
 	}
-	if len(failures) == 0 {
-		outcome.Applied = condition(workv1alpha1.WorkApplied, metav1.ConditionTrue,
-			workv1alpha1.ReasonAppliedSuccessful, workv1alpha1.MessageAppliedSuccessful, work.Generation)
-	} else {
-		msg := fmt.Sprintf(workv1alpha1.MessageAppliedFailedFormat, len(manifests)-len(failures), len(manifests),
-			utilerrors.NewAggregate(failures).Error())
-		outcome.Applied = condition(workv1alpha1.WorkApplied, metav1.ConditionFalse,
-			workv1alpha1.ReasonAppliedFailed, statuswork.TruncateMessage(msg), work.Generation)
-	}
+	gcErr := c.collectGarbage(ctx, work, ms)
+	outcome.Applied = appliedCondition(ms, outcome.Errors, work.Generation)
 	c.writer.SetOutcome(key, outcome)
 	if len(transient) > 0 || gcErr != nil {
 		return errors.Join(append(transient, gcErr)...)
@@ -88,70 +74,44 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	return nil
 }
 
-// render runs the edge overrides into the manifests, unless the hub already
-// did. A policy fault fails only the manifests it touches.
-func (c *Controller) render(work *workv1alpha1.Work, manifests []decoded) {
-	if ok, _ := override.ShouldRender(c.cfg.RenderMode, work); !ok {
-		return
-	}
-	cluster, err := c.clusters.Get(c.cfg.ClusterName)
-	if err != nil {
-		cluster = &clusterv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: c.cfg.ClusterName}}
-	}
-	policies := override.Policies{}
-	if c.cops != nil {
-		policies.ClusterOverridePolicies, _ = c.cops.List(everything)
-		policies.OverridePolicies, _ = c.ops.List(everything)
-	}
-	if len(policies.ClusterOverridePolicies) == 0 && len(policies.OverridePolicies) == 0 {
-		return
-	}
-	for i := range manifests {
-		m := &manifests[i]
-		if m.err != nil {
-			continue
-		}
-		res, err := override.Render(m.obj, cluster, policies)
-		if err != nil {
-			m.err = fmt.Errorf("overrides could not be rendered: %w", err) // err names the object and the policy
-			continue
-		}
-		m.obj = res.Object
-		// Record on the member object what the edge applied, in Karmada's
-		// applied-overrides format (not on the Work: there it would mean the
-		// hub rendered it).
-		if ann, err := res.Applied.Annotations(); err == nil && len(ann) > 0 {
-			a := m.obj.GetAnnotations()
-			if a == nil {
-				a = map[string]string{}
-			}
-			for k, v := range ann {
-				a[k] = v
-			}
-			m.obj.SetAnnotations(a)
+// appliedCondition is the Work's Applied condition for the per-manifest errors.
+func appliedCondition(ms []manifest.Manifest, errs map[int]string, generation int64) *metav1.Condition {
+	var failures []error
+	for _, m := range ms {
+		if msg, ok := errs[m.Ordinal]; ok {
+			failures = append(failures, errors.New(msg))
 		}
 	}
+	if len(failures) == 0 {
+		return condition(workv1alpha1.WorkApplied, metav1.ConditionTrue,
+			workv1alpha1.ReasonAppliedSuccessful, workv1alpha1.MessageAppliedSuccessful, generation)
+	}
+	msg := fmt.Sprintf(workv1alpha1.MessageAppliedFailedFormat, len(ms)-len(failures), len(ms),
+		utilerrors.NewAggregate(failures).Error())
+	return condition(workv1alpha1.WorkApplied, metav1.ConditionFalse,
+		workv1alpha1.ReasonAppliedFailed, statuswork.TruncateMessage(msg), generation)
 }
 
 // applyManifests applies the usable manifests in dependency order and
 // records per-manifest errors; it returns the transient ones for retry.
-func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work, manifests []decoded, outcome *statuswork.ApplyOutcome) []error {
+func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work, ms []manifest.Manifest, outcome *statuswork.ApplyOutcome) []error {
+	self := manifest.WorkRef{Namespace: work.Namespace, Name: work.Name}
 	var objs []*unstructured.Unstructured
 	var ordinals []int
-	for _, m := range manifests {
-		if m.err != nil {
-			outcome.Errors[m.ordinal] = m.err.Error()
+	for _, m := range ms {
+		if !m.Usable() {
+			outcome.Errors[m.Ordinal] = m.Err.Error()
 			continue
 		}
-		desired := m.obj.DeepCopy()
-		stamp(desired, work)
+		desired := m.Object.DeepCopy()
+		manifest.Stamp(desired, self)
 		objs = append(objs, desired)
-		ordinals = append(ordinals, m.ordinal)
+		ordinals = append(ordinals, m.Ordinal)
 	}
 	c.primeCaches(ctx, objs)
-	cs := c.applier.ApplyAll(ctx, objs, apply.Options{Owned: managed, TakeOver: takeOver})
+	cs := c.applier.ApplyAll(ctx, objs, apply.Options{Owned: ownedBy(self), TakeOver: c.takeOver(self)})
 	var transient []error
-	var done []objectRef
+	var done []manifest.Identity
 	for i, e := range cs {
 		ordinal := ordinals[i]
 		if e.GVR.Resource != "" {
@@ -164,7 +124,7 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 			}
 			continue
 		}
-		done = append(done, refOf(objs[i]))
+		done = append(done, c.scopeID(manifest.IdentityOf(objs[i])))
 		if e.Object != nil {
 			c.rememberFresh(e.GVR, e.Object)
 		}
@@ -172,7 +132,7 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 			klog.FromContext(ctx).V(3).Info("Applied", "object", e.Subject, "action", e.Action)
 		}
 	}
-	c.recordApplied(work.Namespace+"/"+work.Name, done)
+	c.recordApplied(self.Key(), done)
 	return transient
 }
 
@@ -192,12 +152,12 @@ func (c *Controller) primeCaches(ctx context.Context, objs []*unstructured.Unstr
 
 // watchKinds starts member informers for the manifests' kinds, so that the
 // status of a suspended Work is still collected.
-func (c *Controller) watchKinds(manifests []decoded) {
-	for _, m := range manifests {
-		if m.err != nil {
+func (c *Controller) watchKinds(ms []manifest.Manifest) {
+	for _, m := range ms {
+		if !m.Usable() {
 			continue
 		}
-		if mapping, err := c.applier.Mapping(m.obj); err == nil {
+		if mapping, err := c.applier.Mapping(m.Object); err == nil {
 			c.member.Ensure(mapping.Resource)
 		}
 	}

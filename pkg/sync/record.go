@@ -1,35 +1,41 @@
 package sync
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/tether-io/tether/pkg/manifest"
+)
 
 // The applied record: per Work key, the objects this process applied, so
 // that garbage collection and deletion also find an object whose manifest
 // went away before the Work's status listed it. The status is the record
-// that survives a restart; this one covers the window until it is written.
+// that survives a restart; this one covers the window until it is written,
+// and the orphan scan at start (orphans.go) covers a crash inside it.
+// Identities here are scoped (see manifest.Identity.Scoped).
 
-// recordApplied adds refs (with versions, for mapping) to the Work's record.
-func (c *Controller) recordApplied(key string, refs []objectRef) {
-	if len(refs) == 0 {
+// recordApplied adds ids (with versions, for mapping) to the Work's record.
+func (c *Controller) recordApplied(key string, ids []manifest.Identity) {
+	if len(ids) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.applied[key] = mergeRefs(c.applied[key], refs)
+	c.applied[key] = mergeIDs(c.applied[key], ids)
 }
 
-// appliedRefs returns a copy of the Work's record.
-func (c *Controller) appliedRefs(key string) []objectRef {
+// appliedIDs returns a copy of the Work's record.
+func (c *Controller) appliedIDs(key string) []manifest.Identity {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.applied[key])
 }
 
 // forgetReleased drops from the Work's record the released identities.
-func (c *Controller) forgetReleased(key string, released map[objectRef]bool) {
+func (c *Controller) forgetReleased(key string, released map[manifest.Key]bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if refs, ok := c.applied[key]; ok {
-		c.applied[key] = slices.DeleteFunc(refs, func(r objectRef) bool { return released[r.id()] })
+	if ids, ok := c.applied[key]; ok {
+		c.applied[key] = slices.DeleteFunc(ids, func(id manifest.Identity) bool { return released[id.Key()] })
 	}
 }
 
@@ -40,31 +46,31 @@ func (c *Controller) forgetApplied(key string) {
 	delete(c.applied, key)
 }
 
-// mergeRefs appends to have the refs of add whose identity it lacks.
-func mergeRefs(have, add []objectRef) []objectRef {
-	seen := make(map[objectRef]bool, len(have)+len(add))
-	for _, r := range have {
-		seen[r.id()] = true
+// mergeIDs appends to have the ids of add whose key it lacks.
+func mergeIDs(have, add []manifest.Identity) []manifest.Identity {
+	seen := make(map[manifest.Key]bool, len(have)+len(add))
+	for _, id := range have {
+		seen[id.Key()] = true
 	}
-	for _, r := range add {
-		if !seen[r.id()] {
-			seen[r.id()] = true
-			have = append(have, r)
+	for _, id := range add {
+		if !seen[id.Key()] {
+			seen[id.Key()] = true
+			have = append(have, id)
 		}
 	}
 	return slices.Clip(have)
 }
 
-// releaseCandidates merges lists of refs by identity, first version first,
-// skipping the identities in current (nil: none): the objects to release.
-func releaseCandidates(current map[objectRef]bool, lists ...[]objectRef) []objectRef {
-	var out []objectRef
-	seen := map[objectRef]bool{}
+// releaseCandidates merges lists of ids by key, first version first,
+// skipping the keys in current (nil: none): the objects to release.
+func releaseCandidates(current map[manifest.Key]bool, lists ...[]manifest.Identity) []manifest.Identity {
+	var out []manifest.Identity
+	seen := map[manifest.Key]bool{}
 	for _, list := range lists {
-		for _, r := range list {
-			if id := r.id(); !current[id] && !seen[id] {
-				seen[id] = true
-				out = append(out, r)
+		for _, id := range list {
+			if k := id.Key(); !current[k] && !seen[k] {
+				seen[k] = true
+				out = append(out, id)
 			}
 		}
 	}

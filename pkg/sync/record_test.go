@@ -3,25 +3,24 @@ package sync
 import (
 	"slices"
 	"testing"
+
+	"github.com/tether-io/tether/pkg/manifest"
 )
 
-func TestReleaseCandidatesAndMergeRefs(t *testing.T) {
-	a := objectRef{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "a"}
-	b := objectRef{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "b"}
-	c := objectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "ns", Name: "c"}
+func TestReleaseCandidatesAndMergeIDs(t *testing.T) {
+	a := manifest.Identity{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "a"}
+	b := manifest.Identity{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "b"}
+	c := manifest.Identity{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "ns", Name: "c"}
 	bOtherVersion := b
 	bOtherVersion.Version = "v2"
 
-	// b was applied by this process but the status, written before, lists
-	// only a and c; the Work now has only a: b and c are released.
-	current := map[objectRef]bool{a.id(): true}
-	got := releaseCandidates(current, []objectRef{a, c}, []objectRef{a, b, bOtherVersion})
-	if want := []objectRef{c, b}; !slices.Equal(got, want) {
+	current := map[manifest.Key]bool{a.Key(): true}
+	got := releaseCandidates(current, []manifest.Identity{a, c}, []manifest.Identity{a, b, bOtherVersion})
+	if want := []manifest.Identity{c, b}; !slices.Equal(got, want) {
 		t.Errorf("releaseCandidates = %v, want %v", got, want)
 	}
-
-	merged := mergeRefs([]objectRef{a}, []objectRef{bOtherVersion, a, b})
-	if want := []objectRef{a, bOtherVersion}; !slices.Equal(merged, want) {
-		t.Errorf("mergeRefs = %v, want %v (one entry per identity)", merged, want)
+	merged := mergeIDs([]manifest.Identity{a}, []manifest.Identity{bOtherVersion, a, b})
+	if want := []manifest.Identity{a, bOtherVersion}; !slices.Equal(merged, want) {
+		t.Errorf("mergeIDs = %v, want %v", merged, want)
 	}
 }

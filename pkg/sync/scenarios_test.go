@@ -2,12 +2,10 @@ package sync
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -340,46 +338,4 @@ func TestGCOfAManifestRemovedBeforeStatusIsWritten(t *testing.T) {
 		return apierrors.IsNotFound(err), nil
 	})
 	deleteWorkAndWait(t, es2, "early-gc", cms, "a")
-}
-
-// TestDeletionFenceCapsDeletes deletes a Work whose objects outnumber the
-// delete cap: the fence holds the rest back, counts it and says so in a
-// Warning on the Work, and the deletes finish as the cap allows.
-func TestDeletionFenceCapsDeletes(t *testing.T) {
-	ctx := context.Background()
-	es2 := workv1alpha1.ExecutionNamespace("member2")
-	memberNamespace(t, 1, "fence")
-	a := startAgent(t, "member2", 1, func(c *Config) { c.DeleteRate, c.DeleteBurst = 0.5, 1 })
-	defer a.stop()
-	cms := memberClient(t, 1).CoreV1().ConfigMaps("fence")
-	var docs []string
-	for i := range 4 {
-		docs = append(docs, configMap("fence", fmt.Sprintf("c%d", i), map[string]string{"k": "v"}))
-	}
-	createWork(t, newWork("member2", "fence", manifests(t, docs...)))
-	waitApplied(t, es2, "fence", metav1.ConditionTrue)
-	must(t, hubClient(t).WorkV1alpha1().Works(es2).Delete(ctx, "fence", metav1.DeleteOptions{}))
-	eventually(t, "the Work is gone with its objects", func(ctx context.Context) (bool, error) {
-		list, err := cms.List(ctx, metav1.ListOptions{})
-		if err != nil || len(list.Items) > 1 { // kube-root-ca.crt stays
-			return false, err
-		}
-		_, err = hubClient(t).WorkV1alpha1().Works(es2).Get(ctx, "fence", metav1.GetOptions{})
-		return apierrors.IsNotFound(err), nil
-	})
-	// Four deletes under a cap of one per two seconds with a burst of one:
-	// at least one was held back.
-	var held dto.Metric
-	must(t, a.ctrl.metrics.fenceHeldTotal.Write(&held))
-	if held.GetCounter().GetValue() < 1 {
-		t.Errorf("tether_deletion_fence_held_total = %v, want at least 1", held.GetCounter().GetValue())
-	}
-	eventually(t, "a Warning says the fence held deletes back", func(ctx context.Context) (bool, error) {
-		for _, ev := range eventsFor(t, es2, "fence") {
-			if ev.Type == corev1.EventTypeWarning && ev.Reason == EventDeletionFenced && strings.Contains(ev.Message, "--member-delete-rate") {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
 }

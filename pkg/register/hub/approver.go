@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -15,6 +16,7 @@ import (
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
 	bootstraputil "k8s.io/cluster-bootstrap/token/util"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
@@ -60,25 +62,58 @@ type Decision struct {
 //   - an identity is bound to its registrant (flaw 7.23): a bootstrap
 //     requester obtains cluster C's identity only if C is unclaimed or was
 //     claimed by the same requester, the token still exists and, when the
-//     token is bound to a cluster name, C is that name;
+//     token is bound to a cluster name (TokenClusterAnnotation), C is that
+//     name;
+//   - a registration (any request not made by C's own agent) is refused
+//     while C's heartbeat Lease is fresh: a running agent renews its
+//     certificate itself, so a token re-issuing a live cluster's identity
+//     is someone else taking it over;
 //   - a renewal (requester == CN) is approved only while C is registered;
-//   - an agent never obtains another cluster's identity.
+//   - an agent never obtains another cluster's identity;
+//   - no certificate is approved for longer than the lifetime cap, and a
+//     request that leaves its lifetime to the signer is refused.
+//
+// What it refuses it denies, with a message the requester sees (register
+// prints it), rather than leaving it pending: a pending request would be
+// approved later without anyone asking again, for instance the moment the
+// live agent it would replace loses its link.
 //
 // Registration creates the cluster's least-privilege RBAC and execution
 // namespace with the approver's own credentials, so no identity with more
 // rights than one agent's is ever issued.
 type Approver struct {
-	kube    kubernetes.Interface
-	karmada versioned.Interface
-	objects *objects.Client
-	access  ClusterAccess
+	kube        kubernetes.Interface
+	karmada     versioned.Interface
+	objects     *objects.Client
+	access      ClusterAccess
+	maxLifetime time.Duration
+	clock       clock.PassiveClock
+}
+
+// ApproverOption changes one of an Approver's defaults.
+type ApproverOption func(*Approver)
+
+// WithMaxCertificateLifetime caps the lifetime of the certificates the
+// approver approves (default DefaultMaxCertificateLifetime); see
+// ValidateMaxCertificateLifetime.
+func WithMaxCertificateLifetime(d time.Duration) ApproverOption {
+	return func(a *Approver) { a.maxLifetime = d }
+}
+
+// WithClock sets the clock Leases are judged by (default the real clock).
+func WithClock(c clock.PassiveClock) ApproverOption {
+	return func(a *Approver) { a.clock = c }
 }
 
 // NewApprover returns an approver acting with the hub credentials in the
 // clients. access gives the namespaces of the RBAC it creates (its Cluster
 // field is ignored).
-func NewApprover(kube kubernetes.Interface, karmada versioned.Interface, objs *objects.Client, access ClusterAccess) *Approver {
-	return &Approver{kube: kube, karmada: karmada, objects: objs, access: access}
+func NewApprover(kube kubernetes.Interface, karmada versioned.Interface, objs *objects.Client, access ClusterAccess, opts ...ApproverOption) *Approver {
+	a := &Approver{kube: kube, karmada: karmada, objects: objs, access: access, maxLifetime: DefaultMaxCertificateLifetime, clock: clock.RealClock{}}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // Decide applies the rules to csr without changing anything.
@@ -127,6 +162,10 @@ func (a *Approver) decideRenewal(ctx context.Context, csr *certificatesv1.Certif
 		d.Verdict, d.Message = Deny, fmt.Sprintf("cluster %s is not registered on this hub (unregistered?): its agent may not renew its certificate", d.Cluster)
 		return d, nil
 	}
+	if why := lifetimeViolation(csr, a.maxLifetime); why != "" {
+		d.Verdict, d.Message = Deny, why
+		return d, nil
+	}
 	d.Verdict, d.Message = Approve, "Auto approving self karmada agent certificate after SubjectAccessReview."
 	return d, nil
 }
@@ -137,41 +176,72 @@ func (a *Approver) decideRegistration(ctx context.Context, csr *certificatesv1.C
 		return d, err
 	}
 	requester := csr.Spec.Username
-	if id, ok := strings.CutPrefix(requester, bootstrapapi.BootstrapUserPrefix); ok {
-		token, err := a.kube.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, bootstraputil.BootstrapTokenSecretName(id), metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			d.Verdict, d.Message = Deny, fmt.Sprintf("bootstrap token %s no longer exists", id)
-			return d, nil
-		}
+	checks := []func(context.Context) (string, error){
+		func(ctx context.Context) (string, error) { return a.tokenViolation(ctx, requester, d.Cluster) },
+		func(ctx context.Context) (string, error) { return a.claimViolation(ctx, requester, d.Cluster) },
+		func(ctx context.Context) (string, error) { return a.liveAgent(ctx, d.Cluster) },
+		func(context.Context) (string, error) { return lifetimeViolation(csr, a.maxLifetime), nil },
+	}
+	for _, check := range checks {
+		why, err := check(ctx)
 		if err != nil {
 			return d, err
 		}
-		if bound := token.Annotations[TokenClusterAnnotation]; bound != "" && bound != d.Cluster {
-			d.Verdict, d.Message = Deny, fmt.Sprintf("bootstrap token %s is bound to cluster %s, not %s", id, bound, d.Cluster)
+		if why != "" {
+			d.Verdict, d.Message = Deny, why
 			return d, nil
-		}
-	}
-	claim, err := a.claim(ctx, d.Cluster)
-	if err != nil {
-		return d, err
-	}
-	if claim != nil && claim.Annotations[ClaimAnnotation] != requester {
-		d.Verdict, d.Message = Deny, fmt.Sprintf("cluster %s is already registered by someone else: unregister it first ('tether-agent unregister %s')", d.Cluster, d.Cluster)
-		return d, nil
-	}
-	if claim == nil {
-		_, err := a.karmada.ClusterV1alpha1().Clusters().Get(ctx, d.Cluster, metav1.GetOptions{})
-		if err == nil {
-			d.Verdict, d.Message = Deny, fmt.Sprintf("a Cluster named %s already exists on the hub: unregister it first", d.Cluster)
-			return d, nil
-		}
-		if !apierrors.IsNotFound(err) {
-			return d, err
 		}
 	}
 	d.Verdict, d.Provision = Approve, true
 	d.Message = "Auto approving karmada agent certificate after SubjectAccessReview."
 	return d, nil
+}
+
+// tokenViolation says why a bootstrap token requester may not obtain
+// cluster's identity (its token is gone, or bound to another cluster), or
+// returns "". Other requesters pass.
+func (a *Approver) tokenViolation(ctx context.Context, requester, cluster string) (string, error) {
+	id, ok := strings.CutPrefix(requester, bootstrapapi.BootstrapUserPrefix)
+	if !ok {
+		return "", nil
+	}
+	name := bootstraputil.BootstrapTokenSecretName(id)
+	token, err := a.kube.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return fmt.Sprintf("bootstrap token %s no longer exists", id), nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read Secret %s/%s: %w", metav1.NamespaceSystem, name, err)
+	}
+	if bound := token.Annotations[TokenClusterAnnotation]; bound != "" && bound != cluster {
+		return fmt.Sprintf("bootstrap token %s is bound to cluster %s, not %s: register with --cluster-name %s, "+
+			"or create a token for %s ('tether-agent token create --print-register-command --cluster-name %s')", id, bound, cluster, bound, cluster, cluster), nil
+	}
+	return "", nil
+}
+
+// claimViolation says why requester may not obtain cluster's identity
+// (another requester registered it, or a Cluster of that name exists that
+// Tether's approver did not register), or returns "".
+func (a *Approver) claimViolation(ctx context.Context, requester, cluster string) (string, error) {
+	claim, err := a.claim(ctx, cluster)
+	if err != nil {
+		return "", err
+	}
+	if claim != nil {
+		if claim.Annotations[ClaimAnnotation] != requester {
+			return fmt.Sprintf("cluster %s is already registered by someone else: unregister it first ('tether-agent unregister %s')", cluster, cluster), nil
+		}
+		return "", nil
+	}
+	_, err = a.karmada.ClusterV1alpha1().Clusters().Get(ctx, cluster, metav1.GetOptions{})
+	if err == nil {
+		return fmt.Sprintf("a Cluster named %s already exists on the hub: unregister it first", cluster), nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return "", fmt.Errorf("read Cluster %s: %w", cluster, err)
+	}
+	return "", nil
 }
 
 // claim returns the ClusterRoleBinding that records the cluster's

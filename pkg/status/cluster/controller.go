@@ -50,6 +50,15 @@ type StatusConfig struct {
 	// CacheSyncTimeout is how long a collection waits for the Node and Pod
 	// caches to fill before it reports without resourceSummary (default 30s).
 	CacheSyncTimeout time.Duration
+	// ExtraConditions, if set, supplies conditions that other parts of the
+	// agent own (such as the deletion guard's DeletesHeld); each collection
+	// merges them into the status by type, whatever the member's health.
+	// They cannot replace Ready or CompleteAPIEnablements.
+	ExtraConditions func() []metav1.Condition
+	// Kick, if set, starts a collection at once whenever it receives, so
+	// that a change of an extra condition is written without waiting for
+	// the interval.
+	Kick <-chan struct{}
 }
 
 func (c StatusConfig) withDefaults() (StatusConfig, error) {
@@ -143,7 +152,7 @@ func (c *StatusController) trigger() {
 }
 
 // Run reports the status every interval, and at once when the Cluster
-// appears or its spec changes, until ctx is done. It does not wait for the
+// appears or its spec changes or Kick receives, until ctx is done. It does not wait for the
 // Karmada cluster controller's finalizer: a hub without Karmada's controller
 // never adds one, and the status is true either way. It stops reporting
 // while the Cluster is being deleted and while it does not exist.
@@ -170,6 +179,7 @@ func (c *StatusController) Run(ctx context.Context) error {
 			return nil
 		case <-ticker.C():
 		case <-c.kick:
+		case <-c.cfg.Kick:
 		}
 	}
 }
@@ -189,6 +199,7 @@ func (c *StatusController) sync(ctx context.Context) error {
 		klog.FromContext(ctx).Info("Cluster readiness changed", "ready", ready.Status, "reason", ready.Reason)
 	}
 	c.setCondition(status, ready)
+	c.setExtraConditions(status)
 	var collectErr error
 	if observed.Status == metav1.ConditionTrue && ready.Status == metav1.ConditionTrue {
 		collectErr = c.collect(ctx, cluster, status)
@@ -226,6 +237,20 @@ func (c *StatusController) setCondition(status *clusterv1alpha1.ClusterStatus, c
 		cond.LastTransitionTime = metav1.NewTime(c.cfg.Clock.Now())
 	}
 	meta.SetStatusCondition(&status.Conditions, cond)
+}
+
+// setExtraConditions merges the conditions of ExtraConditions, except those
+// of the types this controller owns.
+func (c *StatusController) setExtraConditions(status *clusterv1alpha1.ClusterStatus) {
+	if c.cfg.ExtraConditions == nil {
+		return
+	}
+	for _, cond := range c.cfg.ExtraConditions() {
+		if cond.Type == clusterv1alpha1.ClusterConditionReady || cond.Type == clusterv1alpha1.ClusterConditionCompleteAPIEnablements {
+			continue
+		}
+		c.setCondition(status, cond)
+	}
 }
 
 // current is the agent's Cluster from the watch cache (or the result of

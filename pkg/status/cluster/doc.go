@@ -13,6 +13,10 @@
 //	sc, err := cluster.NewStatusController(cluster.StatusConfig{ClusterName: s.Name, Hub: hubKarmada, Member: member})
 //	go hb.Run(ctx); go sc.Run(ctx)
 //
+// StatusConfig.ExtraConditions and Kick let another part of the agent own a
+// condition of the Cluster (the deletion guard's DeletesHeld:
+// ExtraConditions returns guard.Condition(), Kick is guard.Changed()).
+//
 // Join fails with a *ClashError (IsClash) when the name or the ID is taken;
 // that is fatal, not something to retry. Other errors are transient.
 //

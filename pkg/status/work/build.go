@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/manifest"
 )
 
 // build computes the status the Work should have: the current conditions
@@ -43,7 +44,7 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1alpha1.ManifestStatus, bool) {
 	ms := workv1alpha1.ManifestStatus{Identifier: workv1alpha1.ResourceIdentifier{Ordinal: ordinal}, Health: workv1alpha1.ResourceUnknown}
 	if h.err != nil {
-		ms.Status = rawStatus(map[string]any{"applyError": "the manifest is not a valid object: " + h.err.Error()})
+		ms.Status = rawStatus(map[string]any{"applyError": h.err.Error()})
 		return ms, false
 	}
 	obj := h.obj
@@ -106,12 +107,12 @@ func (w *Writer) headers(work *workv1alpha1.Work) []header {
 		return c.headers
 	}
 	hs := make([]header, len(work.Spec.Workload.Manifests))
-	for i, m := range work.Spec.Workload.Manifests {
-		var full unstructured.Unstructured
-		if err := full.UnmarshalJSON(m.Raw); err != nil {
-			hs[i].err = err
+	for i, m := range manifest.DecodeWork(work) {
+		if m.Err != nil {
+			hs[i].err = m.Err // names what is wrong, never the manifest's content
 			continue
 		}
+		full := m.Object
 		h := &unstructured.Unstructured{Object: map[string]any{}}
 		h.SetAPIVersion(full.GetAPIVersion())
 		h.SetKind(full.GetKind())

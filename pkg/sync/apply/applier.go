@@ -2,6 +2,8 @@ package apply
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -109,6 +111,9 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 		if opts.Owned != nil && !opts.Owned(live) && opts.TakeOver != nil {
 			if err := opts.TakeOver(desired, live); err != nil {
 				e.Action, e.Err = Failed, &ConflictError{TerminalError{Subject: e.Subject, Reason: err.Error()}}
+				if errors.Is(err, ErrConflictMayResolve) {
+					e.Err = fmt.Errorf("%s: %w", e.Subject, err)
+				}
 				return e
 			}
 		}

@@ -31,6 +31,11 @@ func (e *TerminalError) Unwrap() error { return e.Err }
 // ConflictError is a TerminalError for an existing object that Tether may not take over.
 type ConflictError struct{ TerminalError }
 
+// ErrConflictMayResolve, wrapped by a TakeOver refusal, makes the conflict
+// transient: it may resolve without a change of the manifest (another
+// owner releases the object), so the caller retries it with backoff.
+var ErrConflictMayResolve = errors.New("conflict")
+
 // IsTerminal reports whether err should wait for a change of input rather than be retried.
 func IsTerminal(err error) bool {
 	var t *TerminalError

@@ -3,6 +3,7 @@ package apply
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
@@ -19,12 +20,25 @@ type TypeCache struct {
 	mu    sync.Mutex
 	root  openapi3.Root
 	byGV  map[schema.GroupVersion]managedfields.TypeConverter
-	fails map[schema.GroupVersion]error
+	fails map[schema.GroupVersion]failure
+	now   func() time.Time
 }
+
+// failure is a failed build, remembered for failureTTL so that a member
+// whose OpenAPI endpoint is down is not asked again for every object, and
+// retried after it, so that one failure does not send the rest of the run
+// down the dry-run path.
+type failure struct {
+	err error
+	at  time.Time
+}
+
+// failureTTL is how long a failed OpenAPI fetch is not retried.
+const failureTTL = 30 * time.Second
 
 // NewTypeCache returns an empty cache that reads documents through disc.
 func NewTypeCache(disc discovery.DiscoveryInterface) *TypeCache {
-	t := &TypeCache{disc: disc}
+	t := &TypeCache{disc: disc, now: time.Now}
 	t.Reset()
 	return t
 }
@@ -35,7 +49,7 @@ func (t *TypeCache) Reset() {
 	defer t.mu.Unlock()
 	t.root = openapi3.NewRoot(t.disc.OpenAPIV3())
 	t.byGV = map[schema.GroupVersion]managedfields.TypeConverter{}
-	t.fails = map[schema.GroupVersion]error{}
+	t.fails = map[schema.GroupVersion]failure{}
 }
 
 // For returns the converter of gv's document.
@@ -45,14 +59,17 @@ func (t *TypeCache) For(gv schema.GroupVersion) (managedfields.TypeConverter, er
 	if tc, ok := t.byGV[gv]; ok {
 		return tc, nil
 	}
-	if err, ok := t.fails[gv]; ok {
-		return nil, err
+	if f, ok := t.fails[gv]; ok && t.now().Sub(f.at) < failureTTL {
+		return nil, f.err
 	}
 	tc, err := t.build(gv)
 	if err != nil {
-		t.fails[gv] = err
+		// The root caches the documents it fetched; a fresh one asks again.
+		t.root = openapi3.NewRoot(t.disc.OpenAPIV3())
+		t.fails[gv] = failure{err: err, at: t.now()}
 		return nil, err
 	}
+	delete(t.fails, gv)
 	t.byGV[gv] = tc
 	return tc, nil
 }

@@ -186,15 +186,16 @@ func finalizedWork(t *testing.T, ctx context.Context, env *testenv.Env) {
 // token without its secret; it returns the command's words and the secret.
 func printedRegisterCommand(t *testing.T, ctx context.Context, env *testenv.Env) ([]string, string) {
 	t.Helper()
-	tok := tetherAgent.Run(t, ctx, "token", "create", "--print-register-command", "--kubeconfig", env.Hub.Kubeconfig, "--description", "e2e")
+	tok := tetherAgent.Run(t, ctx, "token", "create", "--print-register-command", "--cluster-name", "member1", "--kubeconfig", env.Hub.Kubeconfig, "--description", "e2e")
 	if tok.Code != 0 {
 		t.Fatalf("token create: %s", tok)
 	}
 	line := strings.TrimSpace(tok.Stdout)
 	args := strings.Fields(line)
-	if len(args) != 7 || args[0] != "tether-agent" || args[1] != "register" || args[2] != strings.TrimPrefix(env.Hub.URL, "https://") ||
-		args[3] != "--token" || args[5] != "--discovery-token-ca-cert-hash" || !strings.HasPrefix(args[6], "sha256:") {
-		t.Fatalf("printed command %q does not have karmadactl's shape", line)
+	if len(args) != 9 || args[0] != "tether-agent" || args[1] != "register" || args[2] != strings.TrimPrefix(env.Hub.URL, "https://") ||
+		args[3] != "--token" || args[5] != "--discovery-token-ca-cert-hash" || !strings.HasPrefix(args[6], "sha256:") ||
+		args[7] != "--cluster-name" || args[8] != "member1" {
+		t.Fatalf("printed command %q does not have karmadactl's shape, with the cluster the token is bound to", line)
 	}
 	list := tetherAgent.Run(t, ctx, "token", "list", "--kubeconfig", env.Hub.Kubeconfig)
 	tokenID, tokenSecret, _ := strings.Cut(args[4], ".")

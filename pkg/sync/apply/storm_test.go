@@ -1,0 +1,84 @@
+package apply
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/openapi"
+)
+
+// noKinds is a mapper that knows no kind and counts discovery refreshes.
+type noKinds struct {
+	meta.RESTMapper
+	resets int
+}
+
+func (n *noKinds) Reset() { n.resets++ }
+func (n *noKinds) RESTMapping(gk schema.GroupKind, _ ...string) (*meta.RESTMapping, error) {
+	return nil, &meta.NoKindMatchError{GroupKind: gk}
+}
+
+func TestUnknownKindsDoNotStormDiscovery(t *testing.T) {
+	m := &noKinds{}
+	a := New(Config{Mapper: m})
+	obj := &unstructured.Unstructured{}
+	obj.SetAPIVersion("example.com/v1")
+	obj.SetKind("Missing")
+	obj.SetName("x")
+	for range 200 {
+		if _, err := a.Mapping(obj); !meta.IsNoMatchError(err) {
+			t.Fatalf("Mapping of a missing kind: %v", err)
+		}
+	}
+	if m.resets != 1 {
+		t.Errorf("200 lookups of a missing kind refreshed discovery %d times, want 1", m.resets)
+	}
+	a.mappings.mu.Lock()
+	a.mappings.lastReset = time.Now().Add(-resetInterval)
+	a.mappings.mu.Unlock()
+	_, _ = a.Mapping(obj)
+	if m.resets != 2 {
+		t.Errorf("after %s a missing kind refreshed discovery %d times in all, want 2", resetInterval, m.resets)
+	}
+}
+
+// failingOpenAPI counts fetches of the OpenAPI v3 index and fails them.
+type failingOpenAPI struct{ fetches int }
+
+func (f *failingOpenAPI) Paths() (map[string]openapi.GroupVersion, error) {
+	f.fetches++
+	return nil, errors.New("openapi/v3: service unavailable")
+}
+
+type openAPIOnly struct {
+	discovery.DiscoveryInterface
+	client *failingOpenAPI
+}
+
+func (o openAPIOnly) OpenAPIV3() openapi.Client { return o.client }
+
+func TestFailedOpenAPIFetchIsRetriedAfterAWhile(t *testing.T) {
+	f := &failingOpenAPI{}
+	tc := NewTypeCache(openAPIOnly{client: f})
+	now := time.Now()
+	tc.now = func() time.Time { return now }
+	gv := schema.GroupVersion{Group: "apps", Version: "v1"}
+	for range 50 {
+		if _, err := tc.For(gv); err == nil {
+			t.Fatal("For succeeded against a failing OpenAPI endpoint")
+		}
+	}
+	if f.fetches != 1 {
+		t.Errorf("50 lookups within the failure TTL fetched the index %d times, want 1", f.fetches)
+	}
+	now = now.Add(failureTTL + time.Second)
+	_, _ = tc.For(gv)
+	if f.fetches != 2 {
+		t.Errorf("a lookup after the failure TTL did not fetch again (%d fetches)", f.fetches)
+	}
+}
