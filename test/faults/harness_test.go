@@ -333,9 +333,23 @@ func (s *scenario) tally(ctx context.Context) (tally, error) {
 // the last tally.
 func (s *scenario) waitConverged(timeout time.Duration) time.Duration {
 	s.t.Helper()
+	took, last, ok := s.converge(timeout, nil)
+	if !ok {
+		s.t.Fatalf("the member of %s did not converge in %s: %s", s.cluster, timeout, last)
+	}
+	return took
+}
+
+// converge waits until the member matches the Works, calling tick (when not
+// nil) on every check, and returns how long it took, the last tally, and
+// whether it converged before timeout. It does not fail the test.
+func (s *scenario) converge(timeout time.Duration, tick func()) (time.Duration, tally, bool) {
 	start := time.Now()
 	var last tally
 	err := wait.PollUntilContextTimeout(context.Background(), time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		if tick != nil {
+			tick()
+		}
 		t, err := s.tally(ctx)
 		if err != nil {
 			return false, nil
@@ -343,10 +357,7 @@ func (s *scenario) waitConverged(timeout time.Duration) time.Duration {
 		last = t
 		return t.converged(), nil
 	})
-	if err != nil {
-		s.t.Fatalf("the member of %s did not converge in %s: %s", s.cluster, timeout, last)
-	}
-	return time.Since(start)
+	return time.Since(start), last, err == nil
 }
 
 // memberWrites are the writes of a member user after mark, leases (leader

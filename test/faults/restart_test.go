@@ -38,9 +38,25 @@ func TestMemberRestartMidSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted := time.Now()
-	s.waitAllApplied(bulkWorks, 10*time.Minute)
-	s.waitConverged(3 * time.Minute)
+	// The agent may lose its Lease (it lives in the member) while the member
+	// is down, and exit; its Deployment would start it again, so does this.
+	restarts := 0
+	keepAlive := func() {
+		if _, done := agent.Exited(); done {
+			restarts++
+			agent.Restart(t)
+		}
+	}
+	poll(t, time.Second, 10*time.Minute, "all Works Applied", func(ctx context.Context) (bool, error) {
+		keepAlive()
+		n, err := s.appliedCount(ctx)
+		return n >= bulkWorks, err
+	})
+	if _, last, ok := s.converge(3*time.Minute, keepAlive); !ok {
+		t.Fatalf("the member did not converge after its apiserver restarted: %s", last)
+	}
 	converge := time.Since(restarted)
+	agent.WaitReady(t, 2*time.Minute)
 
 	writes := s.memberWrites(mark, user, false)
 	creates := s.successfulCreates(mark, user)
@@ -72,14 +88,16 @@ func TestMemberRestartMidSync(t *testing.T) {
 			w.Spec.Workload.Manifests = append(w.Spec.Workload.Manifests, s.configMap(name+"-b", "v1"))
 		})
 	}
-	s.waitConverged(3 * time.Minute)
+	if _, last, ok := s.converge(3*time.Minute, keepAlive); !ok {
+		t.Fatalf("the member did not converge after 50 Works gained a manifest: %s", last)
+	}
 	dryRuns := metric(t, agent, "tether_apply_requests_total", "request", "dry_run") - dryBefore
 	if dryRuns > 5 {
 		t.Errorf("%.0f dry runs to re-judge 50 unchanged objects after the member came back: the agent fell back to dry runs", dryRuns)
 	}
 	report(t, "member-restart", fmt.Sprintf("member apiserver stopped and started after %d of %d objects created", createdBefore, bulkWorks),
 		"lost", 0, "orphaned", 0, "duplicated", duplicated, "member_deletes", deletes,
-		"member_writes", len(writes), "dry_runs_after_convergence", dryRuns,
+		"member_writes", len(writes), "dry_runs_after_convergence", dryRuns, "agent_restarts_lease_lost", restarts,
 		"converge", converge.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond))
 }
 
@@ -147,7 +165,10 @@ func TestAgentKilledMidApply(t *testing.T) {
 		list, err := s.hub.WorkV1alpha1().Works(s.es).List(ctx, metav1.ListOptions{})
 		return err == nil && len(list.Items) == bulkWorks-len(deleted), err
 	})
-	s.waitConverged(3 * time.Minute)
+	_, tl, ok := s.converge(3*time.Minute, nil)
+	if !ok {
+		t.Errorf("the member did not converge after the restart: %s", tl)
+	}
 	converge := time.Since(restartAt)
 
 	// Per object, the agent's writes after the restart.
@@ -180,8 +201,8 @@ func TestAgentKilledMidApply(t *testing.T) {
 	}
 	report(t, "agent-kill", fmt.Sprintf("agent SIGKILLed after %d of %d objects created; %d Works edited, %d renamed, %d deleted while down",
 		len(before), bulkWorks, len(deleted), len(deleted), len(deleted)),
-		"lost", 0, "orphaned", 0, "duplicated", duplicated, "member_writes_after_restart", total,
-		"unchanged_objects_rewritten", len(rewritten), "converge", converge.Round(time.Millisecond))
+		"lost", len(tl.lost), "orphaned", len(tl.orphaned), "duplicated", duplicated, "member_writes_after_restart", total,
+		"unchanged_objects_rewritten", len(rewritten), "converged", ok, "converge", converge.Round(time.Millisecond))
 }
 
 // updateWork changes a Work, retrying conflicts and transient errors.
