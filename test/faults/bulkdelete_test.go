@@ -13,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/test/testenv"
@@ -68,19 +67,16 @@ func TestBulkDeletionWhileAway(t *testing.T) {
 		t.Fatalf("the agent deleted member objects while holding: %s", describe(evs))
 	}
 	warning := s.waitClusterWarning()
-	out := s.getClusters(agent.Process().Exe)
+	out := s.tetherAgent(agent.Process().Exe, "get", "clusters", s.cluster)
 	if !strings.Contains(strings.ToLower(out), "held") {
 		t.Errorf("'tether-agent get clusters %s' does not show the held deletes:\n%s", s.cluster, out)
 	}
 
-	// The operator confirms: the held deletes proceed.
+	// The operator confirms with the CLI verb: the held deletes proceed.
 	confirmAt := time.Now()
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, clusterv1alpha1.ConfirmDeletesAnnotation, confirmAt.UTC().Format(time.RFC3339))
-	if err := retry(func() error {
-		_, err := s.hub.ClusterV1alpha1().Clusters().Patch(ctx, s.cluster, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
-		return err
-	}); err != nil {
-		t.Fatal(err)
+	confirmed := s.tetherAgent(agent.Process().Exe, "deletes", "confirm", s.cluster)
+	if !strings.Contains(strings.ToLower(confirmed), "held") && !strings.Contains(confirmed, "30") {
+		t.Logf("'tether-agent deletes confirm %s' said: %s", s.cluster, confirmed)
 	}
 	poll(t, 500*time.Millisecond, 2*time.Minute, "the confirmed deletes done and their Works gone", func(ctx context.Context) (bool, error) {
 		list, err := s.hub.WorkV1alpha1().Works(s.es).List(ctx, metav1.ListOptions{})
@@ -116,7 +112,7 @@ func TestBulkDeletionWhileAway(t *testing.T) {
 	if meta.IsStatusConditionTrue(c.Status.Conditions, clusterv1alpha1.ClusterConditionDeletesHeld) {
 		t.Error("a single deletion while away was held")
 	}
-	report(t, "bulk-delete", fmt.Sprintf("agent stopped; %d of %d Works deleted on the hub; confirmed by annotation; then 1 deleted while away", deleted, works),
+	report(t, "bulk-delete", fmt.Sprintf("agent stopped; %d of %d Works deleted on the hub; confirmed with tether-agent deletes confirm; then 1 deleted while away", deleted, works),
 		"lost", 0, "orphaned", 0, "duplicated", 0, "deleted_before_confirm", 0, "held_after_restart", held.Round(time.Millisecond),
 		"warning_event", warning, "released_after_confirm", released.Round(time.Millisecond),
 		"single_delete", time.Since(singleAt).Round(time.Millisecond), "converge", released.Round(time.Millisecond))
@@ -137,21 +133,25 @@ func (s *scenario) remaining(ctx context.Context) int {
 	return n
 }
 
-// waitClusterWarning waits for a Warning Event about the scenario's Cluster
-// on the hub and returns its reason.
+// waitClusterWarning waits for a Warning Event on the hub about a held
+// delete (on a held Work, or on the Cluster) and returns its reason.
 func (s *scenario) waitClusterWarning() string {
 	s.t.Helper()
 	var reason string
-	poll(s.t, 500*time.Millisecond, time.Minute, "a Warning Event about the Cluster", func(ctx context.Context) (bool, error) {
-		list, err := s.hubKube.CoreV1().Events(metav1.NamespaceAll).List(ctx, metav1.ListOptions{
-			FieldSelector: "involvedObject.kind=Cluster,involvedObject.name=" + s.cluster})
-		if err != nil {
-			return false, err
-		}
-		for _, ev := range list.Items {
-			if ev.Type == corev1.EventTypeWarning {
-				reason = ev.Reason
-				return true, nil
+	poll(s.t, 500*time.Millisecond, time.Minute, "a Warning Event about the held deletes", func(ctx context.Context) (bool, error) {
+		for _, q := range []struct{ ns, selector string }{
+			{s.es, "type=Warning"},
+			{metav1.NamespaceAll, "type=Warning,involvedObject.kind=Cluster,involvedObject.name=" + s.cluster},
+		} {
+			list, err := s.hubKube.CoreV1().Events(q.ns).List(ctx, metav1.ListOptions{FieldSelector: q.selector})
+			if err != nil {
+				return false, err
+			}
+			for _, ev := range list.Items {
+				if ev.Type == corev1.EventTypeWarning {
+					reason = ev.Reason
+					return true, nil
+				}
 			}
 		}
 		return false, nil
@@ -159,14 +159,15 @@ func (s *scenario) waitClusterWarning() string {
 	return reason
 }
 
-// getClusters runs 'tether-agent get clusters <cluster>' against the hub.
-func (s *scenario) getClusters(bin string) string {
+// tetherAgent runs a tether-agent command against the hub (admin
+// kubeconfig) and returns its output; it fails the test when the command does.
+func (s *scenario) tetherAgent(bin string, args ...string) string {
 	s.t.Helper()
-	cmd := exec.Command(bin, "get", "clusters", s.cluster, "--kubeconfig", s.env.Hub.Kubeconfig)
+	cmd := exec.Command(bin, append(args, "--kubeconfig", s.env.Hub.Kubeconfig)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.env.Hub.Kubeconfig)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		s.t.Fatalf("tether-agent get clusters %s: %v\n%s", s.cluster, err, out)
+		s.t.Fatalf("tether-agent %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
 }
