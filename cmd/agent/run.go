@@ -19,7 +19,9 @@ func newRunCommand() *cobra.Command {
 		Long: `Run the Tether agent in a member cluster. It accepts karmada-agent's flags, so
 the Deployment that 'tether-agent register' (or karmadactl register, with
 Tether's image) writes runs it unchanged. SIGTERM or SIGINT stop it gracefully:
-Work reconciles in flight finish first.`,
+writes are refused from then on, Work reconciles in flight are cancelled, and
+the leader Lease is released. It exits non-zero when it loses the Lease or its
+controllers stop on their own, so that it restarts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -32,9 +34,20 @@ Work reconciles in flight finish first.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return agent.Run(klog.NewContext(ctx, log), o)
+			if err := agent.Run(klog.NewContext(ctx, log), o); err != nil {
+				log.Error(err, "Agent exiting")
+				return reported{err}
+			}
+			log.Info("Agent stopped")
+			return nil
 		},
 	}
 	o.AddFlags(cmd.Flags())
 	return cmd
 }
+
+// reported is an error already logged: main exits non-zero without printing
+// it again.
+type reported struct{ error }
+
+func (r reported) Unwrap() error { return r.error }

@@ -61,11 +61,13 @@ type Options struct {
 	Verbosity              int
 	StatusWindow           time.Duration
 	StatusRolloutInterval  time.Duration
-	DeleteRate             float64
 	// BulkDeleteThreshold and HeldDeleteGrace configure the bulk-deletion
 	// guard (pkg/deletion).
 	BulkDeleteThreshold int
 	HeldDeleteGrace     time.Duration
+	// LivenessStallTimeout fails /healthz when the Work controller has
+	// finished no reconcile for this long while reconciles are under way.
+	LivenessStallTimeout time.Duration
 
 	Rotation *bootstrap.RotationOptions
 
@@ -77,6 +79,8 @@ type Options struct {
 // not at all; they are accepted so that karmada-agent's Deployment runs, and
 // a warning names them.
 var ignoredFlags = []string{
+	// Tether's own retired deletion fence (a delete rate cap); the bulk-deletion guard replaced it.
+	"member-delete-rate",
 	"cluster-namespace", "report-secrets", "resync-period", "concurrent-cluster-syncs",
 	"enable-cluster-resource-modeling", "rate-limiter-base-delay", "rate-limiter-max-delay",
 	"rate-limiter-qps", "rate-limiter-bucket-size",
@@ -115,11 +119,14 @@ func NewOptions() *Options {
 		LogFormat:                "json",
 		StatusWindow:             200 * time.Millisecond,
 		StatusRolloutInterval:    2 * time.Minute,
-		DeleteRate:               20,
 		BulkDeleteThreshold:      deletion.DefaultThreshold,
 		HeldDeleteGrace:          deletion.DefaultGrace,
-		Rotation:                 bootstrap.NewRotationOptions(),
-		ignored:                  map[string]*string{},
+		// Above the 2-minute bound of one reconcile, so that only workers
+		// that ignore their deadline (a deadlock) fail liveness, with room
+		// for a slow member where every worker waits out that bound.
+		LivenessStallTimeout: 5 * time.Minute,
+		Rotation:             bootstrap.NewRotationOptions(),
+		ignored:              map[string]*string{},
 	}
 }
 
@@ -165,11 +172,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.StatusWindow, "work-status-window", o.StatusWindow, "Window over which changes of one Work's status are folded into one write.")
 	fs.DurationVar(&o.StatusRolloutInterval, "work-status-rollout-interval", o.StatusRolloutInterval,
 		"While a manifest is not Healthy (a rollout under way), its changing counters are written at most this often; health changes are written at once.")
-	fs.Float64Var(&o.DeleteRate, "member-delete-rate", o.DeleteRate, "Most member deletes per second (the deletion fence); more wait.")
 	fs.IntVar(&o.BulkDeleteThreshold, "bulk-delete-threshold", o.BulkDeleteThreshold,
 		"Hold the member deletes of Works found already terminating on the first list of the hub after a start or a reconnect when they are more than this many and more than 10% of the cluster's Works; -1 never holds.")
 	fs.DurationVar(&o.HeldDeleteGrace, "held-delete-grace", o.HeldDeleteGrace,
 		"How long held deletes wait for 'tether-agent deletes confirm' before they proceed anyway; 0 waits for the confirmation.")
+	fs.DurationVar(&o.LivenessStallTimeout, "liveness-stall-timeout", o.LivenessStallTimeout,
+		"Fail /healthz when no Work reconcile has finished for this long while reconciles are under way (a wedged agent, which a restart clears); 0 disables it. Keep it above 2m, the bound of one reconcile.")
 	o.Rotation.AddFlags(fs)
 	for _, name := range ignoredFlags {
 		if fs.Lookup(name) == nil {
@@ -213,6 +221,9 @@ func (o *Options) Validate() error {
 	if o.ConcurrentWorkSyncs <= 0 {
 		return fmt.Errorf("--concurrent-work-syncs must be at least 1, got %d", o.ConcurrentWorkSyncs)
 	}
+	if o.LivenessStallTimeout < 0 {
+		return fmt.Errorf("--liveness-stall-timeout must not be negative (0 disables the check), got %s", o.LivenessStallTimeout)
+	}
 	if _, err := override.ParseMode(o.RenderOverrides); err != nil {
 		return fmt.Errorf("--render-overrides: %w", err)
 	}
@@ -230,6 +241,9 @@ func (o *Options) Validate() error {
 		if name != "*" && !knownControllers[name] {
 			return fmt.Errorf("--controllers: unknown controller %q (known: clusterStatus, execution, workStatus, certRotation, serviceExport, endpointsliceCollect)", name)
 		}
+	}
+	if !o.enabled("clusterStatus") && !o.enabled("execution") && !o.enabled("workStatus") {
+		return fmt.Errorf("--controllers %s enables none of clusterStatus, execution and workStatus: the agent would have nothing to run", strings.Join(o.Controllers, ","))
 	}
 	return o.Rotation.Validate()
 }

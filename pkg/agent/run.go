@@ -7,8 +7,10 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -16,88 +18,63 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
 
+	"github.com/tether-io/tether/pkg/agent/leader"
 	"github.com/tether-io/tether/pkg/bootstrap"
+	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/override"
 	"github.com/tether-io/tether/pkg/status/cluster"
 	tsync "github.com/tether-io/tether/pkg/sync"
 )
 
-// clients are the two long-lived client sets, built once.
+// clients are the long-lived client sets, built once. Those the controllers
+// write with are behind the leader's write gate (with --leader-elect); the
+// Lease and the kubeconfig Store use memberLease, which is not.
 type clients struct {
 	hubConfig    *rest.Config
 	hubKarmada   versioned.Interface
 	hubKube      kubernetes.Interface
 	memberConfig *rest.Config
 	memberKube   kubernetes.Interface
+	memberLease  kubernetes.Interface
 }
 
 // Run runs the agent until ctx ends. Every replica builds the clients and
 // follows the certificate; only the leader (a Lease in the member) joins the
 // hub and runs the controllers, so replicas never race on the hub. When ctx
-// ends, Work reconciles in flight finish before Run returns.
+// ends, the controllers' writes are refused, their reconciles cancelled,
+// and then the Lease is released. Run returns an error when the Lease is
+// lost or the controllers stop while ctx is live, so the process exits
+// non-zero and restarts.
 func Run(ctx context.Context, o *Options) error {
 	log := klog.FromContext(ctx)
 	tuneGC(log)
 	reg := prometheus.NewRegistry()
 	registerProcessMetrics(reg)
 	health := newHealth()
-	if err := serve(ctx, o.MetricsBindAddress, metricsHandler(reg)); err != nil {
+	if err := serveAll(ctx, o, reg, health); err != nil {
 		return err
 	}
-	if err := serve(ctx, o.HealthProbeBindAddress, health.handler()); err != nil {
-		return err
-	}
-	if o.EnablePprof {
-		if err := serve(ctx, o.ProfilingBindAddress, pprofHandler()); err != nil {
-			return err
-		}
-	}
-
-	memberCfg, err := clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
-	if err != nil {
-		return fmt.Errorf("member kubeconfig (--kubeconfig %q): %w", o.Kubeconfig, err)
-	}
-	memberCfg.QPS, memberCfg.Burst = o.ClusterAPIQPS, o.ClusterAPIBurst
-	memberCfg.UserAgent = "tether-agent"
-	c := &clients{memberConfig: memberCfg}
-	if c.memberKube, err = kubernetes.NewForConfig(memberCfg); err != nil {
-		return err
-	}
-	var store bootstrap.Store = bootstrap.NewFileStore(o.KarmadaKubeconfig)
-	if o.KarmadaKubeconfigNamespace != "" {
-		store = bootstrap.NewSecretStore(c.memberKube, o.KarmadaKubeconfigNamespace, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretName)
-	}
-	o.Rotation.Enabled = o.Rotation.Enabled && o.enabled("certRotation")
+	gate := leader.NewGate(o.LeaderElectRenewDeadline)
 	var leading atomic.Bool
-	rotator, err := bootstrap.NewRotator(ctx, bootstrap.RotatorConfig{Store: store, Context: o.KarmadaContext,
-		Options: o.Rotation, Registerer: reg, Leading: leading.Load})
+	c, rotator, err := buildClients(ctx, o, reg, gate, leading.Load)
 	if err != nil {
-		return fmt.Errorf("hub credentials: %w", err)
-	}
-	if c.hubConfig, err = rotator.ClientConfig(); err != nil {
 		return err
 	}
-	c.hubConfig.QPS, c.hubConfig.Burst, c.hubConfig.UserAgent = o.KubeAPIQPS, o.KubeAPIBurst, "tether-agent"
-	if c.hubKarmada, err = versioned.NewForConfig(c.hubConfig); err != nil {
-		return err
-	}
-	if c.hubKube, err = kubernetes.NewForConfig(c.hubConfig); err != nil {
-		return err
-	}
+	// The rotation stops when Run returns, also when it returns early.
+	rctx, stopRotation := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := rotator.Run(ctx); err != nil && ctx.Err() == nil {
+		if err := rotator.Run(rctx); err != nil && rctx.Err() == nil {
 			log.Error(err, "Certificate rotation stopped")
 		}
 	}()
 	defer wg.Wait()
+	defer stopRotation()
 	health.setLive()
 
 	lead := func(ctx context.Context) error {
@@ -106,98 +83,100 @@ func Run(ctx context.Context, o *Options) error {
 		return runControllers(ctx, o, c, reg, health)
 	}
 	if !o.LeaderElect {
-		return lead(ctx)
+		err := lead(ctx)
+		if ctx.Err() == nil && err == nil {
+			err = errors.New("they returned no error")
+		}
+		if ctx.Err() == nil {
+			return fmt.Errorf("the controllers stopped while the agent was running: %w", err)
+		}
+		return err
 	}
-	return elect(ctx, o, c, lead)
+	host, _ := os.Hostname()
+	return leader.Run(ctx, leader.Config{Client: c.memberLease, Namespace: o.LeaderElectResourceNS, Name: "karmada-agent-" + o.ClusterName,
+		Identity: host + "_" + string(uuid.NewUUID()), LeaseDuration: o.LeaderElectLeaseDuration, RenewDeadline: o.LeaderElectRenewDeadline,
+		RetryPeriod: o.LeaderElectRetryPeriod, Gate: gate}, lead)
 }
 
-// elect runs lead while this replica holds the member Lease. Losing the
-// Lease while ctx is still live ends Run with an error, so the process
-// restarts rather than risk two leaders.
-func elect(ctx context.Context, o *Options, c *clients, lead func(context.Context) error) error {
-	log := klog.FromContext(ctx)
-	host, _ := os.Hostname()
-	id := host + "_" + string(uuid.NewUUID())
-	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaderElectResourceNS, "karmada-agent-"+o.ClusterName,
-		c.memberKube.CoreV1(), c.memberKube.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: id})
+func serveAll(ctx context.Context, o *Options, reg *prometheus.Registry, health *health) error {
+	if err := serve(ctx, o.MetricsBindAddress, metricsHandler(reg)); err != nil {
+		return err
+	}
+	if err := serve(ctx, o.HealthProbeBindAddress, health.handler()); err != nil {
+		return err
+	}
+	if o.EnablePprof {
+		return serve(ctx, o.ProfilingBindAddress, pprofHandler())
+	}
+	return nil
+}
+
+// buildClients builds the member and hub clients and the certificate
+// rotator. With leader election, the controllers' clients send writes
+// through gate; the rotator's CSR client and the kubeconfig Store do not
+// (the rotator renews only while leading, and a standby must follow).
+func buildClients(ctx context.Context, o *Options, reg prometheus.Registerer, gate *leader.Gate, leading func() bool) (*clients, *bootstrap.Rotator, error) {
+	memberCfg, err := clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
+	if err != nil {
+		return nil, nil, fmt.Errorf("member kubeconfig (--kubeconfig %q): %w", o.Kubeconfig, err)
+	}
+	memberCfg.QPS, memberCfg.Burst = o.ClusterAPIQPS, o.ClusterAPIBurst
+	memberCfg.UserAgent = "tether-agent"
+	c := &clients{memberConfig: rest.CopyConfig(memberCfg)}
+	if c.memberLease, err = kubernetes.NewForConfig(memberCfg); err != nil {
+		return nil, nil, err
+	}
+	var store bootstrap.Store = bootstrap.NewFileStore(o.KarmadaKubeconfig)
+	if o.KarmadaKubeconfigNamespace != "" {
+		store = bootstrap.NewSecretStore(c.memberLease, o.KarmadaKubeconfigNamespace, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretName)
+	}
+	o.Rotation.Enabled = o.Rotation.Enabled && o.enabled("certRotation")
+	rotator, err := bootstrap.NewRotator(ctx, bootstrap.RotatorConfig{Store: store, Context: o.KarmadaContext,
+		Options: o.Rotation, Registerer: reg, Leading: leading})
+	if err != nil {
+		return nil, nil, fmt.Errorf("hub credentials: %w", err)
+	}
+	if c.hubConfig, err = rotator.ClientConfig(); err != nil {
+		return nil, nil, err
+	}
+	c.hubConfig.QPS, c.hubConfig.Burst, c.hubConfig.UserAgent = o.KubeAPIQPS, o.KubeAPIBurst, "tether-agent"
+	if o.LeaderElect {
+		c.hubConfig.Wrap(gate.Wrap)
+		c.memberConfig.Wrap(gate.Wrap)
+	}
+	if c.memberKube, err = kubernetes.NewForConfig(c.memberConfig); err != nil {
+		return nil, nil, err
+	}
+	if c.hubKarmada, err = versioned.NewForConfig(c.hubConfig); err != nil {
+		return nil, nil, err
+	}
+	if c.hubKube, err = kubernetes.NewForConfig(c.hubConfig); err != nil {
+		return nil, nil, err
+	}
+	return c, rotator, nil
+}
+
+// runControllers joins the hub (retrying until it succeeds) and runs what
+// --controllers enables until ctx ends. Readiness fails until the join
+// succeeded and the controllers are built.
+func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.Registerer, health *health) error {
+	log := klog.FromContext(ctx).WithValues("cluster", o.ClusterName)
+	state := &joinState{}
+	health.addReady("join", state.check)
+	join, err := joinUntilDone(ctx, joinBackoff(), state, func(ctx context.Context) (*cluster.JoinResult, error) {
+		return cluster.Join(ctx, cluster.JoinConfig{Hub: c.hubKarmada, Member: c.memberKube, Settings: cluster.Settings{
+			Name: o.ClusterName, APIEndpoint: o.ClusterAPIEndpoint, Provider: o.ClusterProvider, Region: o.ClusterRegion,
+			Zones: o.ClusterZones, ProxyURL: o.ProxyServerAddress}})
+	})
+	if err != nil {
+		return nil // ctx ended
+	}
+	log.Info("Joined the hub", "created", join.Created, "id", join.Cluster.Spec.ID)
+	runs, err := buildControllers(o, c, reg, health, join)
 	if err != nil {
 		return err
 	}
-	var leadErr error
-	done := make(chan struct{})
-	started := false
-	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
-		Lock: lock, LeaseDuration: o.LeaderElectLeaseDuration, RenewDeadline: o.LeaderElectRenewDeadline,
-		RetryPeriod: o.LeaderElectRetryPeriod, ReleaseOnCancel: true, Name: "tether-agent",
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(ctx context.Context) {
-				started = true
-				log.Info("Became the leader", "identity", id)
-				leadErr = lead(ctx)
-				close(done)
-			},
-			OnStoppedLeading: func() { log.Info("Stopped leading", "identity", id) },
-		},
-	})
-	if started {
-		<-done // in-flight work finishes before the process exits
-	}
-	if ctx.Err() == nil {
-		return errors.Join(errors.New("lost the leader election lease; exiting so that a single leader acts"), leadErr)
-	}
-	return leadErr
-}
-
-// runControllers joins the hub and runs what --controllers enables until ctx ends.
-func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.Registerer, health *health) error {
-	log := klog.FromContext(ctx).WithValues("cluster", o.ClusterName)
-	join, err := cluster.Join(ctx, cluster.JoinConfig{Hub: c.hubKarmada, Member: c.memberKube, Settings: cluster.Settings{
-		Name: o.ClusterName, APIEndpoint: o.ClusterAPIEndpoint, Provider: o.ClusterProvider, Region: o.ClusterRegion,
-		Zones: o.ClusterZones, ProxyURL: o.ProxyServerAddress}})
-	if err != nil {
-		return fmt.Errorf("join the hub as cluster %s: %w", o.ClusterName, err)
-	}
-	log.Info("Joined the hub", "created", join.Created, "id", join.Cluster.Spec.ID)
-	var runs []func(context.Context) error
-	if o.enabled("clusterStatus") {
-		hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: c.hubKube, ClusterName: o.ClusterName, ClusterUID: join.Cluster.UID,
-			LeaseDuration: o.ClusterLeaseDuration, RenewFraction: o.ClusterLeaseRenewIntervalFraction})
-		if err != nil {
-			return err
-		}
-		sc, err := cluster.NewStatusController(cluster.StatusConfig{ClusterName: o.ClusterName, Hub: c.hubKarmada, Member: c.memberKube,
-			Interval: o.ClusterStatusUpdateFrequency, SuccessThreshold: o.ClusterSuccessThreshold,
-			FailureThreshold: o.ClusterFailureThreshold, CacheSyncTimeout: o.ClusterCacheSyncTimeout})
-		if err != nil {
-			return err
-		}
-		runs = append(runs, func(ctx context.Context) error { hb.Run(ctx); return nil }, sc.Run)
-	}
-	if o.enabled("execution") || o.enabled("workStatus") {
-		dyn, err := dynamic.NewForConfig(c.memberConfig)
-		if err != nil {
-			return err
-		}
-		disc, err := discovery.NewDiscoveryClientForConfig(c.memberConfig)
-		if err != nil {
-			return err
-		}
-		quiet := rest.CopyConfig(c.memberConfig)
-		quiet.WarningHandler = rest.NoWarnings{} // the orphan scan lists deprecated resources too
-		md, err := metadata.NewForConfig(quiet)
-		if err != nil {
-			return err
-		}
-		mode, _ := override.ParseMode(o.RenderOverrides)
-		ctrl, err := tsync.New(tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
-			Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusRolloutInterval: o.StatusRolloutInterval,
-			Registerer: reg, Events: c.hubKube})
-		if err != nil {
-			return err
-		}
-		health.addReady("work-sync", ctrl.Synced)
-		runs = append(runs, ctrl.Run)
-	}
+	state.succeed()
 	errs := make(chan error, len(runs))
 	for _, run := range runs {
 		go func() { errs <- run(ctx) }()
@@ -209,4 +188,73 @@ func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.
 		}
 	}
 	return errors.Join(all...)
+}
+
+// buildControllers builds the controllers --controllers enables and
+// registers their probes.
+func buildControllers(o *Options, c *clients, reg prometheus.Registerer, health *health, join *cluster.JoinResult) ([]func(context.Context) error, error) {
+	var runs []func(context.Context) error
+	var guard *deletion.Guard
+	if o.enabled("execution") || o.enabled("workStatus") {
+		ctrl, err := newWorkController(o, c, reg)
+		if err != nil {
+			return nil, err
+		}
+		guard = ctrl.DeletionGuard()
+		health.addReady("work-sync", func() error {
+			if !ctrl.Synced() {
+				return errors.New("the hub caches have not synced")
+			}
+			return nil
+		})
+		limit := o.LivenessStallTimeout
+		health.addLive("work-sync", func() error {
+			if ctrl.Stalled(time.Now(), limit) {
+				return fmt.Errorf("no Work reconcile finished in %s while reconciles were under way (--liveness-stall-timeout)", limit)
+			}
+			return nil
+		})
+		runs = append(runs, ctrl.Run)
+	}
+	if o.enabled("clusterStatus") {
+		hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: c.hubKube, ClusterName: o.ClusterName, ClusterUID: join.Cluster.UID,
+			LeaseDuration: o.ClusterLeaseDuration, RenewFraction: o.ClusterLeaseRenewIntervalFraction})
+		if err != nil {
+			return nil, err
+		}
+		cfg := cluster.StatusConfig{ClusterName: o.ClusterName, Hub: c.hubKarmada, Member: c.memberKube,
+			Interval: o.ClusterStatusUpdateFrequency, SuccessThreshold: o.ClusterSuccessThreshold,
+			FailureThreshold: o.ClusterFailureThreshold, CacheSyncTimeout: o.ClusterCacheSyncTimeout}
+		if guard != nil { // DeletesHeld on the Cluster, written as soon as it changes
+			cfg.ExtraConditions = func() []metav1.Condition { return []metav1.Condition{guard.Condition()} }
+			cfg.Kick = guard.Changed()
+		}
+		sc, err := cluster.NewStatusController(cfg)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, func(ctx context.Context) error { hb.Run(ctx); return nil }, sc.Run)
+	}
+	return runs, nil
+}
+
+func newWorkController(o *Options, c *clients, reg prometheus.Registerer) (*tsync.Controller, error) {
+	dyn, err := dynamic.NewForConfig(c.memberConfig)
+	if err != nil {
+		return nil, err
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(c.memberConfig)
+	if err != nil {
+		return nil, err
+	}
+	quiet := rest.CopyConfig(c.memberConfig)
+	quiet.WarningHandler = rest.NoWarnings{} // the orphan scan lists deprecated resources too
+	md, err := metadata.NewForConfig(quiet)
+	if err != nil {
+		return nil, err
+	}
+	mode, _ := override.ParseMode(o.RenderOverrides)
+	return tsync.New(tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
+		Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusRolloutInterval: o.StatusRolloutInterval,
+		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube})
 }

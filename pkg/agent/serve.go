@@ -55,50 +55,6 @@ func metricsHandler(reg *prometheus.Registry) http.Handler {
 	return mux
 }
 
-// health answers /healthz (the process is up and has its clients) and
-// /readyz (every registered check passes; a standby replica is ready).
-type health struct {
-	mu     sync.Mutex
-	live   bool
-	checks map[string]func() bool
-}
-
-func newHealth() *health { return &health{checks: map[string]func() bool{}} }
-
-func (h *health) setLive() { h.mu.Lock(); h.live = true; h.mu.Unlock() }
-
-func (h *health) addReady(name string, f func() bool) { h.mu.Lock(); h.checks[name] = f; h.mu.Unlock() }
-
-func (h *health) handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		h.mu.Lock()
-		live := h.live
-		h.mu.Unlock()
-		if !live {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ok"))
-	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if !h.live {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		for name, ok := range h.checks {
-			if !ok() {
-				http.Error(w, name+" not synced", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		_, _ = w.Write([]byte("ok"))
-	})
-	return mux
-}
-
 var registerClientMetrics sync.Once
 
 // registerProcessMetrics adds Go and process collectors and client-go's

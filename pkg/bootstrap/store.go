@@ -96,24 +96,49 @@ func (f *FileStore) Load(context.Context) ([]byte, error) {
 	return raw, nil
 }
 
-// Save replaces the file atomically, readable by its owner only.
+// Save replaces the file atomically, readable by its owner only: it writes
+// a temporary file, syncs it, renames it over the old one and syncs the
+// directory, so that a crash leaves either the old kubeconfig or the new
+// one, never an empty or truncated file.
 func (f *FileStore) Save(_ context.Context, kubeconfig []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".kubeconfig-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", f, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(kubeconfig); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", f, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", f, err)
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
+	if err := replaceFile(f.path, kubeconfig); err != nil {
 		return fmt.Errorf("write %s: %w", f, err)
 	}
 	return nil
+}
+
+func replaceFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".kubeconfig-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // LoadHubKubeconfig reads the hub kubeconfig from store and selects

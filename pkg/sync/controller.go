@@ -121,6 +121,7 @@ type Controller struct {
 	mu       gosync.Mutex
 	applied  map[string][]manifest.Identity // per Work key: what this process applied (record.go)
 	fresh    map[liveKey]freshObject        // apply responses the member cache has not caught up with
+	progress progress                       // whether the workers move (Stalled)
 }
 
 // New builds a Controller; Run starts it.
@@ -294,11 +295,19 @@ func (c *Controller) worker(ctx context.Context) {
 		if shutdown {
 			return
 		}
+		if ctx.Err() != nil { // shutting down: drain the queue without reconciling
+			c.queue.Done(key)
+			continue
+		}
 		start := time.Now()
-		// An apply in flight finishes even when ctx ends (graceful shutdown).
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		c.progress.begin(start)
+		// A reconcile ends with the controller: on shutdown or a lost
+		// leadership nothing new is written for it (the agent's write gate
+		// refuses what is left).
+		rctx, cancel := context.WithTimeout(ctx, reconcileTimeout)
 		err := c.reconcile(rctx, key)
 		cancel()
+		c.progress.end(time.Now())
 		c.metrics.observeApply(time.Since(start))
 		switch {
 		case err == nil:
