@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -29,7 +30,7 @@ func TestLeaderHandoverUnderLoad(t *testing.T) {
 	b := s.startAgent("b", "")
 	mark := memberMark(t, env)
 	s.createWorks(handoverWorks)
-	s.waitMemberCreates(mark, userA, handoverWorks/4, 5*time.Minute)
+	s.waitMemberCreates(mark, userA, 30, 5*time.Minute)
 	if got := len(s.memberWrites(mark, userB, true)); got != 0 {
 		t.Fatalf("the standby wrote %d times to the member while the leader was alive", got)
 	}
@@ -47,6 +48,11 @@ func TestLeaderHandoverUnderLoad(t *testing.T) {
 	}
 	t.Cleanup(thaw)
 	frozenAt := time.Now()
+	// Work that only the new leader can do: 100 Works change.
+	for i := 0; i < 100; i++ {
+		name := cmName(i)
+		s.updateWork(name, func(w *workv1alpha1.Work) { w.Spec.Workload.Manifests = []workv1alpha1.Manifest{s.configMap(name, "v2")} })
+	}
 	var firstB testenv.AuditEvent
 	poll(t, 250*time.Millisecond, 2*time.Minute, "the standby takes over and writes", func(context.Context) (bool, error) {
 		evs := s.memberWrites(mark, userB, true)
@@ -106,7 +112,7 @@ func TestLeaderHandoverUnderLoad(t *testing.T) {
 	if duplicated != 0 {
 		t.Errorf("%d objects were created more than once", duplicated)
 	}
-	report(t, "leader-handover", fmt.Sprintf("leader SIGSTOPped while applying %d Works, thawed after the standby took over", handoverWorks),
+	report(t, "leader-handover", fmt.Sprintf("leader SIGSTOPped while applying %d Works, 100 of them edited while it is frozen, thawed after the standby took over", handoverWorks),
 		"lost", len(tl.lost), "orphaned", len(tl.orphaned), "duplicated", duplicated, "old_leader_writes_after_takeover", len(late),
 		"takeover", takeover.Round(time.Millisecond), "old_leader_exited", exitErr == nil, "old_leader_exit_code", code, "old_leader_exit_after_thaw", exited.Round(time.Millisecond),
 		"member_writes_a", len(s.memberWrites(mark, userA, false)), "member_writes_b", len(s.memberWrites(mark, userB, false)))

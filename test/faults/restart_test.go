@@ -29,7 +29,7 @@ func TestMemberRestartMidSync(t *testing.T) {
 	mark := memberMark(t, env)
 	start := time.Now()
 	s.createWorks(bulkWorks)
-	s.waitMemberCreates(mark, user, bulkWorks/4, 5*time.Minute)
+	s.waitMemberCreates(mark, user, bulkWorks/10, 5*time.Minute)
 	createdBefore := len(s.successfulCreates(mark, user))
 	if err := env.StopAPIServer(env.Members[0]); err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestAgentKilledMidApply(t *testing.T) {
 	agent.WaitReady(t, 3*time.Minute)
 	mark := memberMark(t, env)
 	s.createWorks(bulkWorks)
-	s.waitMemberCreates(mark, user, bulkWorks/3, 5*time.Minute)
+	s.waitMemberCreates(mark, user, bulkWorks/10, 5*time.Minute)
 	agent.Kill()
 
 	// While the agent is down: every 20th Work gets new data, the next one
