@@ -29,8 +29,8 @@ func TestLeaderHandoverUnderLoad(t *testing.T) {
 	a.WaitReady(t, 3*time.Minute)
 	b := s.startAgent("b", "")
 	mark := memberMark(t, env)
-	s.createWorks(handoverWorks)
-	s.waitMemberCreates(mark, userA, 30, 5*time.Minute)
+	created := s.createWorksAsync(handoverWorks)
+	s.waitMemberCreates(mark, userA, handoverWorks/10, 5*time.Minute)
 	if got := len(s.memberWrites(mark, userB, true)); got != 0 {
 		t.Fatalf("the standby wrote %d times to the member while the leader was alive", got)
 	}
@@ -51,7 +51,9 @@ func TestLeaderHandoverUnderLoad(t *testing.T) {
 	// Work that only the new leader can do: 100 Works change.
 	for i := 0; i < 100; i++ {
 		name := cmName(i)
-		s.updateWork(name, func(w *workv1alpha1.Work) { w.Spec.Workload.Manifests = []workv1alpha1.Manifest{s.configMap(name, "v2")} })
+		s.updateWork(name, func(w *workv1alpha1.Work) {
+			w.Spec.Workload.Manifests = []workv1alpha1.Manifest{s.configMap(name, "v2")}
+		})
 	}
 	var firstB testenv.AuditEvent
 	poll(t, 250*time.Millisecond, 2*time.Minute, "the standby takes over and writes", func(context.Context) (bool, error) {
@@ -65,6 +67,9 @@ func TestLeaderHandoverUnderLoad(t *testing.T) {
 		return false, nil
 	})
 	takeover := time.Since(frozenAt)
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
 	thaw()
 	thawedAt := time.Now()
 	s.waitAllApplied(handoverWorks, 10*time.Minute)

@@ -122,6 +122,20 @@ func cmName(i int) string { return fmt.Sprintf("cm-%04d", i) }
 // with 8 concurrent creators through the hub admin client.
 func (s *scenario) createWorks(n int) {
 	s.t.Helper()
+	if err := s.createWorksErr(n); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// createWorksAsync is createWorks in the background, so that a fault can be
+// injected while the Works arrive; the channel gets its error (or nil).
+func (s *scenario) createWorksAsync(n int) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- s.createWorksErr(n) }()
+	return done
+}
+
+func (s *scenario) createWorksErr(n int) error {
 	var failed atomic.Int64
 	var first gosync.Once
 	var firstErr error
@@ -140,8 +154,9 @@ func (s *scenario) createWorks(n int) {
 		}
 	})
 	if failed.Load() > 0 {
-		s.t.Fatalf("%d of %d Works not created, e.g.: %v", failed.Load(), n, firstErr)
+		return fmt.Errorf("%d of %d Works not created, e.g.: %w", failed.Load(), n, firstErr)
 	}
+	return nil
 }
 
 // retry retries a request that a loaded apiserver answered with a

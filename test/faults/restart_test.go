@@ -28,13 +28,16 @@ func TestMemberRestartMidSync(t *testing.T) {
 	agent.WaitReady(t, 3*time.Minute)
 	mark := memberMark(t, env)
 	start := time.Now()
-	s.createWorks(bulkWorks)
+	created := s.createWorksAsync(bulkWorks)
 	s.waitMemberCreates(mark, user, bulkWorks/10, 5*time.Minute)
 	createdBefore := len(s.successfulCreates(mark, user))
 	if err := env.StopAPIServer(env.Members[0]); err != nil {
 		t.Fatal(err)
 	}
 	if err := env.StartAPIServer(ctx, env.Members[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-created; err != nil {
 		t.Fatal(err)
 	}
 	restarted := time.Now()
@@ -133,9 +136,12 @@ func TestAgentKilledMidApply(t *testing.T) {
 	agent := s.startAgent("a", "")
 	agent.WaitReady(t, 3*time.Minute)
 	mark := memberMark(t, env)
-	s.createWorks(bulkWorks)
+	created := s.createWorksAsync(bulkWorks)
 	s.waitMemberCreates(mark, user, bulkWorks/10, 5*time.Minute)
 	agent.Kill()
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
 
 	// While the agent is down: every 20th Work gets new data, the next one
 	// renames its object, the next one is deleted.
