@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
@@ -81,10 +82,11 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // the given guard and returns the request counts.
 func startInformer(t *testing.T, cluster string, g *Guard) *requests {
 	t.Helper()
-	return startInformerVia(t, testenv.Require(t).Hub.Config, cluster, g.ObserveList)
+	reqs, _ := startInformerVia(t, testenv.Require(t).Hub.Config, cluster, g.ObserveList)
+	return reqs
 }
 
-func startInformerVia(t *testing.T, hub *rest.Config, cluster string, observe func([]*workv1alpha1.Work, bool)) *requests {
+func startInformerVia(t *testing.T, hub *rest.Config, cluster string, observe func([]*workv1alpha1.Work, bool)) (*requests, cache.SharedIndexInformer) {
 	t.Helper()
 	cfg := rest.CopyConfig(hub)
 	reqs := &requests{}
@@ -95,7 +97,7 @@ func startInformerVia(t *testing.T, hub *rest.Config, cluster string, observe fu
 	go func() { inf.RunWithContext(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	poll(t, "the Work informer to sync", func(context.Context) (bool, error) { return inf.HasSynced(), nil })
-	return reqs
+	return reqs, inf
 }
 
 // TestWorkInformerListsOnTheHub: with client-go's defaults (streaming

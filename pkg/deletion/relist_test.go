@@ -11,6 +11,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
@@ -54,10 +55,19 @@ func TestWorksDeletedBehindARefusingLinkAreHeld(t *testing.T) {
 	via := rest.CopyConfig(env.Hub.Config)
 	via.Host = "https://" + link.addr
 	g := New(Config{ClusterName: "partitioned", Threshold: DefaultThreshold, Grace: time.Hour})
-	startInformerVia(t, via, "partitioned", g.ObserveList)
+	_, inf := startInformerVia(t, via, "partitioned", g.ObserveList)
+	// An event through the watch: when the link goes down the watch ends as
+	// an established one, which client-go resumes, not as a very short one,
+	// which it follows with a list.
+	works := hub.WorkV1alpha1().Works(workv1alpha1.ExecutionNamespace("partitioned"))
+	_, err := works.Patch(context.Background(), workName(29), types.MergePatchType, []byte(`{"metadata":{"labels":{"seen":"yes"}}}`), metav1.PatchOptions{})
+	must(t, err)
+	testenv.Eventually(t, time.Minute, "the informer to see an event", func() (bool, error) {
+		obj, ok, err := inf.GetStore().GetByKey(workv1alpha1.ExecutionNamespace("partitioned") + "/" + workName(29))
+		return ok && obj.(*workv1alpha1.Work).Labels["seen"] == "yes", err
+	})
 
 	link.down()
-	works := hub.WorkV1alpha1().Works(workv1alpha1.ExecutionNamespace("partitioned"))
 	for i := range 20 {
 		must(t, works.Delete(context.Background(), workName(i), metav1.DeleteOptions{}))
 	}

@@ -2,14 +2,16 @@
 // execution namespace on the hub, renders edge overrides into their
 // manifests, server-side-applies them in the member, repairs drift seen by
 // member informers, garbage-collects removed manifests, and handles Work
-// deletion behind a deletion fence. Work status is written by
-// pkg/status/work, which this package feeds.
+// deletion behind the bulk-deletion guard (pkg/deletion). Manifests are read
+// through pkg/manifest and objects released through pkg/release. Work
+// status is written by pkg/status/work, which this package feeds.
 //
 // Failure modes: a manifest that is wrong (invalid, unknown kind, conflict,
 // rejected by the apiserver) fails only its own entry and waits for the Work
 // to change; transient errors are retried with backoff; losing the hub never
 // deletes anything, because deletes follow only a Work observed terminating
-// or a manifest observed removed, and are rate-capped.
+// or a manifest observed removed, and Works found terminating in bulk after
+// an absence wait for a confirmation (the README's "Failure behaviour").
 package sync
 
 import (
@@ -231,8 +233,9 @@ func (c *Controller) setupInformers() {
 	c.synced = append(c.synced, copInf.Informer().HasSynced, opInf.Informer().HasSynced)
 }
 
-// Run starts the informers and workers and blocks until ctx ends. Work in
-// flight when ctx ends is finished (up to a grace period) before Run returns.
+// Run starts the informers and workers and blocks until ctx ends. When ctx
+// ends, reconciles in flight are cancelled and the queue is not drained; Run
+// returns once every worker has stopped.
 func (c *Controller) Run(ctx context.Context) error {
 	log := klog.FromContext(ctx).WithValues("cluster", c.cfg.ClusterName)
 	ctx = klog.NewContext(ctx, log)

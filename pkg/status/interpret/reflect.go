@@ -32,7 +32,13 @@ var reflectors = map[schema.GroupVersionKind]reflector{
 	batchv1.SchemeGroupVersion.WithKind("Job"):                           pick(jobStatus),
 	policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"):          pick(podDisruptionBudgetStatus),
 	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"): pick(horizontalPodAutoscalerStatus),
+	// A Secret has no status; should one ever carry a .status, it is not
+	// reflected either: nothing of a Secret reaches the hub.
+	corev1.SchemeGroupVersion.WithKind("Secret"): nothing,
 }
+
+// nothing reflects no status.
+func nothing(*unstructured.Unstructured, map[string]any) (any, error) { return nil, nil }
 
 // ReflectStatus returns the status the hub should see for obj, in the shape
 // karmada-agent reports for its kind, or nil when there is nothing to

@@ -2,7 +2,6 @@ package work
 
 import (
 	"encoding/json"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -21,12 +20,16 @@ import (
 // pending says a member cache was still syncing for some manifest.
 func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome bool) (status workv1alpha1.WorkStatus, pending bool) {
 	for _, c := range work.Status.Conditions {
-		status.Conditions = append(status.Conditions, *c.DeepCopy())
+		c := *c.DeepCopy()
+		c.Message = TruncateMessage(c.Message)
+		status.Conditions = append(status.Conditions, c)
 	}
 	if hasOutcome {
 		for _, c := range []*metav1.Condition{outcome.Applied, outcome.Dispatching} {
 			if c != nil {
-				meta.SetStatusCondition(&status.Conditions, *c)
+				c := *c
+				c.Message = TruncateMessage(c.Message)
+				meta.SetStatusCondition(&status.Conditions, c)
 			}
 		}
 	}
@@ -44,7 +47,7 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1alpha1.ManifestStatus, bool) {
 	ms := workv1alpha1.ManifestStatus{Identifier: workv1alpha1.ResourceIdentifier{Ordinal: ordinal}, Health: workv1alpha1.ResourceUnknown}
 	if h.err != nil {
-		ms.Status = rawStatus(map[string]any{"applyError": h.err.Error()})
+		ms.Status = rawStatus(map[string]any{"applyError": safeText(h.err.Error(), TextLimit)})
 		return ms, false
 	}
 	obj := h.obj
@@ -52,7 +55,7 @@ func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1a
 	ms.Identifier.Group, ms.Identifier.Version = gv.Group, gv.Version
 	ms.Identifier.Kind, ms.Identifier.Namespace, ms.Identifier.Name = obj.GetKind(), obj.GetNamespace(), obj.GetName()
 	if applyErr != "" {
-		ms.Status = rawStatus(map[string]any{"applyError": applyErr})
+		ms.Status = rawStatus(map[string]any{"applyError": safeText(applyErr, TextLimit)})
 		return ms, false
 	}
 	live, state := w.cfg.Live(obj)
@@ -71,9 +74,9 @@ func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1a
 	if w.cfg.Reflect != nil {
 		reflected, err := w.cfg.Reflect(live)
 		if err != nil {
-			ms.Status = rawStatus(map[string]any{"reflectError": err.Error()})
+			ms.Status = rawStatus(map[string]any{"reflectError": safeText(err.Error(), TextLimit)})
 		} else {
-			ms.Status = reflected
+			ms.Status = boundStatus(reflected, StatusLimit)
 		}
 	}
 	if w.cfg.Health != nil {
@@ -149,18 +152,4 @@ func sameStatus(a, b workv1alpha1.WorkStatus) bool {
 func rawStatus(v map[string]any) *runtime.RawExtension {
 	raw, _ := json.Marshal(v)
 	return &runtime.RawExtension{Raw: raw}
-}
-
-// TruncateMessage keeps condition and error messages within what the CRD
-// allows (metav1.Condition.message: 32768 bytes).
-func TruncateMessage(s string) string {
-	const limit = 32000
-	if len(s) <= limit {
-		return s
-	}
-	cut := strings.LastIndex(s[:limit], "; ")
-	if cut < limit/2 {
-		cut = limit
-	}
-	return s[:cut] + "; … (truncated)"
 }

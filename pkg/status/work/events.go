@@ -15,7 +15,8 @@ const (
 )
 
 // announce posts an Event on the Work when its Applied condition changes:
-// a Warning when it turns False, a Normal one when it recovers.
+// a Warning when it turns False, a Normal one when it recovers. The message
+// is the condition's, bounded and free of object content (TruncateMessage).
 func announce(rec record.EventRecorder, work *workv1alpha1.Work, next workv1alpha1.WorkStatus) {
 	if rec == nil {
 		return
@@ -25,8 +26,8 @@ func announce(rec record.EventRecorder, work *workv1alpha1.Work, next workv1alph
 	switch {
 	case after == nil:
 	case after.Status == metav1.ConditionFalse && (before == nil || before.Status != metav1.ConditionFalse):
-		rec.Event(work, "Warning", EventApplyFailed, after.Message)
+		rec.Event(work, "Warning", EventApplyFailed, TruncateMessage(after.Message))
 	case after.Status == metav1.ConditionTrue && before != nil && before.Status == metav1.ConditionFalse:
-		rec.Event(work, "Normal", EventApplied, after.Message)
+		rec.Event(work, "Normal", EventApplied, TruncateMessage(after.Message))
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/time/rate"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -96,16 +97,22 @@ type ApplyOutcome struct {
 
 // Writer coalesces and writes Work statuses.
 type Writer struct {
-	cfg   Config
-	queue workqueue.TypedDelayingInterface[string]
+	cfg     Config
+	queue   workqueue.TypedDelayingInterface[string]
+	backoff workqueue.TypedRateLimiter[string] // per Work, for errors the hub answers
+	gate    *gate                              // while the hub is down
+	hubLog  *failureLog
+	workLog *failureLog
 
 	mu       sync.Mutex
 	outcomes map[string]ApplyOutcome
 	since    map[string]time.Time // first unflushed change per Work
 	written  map[string]time.Time // last write per Work
 	decoded  map[string]headerCache
+	reduced  map[string]reduction
 	inflight int
 	writes   atomic.Int64
+	failures atomic.Int64
 }
 
 // New returns a Writer.
@@ -122,14 +129,20 @@ func New(cfg Config) *Writer {
 	if cfg.Limiter == nil {
 		cfg.Limiter = rate.NewLimiter(200, 400)
 	}
-	return &Writer{
+	w := &Writer{
 		cfg:      cfg,
 		queue:    workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[string]{Name: "work-status"}),
+		backoff:  workqueue.NewTypedItemExponentialFailureRateLimiter[string](WorkBackoffBase, WorkBackoffMax),
+		hubLog:   newFailureLog(FailureLogEvery),
+		workLog:  newFailureLog(FailureLogEvery),
 		outcomes: map[string]ApplyOutcome{},
 		since:    map[string]time.Time{},
 		written:  map[string]time.Time{},
 		decoded:  map[string]headerCache{},
+		reduced:  map[string]reduction{},
 	}
+	w.gate = newGate(w.queue.Add)
+	return w
 }
 
 // SetOutcome records the outcome of an apply and schedules a write.
@@ -147,7 +160,10 @@ func (w *Writer) Forget(key string) {
 	delete(w.since, key)
 	delete(w.written, key)
 	delete(w.decoded, key)
+	delete(w.reduced, key)
 	w.mu.Unlock()
+	w.backoff.Forget(key)
+	w.gate.forget(key)
 }
 
 // Touch schedules a status write for the Work key within the window; more
@@ -178,6 +194,22 @@ func (w *Writer) Pending() int {
 // Writes is the number of status writes sent since the Writer was built.
 func (w *Writer) Writes() int64 { return w.writes.Load() }
 
+// FailedWrites is the number of status writes the hub did not accept
+// (refused, or not reached) since the Writer was built.
+func (w *Writer) FailedWrites() int64 { return w.failures.Load() }
+
+// Reduced is the number of Works whose status is reduced because the hub
+// refused the full one as too large.
+func (w *Writer) Reduced() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.reduced)
+}
+
+// HubDown reports whether writes are held back because the last one did
+// not reach the hub.
+func (w *Writer) HubDown() bool { return w.gate.isDown() }
+
 // Run writes statuses with the given number of workers until ctx ends.
 func (w *Writer) Run(ctx context.Context, workers int) {
 	go func() { <-ctx.Done(); w.queue.ShutDown() }()
@@ -191,9 +223,10 @@ func (w *Writer) Run(ctx context.Context, workers int) {
 				if shutdown {
 					return
 				}
-				if err := w.flush(ctx, key); err != nil {
-					klog.FromContext(ctx).Error(err, "Writing Work status failed; retrying", "work", key)
-					w.queue.AddAfter(key, time.Second)
+				if err := w.flush(ctx, key); err != nil && ctx.Err() == nil {
+					d := w.backoff.When(key)
+					w.workLog.failed(klog.FromContext(ctx), key, err, d)
+					w.queue.AddAfter(key, d)
 				}
 				w.queue.Done(key)
 			}
@@ -202,6 +235,9 @@ func (w *Writer) Run(ctx context.Context, workers int) {
 	wg.Wait()
 }
 
+// flush writes the status of the Work key if it changed. Failed writes are
+// retried here (see the retry schedule in retry.go); an error is returned
+// only when the Work could not be read.
 func (w *Writer) flush(ctx context.Context, key string) error {
 	ns, name, err := cache.SplitMetaNamespaceKey(key)
 	if err != nil {
@@ -230,55 +266,159 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 		w.mu.Unlock()
 	}()
 
-	status, pending := w.build(work, outcome, hasOutcome)
+	full, pending := w.build(work, outcome, hasOutcome)
 	if pending && !since.IsZero() && time.Since(since) < pendingLimit {
-		w.mu.Lock()
-		if _, ok := w.since[key]; !ok {
-			w.since[key] = since
-		}
-		w.mu.Unlock()
-		w.queue.AddAfter(key, w.cfg.Window)
+		w.hold(key, since, w.cfg.Window)
 		return nil
 	}
-	if sameStatus(status, work.Status) {
+	status, body, level := w.choose(ctx, key, work, full)
+	if body == nil || sameStatus(status, work.Status) {
+		w.gate.next() // in case this Work was woken to probe the hub
 		return nil
 	}
 	if wait := w.progressWait(key, work.Status, status); wait > 0 {
-		w.mu.Lock()
-		if _, ok := w.since[key]; !ok {
-			w.since[key] = since
-		}
-		w.mu.Unlock()
-		w.queue.AddAfter(key, wait)
+		w.hold(key, since, wait)
+		return nil
+	}
+	if !w.gate.admit(key) {
+		w.hold(key, since, -1) // parked until the hub is back
 		return nil
 	}
 	if err := w.cfg.Limiter.Wait(ctx); err != nil {
-		return err
-	}
-	body, err := json.Marshal(map[string]any{"status": status})
-	if err != nil {
-		return err
+		return nil // shutting down
 	}
 	err = w.cfg.Client.RESTClient().Patch(types.MergePatchType).Namespace(ns).Resource("works").Name(name).
 		SubResource("status").Body(body).Do(ctx).Error()
-	if apierrors.IsNotFound(err) {
-		return nil
+	w.settle(ctx, key, attempt{work: work, status: status, since: since, size: len(body), level: level}, err)
+	return nil
+}
+
+// hold puts a change back for a later write: after d, or, with d < 0,
+// when the gate wakes it.
+func (w *Writer) hold(key string, since time.Time, d time.Duration) {
+	w.mu.Lock()
+	if _, ok := w.since[key]; !ok {
+		w.since[key] = since
 	}
+	w.mu.Unlock()
+	if d >= 0 {
+		w.queue.AddAfter(key, d)
+	}
+}
+
+// choose returns the status to write for a Work and its patch body: the
+// full status (without StatusTruncated), or the reduced one while the hub
+// refuses the full one as too large. A nil body means nothing may be written.
+func (w *Writer) choose(ctx context.Context, key string, work *workv1alpha1.Work, full workv1alpha1.WorkStatus) (workv1alpha1.WorkStatus, []byte, int) {
+	var truncated *metav1.Condition
+	if c := meta.FindStatusCondition(full.Conditions, ConditionStatusTruncated); c != nil {
+		c := *c
+		truncated = &c
+	}
+	meta.RemoveStatusCondition(&full.Conditions, ConditionStatusTruncated)
+	body, err := patchBody(full)
 	if err != nil {
-		return fmt.Errorf("patch status of Work %s: %w", key, err)
+		klog.FromContext(ctx).Error(err, "Encoding Work status failed", "work", key)
+		return full, nil, levelFull
 	}
+	w.mu.Lock()
+	r, ok := w.reduced[key]
+	w.mu.Unlock()
+	if !ok || r.retryFull(work, len(body)) {
+		return full, body, levelFull
+	}
+	if r.level >= levelNone {
+		return full, nil, r.level
+	}
+	if truncated != nil { // keep its lastTransitionTime
+		full.Conditions = append(full.Conditions, *truncated)
+	}
+	status := reduce(full, r.level, r.refused, r.cause, work.Generation)
+	body, err = patchBody(status)
+	if err != nil {
+		return status, nil, r.level
+	}
+	return status, body, r.level
+}
+
+func patchBody(status workv1alpha1.WorkStatus) ([]byte, error) {
+	return json.Marshal(map[string]any{"status": status})
+}
+
+// attempt is one status write.
+type attempt struct {
+	work   *workv1alpha1.Work
+	status workv1alpha1.WorkStatus
+	since  time.Time
+	size   int
+	level  int
+}
+
+// settle handles the hub's answer to a status write.
+func (w *Writer) settle(ctx context.Context, key string, a attempt, err error) {
+	log := klog.FromContext(ctx)
+	if err == nil || !hubDown(err) {
+		if w.gate.reached() {
+			w.hubLog.recovered(log)
+		}
+	}
+	switch {
+	case err == nil:
+		w.recordWrite(ctx, key, a)
+	case apierrors.IsNotFound(err) || ctx.Err() != nil:
+	case tooLarge(err):
+		w.failures.Add(1)
+		w.escalate(ctx, key, a, err)
+		w.hold(key, a.since, 0)
+	case hubDown(err):
+		w.failures.Add(1)
+		w.gate.failed(key)
+		w.hold(key, a.since, -1)
+		w.hubLog.failed(log, key, fmt.Errorf("patch status of Work %s: %w", key, err), ProbeBackoffMax)
+	default:
+		w.failures.Add(1)
+		d := w.backoff.When(key)
+		w.hold(key, a.since, d)
+		w.workLog.failed(log, key, fmt.Errorf("patch status of Work %s: %w", key, err), d)
+	}
+}
+
+// escalate records that the hub refused a status of the given level as too
+// large, so that the next write reduces it one level further.
+func (w *Writer) escalate(ctx context.Context, key string, a attempt, err error) {
+	w.mu.Lock()
+	r := w.reduced[key]
+	if a.level == levelFull {
+		r = reduction{uid: a.work.UID, generation: a.work.Generation, refused: a.size, cause: safeText(err.Error(), summaryLimit)}
+	}
+	r.level = a.level + 1
+	w.reduced[key] = r
+	w.mu.Unlock()
+	log := klog.FromContext(ctx)
+	if r.level >= levelNone {
+		log.Error(err, "The hub refused even a bare Work status as too large; the status is not written until the Work changes", "work", key, "bytes", a.size)
+		return
+	}
+	log.Info("The hub refused the Work status as too large; writing a reduced status", "work", key, "bytes", a.size, "level", r.level, "reason", safeText(err.Error(), summaryLimit))
+}
+
+// recordWrite records a successful write.
+func (w *Writer) recordWrite(ctx context.Context, key string, a attempt) {
+	w.backoff.Forget(key)
 	w.writes.Add(1)
 	if log := klog.FromContext(ctx).V(4); log.Enabled() {
-		log.Info("Wrote Work status", "work", key, "change", changeOf(work.Status, status))
+		log.Info("Wrote Work status", "work", key, "change", changeOf(a.work.Status, a.status))
 	}
-	announce(w.cfg.Recorder, work, status)
+	announce(w.cfg.Recorder, a.work, a.status)
 	w.mu.Lock()
 	w.written[key] = time.Now()
-	w.mu.Unlock()
-	if w.cfg.Observe != nil && !since.IsZero() {
-		w.cfg.Observe(time.Since(since))
+	if a.level == levelFull {
+		delete(w.reduced, key)
 	}
-	return nil
+	w.mu.Unlock()
+	if w.cfg.Observe != nil && !a.since.IsZero() {
+		w.cfg.Observe(time.Since(a.since))
+	}
 }
 
 // progressWait returns how long to hold a write that only updates reflected

@@ -67,7 +67,7 @@ func TestDemoScenarioThroughTheBinary(t *testing.T) {
 
 	metrics := get(t, agents[0].MetricsURL)
 	for _, want := range []string{"tether_work_apply_duration_seconds_bucket", `workqueue_depth{name="work"}`,
-		"rest_client_requests_total", "tether_deletion_fence_held_total"} {
+		"rest_client_requests_total", "tether_deletion_held_works", "tether_orphans_unclaimed"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
 		}
