@@ -12,7 +12,7 @@ TEST_FLAGS ?= -p 1 -count=1 -timeout 40m
 # Time (or exec count, 1000000x) per fuzz target for 'make fuzz'.
 FUZZTIME ?= 60s
 
-.PHONY: all build testenv-bin test test-unit fuzz bench demo demo-down generate verify fmt vet clean
+.PHONY: all build testenv-bin test test-unit test-faults fuzz bench demo demo-down generate verify fmt vet clean
 
 all: build
 
@@ -24,6 +24,10 @@ testenv-bin: ## Build the control-plane binaries the tests run (cached under bin
 
 test: testenv-bin ## Unit and integration tests against real apiservers.
 	TESTENV_BIN=$(BIN) $(GO) test $(TEST_FLAGS) ./...
+
+test-faults: testenv-bin ## Only the fault-injection suite (test/faults); prints its FAULT lines.
+	TESTENV_BIN=$(BIN) $(GO) test $(TEST_FLAGS) -v ./test/faults/ 2>&1 | \
+	  grep --line-buffered -E '(FAULT|^--- |^=== RUN|^ok|^FAIL|panic|_test.go:[0-9]+:)'
 
 test-unit: ## Tests that need no apiserver.
 	TESTENV_SKIP=1 $(GO) test -count=1 ./...
