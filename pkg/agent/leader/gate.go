@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -72,14 +74,16 @@ func (g *Gate) Allowed() bool {
 
 func (g *Gate) allowed() bool { return g.open && g.now().Before(g.until) }
 
-func (g *Gate) enter() bool {
+// enter admits a write; until is when the lease it was admitted under may
+// lapse. ok is false when the Gate refuses it.
+func (g *Gate) enter() (until time.Time, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.allowed() {
-		return false
+		return time.Time{}, false
 	}
 	g.inflight++
-	return true
+	return g.until, true
 }
 
 func (g *Gate) leave() { g.mu.Lock(); g.inflight--; g.mu.Unlock() }
@@ -110,7 +114,8 @@ type gatedTransport struct {
 }
 
 // RoundTrip sends reads, watches and dry runs as they are. A write passes
-// only while the Gate allows it, and once sent it is seen through to its
+// only while the Gate allows it, is abandoned if it is not written out
+// before the lease it passed under may lapse, and once sent it is seen through to its
 // answer even if its caller's context ends (bounded by the caller's
 // deadline, or a minute), so that Drain knows when the server is done with
 // it.
@@ -118,11 +123,22 @@ func (t *gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !mutating(req) {
 		return t.next.RoundTrip(req)
 	}
-	if !t.gate.enter() {
+	until, ok := t.gate.enter()
+	if !ok {
 		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, ErrNotLeader)
 	}
 	ctx, cancel := detach(req.Context())
+	// A write not yet on the wire when its lease may have lapsed (the process
+	// was frozen between the Gate and the socket) is abandoned, not sent late.
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }})
+	lapse := time.AfterFunc(time.Until(until), func() {
+		if !wrote.Load() {
+			cancel()
+		}
+	})
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	lapse.Stop()
 	t.gate.leave()
 	if err != nil {
 		cancel()

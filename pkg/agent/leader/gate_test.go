@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,5 +136,57 @@ func TestGateDrainWaitsForWritesInFlight(t *testing.T) {
 	wg.Wait()
 	if b.sawDone.Load() {
 		t.Error("the write's context ended at the server when its caller gave up; a sent write must be seen through")
+	}
+}
+
+// frozenBeforeTheWire holds a request, as a process frozen between the Gate
+// and the socket would, then sends it with the context it was given.
+type frozenBeforeTheWire struct {
+	hold time.Duration
+	next http.RoundTripper
+}
+
+func (f frozenBeforeTheWire) RoundTrip(r *http.Request) (*http.Response, error) {
+	timer := time.NewTimer(f.hold)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-r.Context().Done():
+	}
+	return f.next.RoundTrip(r)
+}
+
+// TestWriteNotSentBeforeTheLeaseLapsesIsAbandoned: a write admitted just
+// before the lease may lapse, and not written out until after, never
+// reaches the server; one written in time is seen through.
+func TestWriteNotSentBeforeTheLeaseLapsesIsAbandoned(t *testing.T) {
+	var received atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		received.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	g := NewGate(200 * time.Millisecond)
+	g.Renewed(time.Now())
+	g.Open()
+	late := &http.Client{Transport: g.Wrap(frozenBeforeTheWire{hold: time.Second, next: http.DefaultTransport})}
+	req, _ := http.NewRequest(http.MethodPatch, srv.URL, strings.NewReader("{}"))
+	if resp, err := late.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("a write held past its lease was sent")
+	}
+	if n := received.Load(); n != 0 {
+		t.Fatalf("the server received %d writes sent after the lease lapsed", n)
+	}
+	g.Renewed(time.Now())
+	prompt := &http.Client{Transport: g.Wrap(http.DefaultTransport)}
+	req, _ = http.NewRequest(http.MethodPatch, srv.URL, strings.NewReader("{}"))
+	resp, err := prompt.Do(req)
+	if err != nil {
+		t.Fatalf("a write within the lease failed: %v", err)
+	}
+	resp.Body.Close()
+	if n := received.Load(); n != 1 {
+		t.Fatalf("the server received %d writes, want 1", n)
 	}
 }

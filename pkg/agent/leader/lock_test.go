@@ -80,7 +80,7 @@ func TestReleaseWaitsForWritesInFlight(t *testing.T) {
 	g := NewGate(time.Minute)
 	g.Renewed(time.Now())
 	g.Open()
-	if !g.enter() {
+	if _, ok := g.enter(); !ok {
 		t.Fatal("the gate refused a write in the term")
 	}
 	l := &gatedLock{Interface: inner, gate: g, drain: 100 * time.Millisecond}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -151,6 +152,9 @@ func (c *StatusController) trigger() {
 	}
 }
 
+// conflictRetry is how soon a status write that lost a race is tried again.
+const conflictRetry = 500 * time.Millisecond
+
 // Run reports the status every interval, and at once when the Cluster
 // appears or its spec changes or Kick receives, until ctx is done. It does not wait for the
 // Karmada cluster controller's finalizer: a hub without Karmada's controller
@@ -171,7 +175,13 @@ func (c *StatusController) Run(ctx context.Context) error {
 	default:
 	}
 	for {
-		if err := c.sync(ctx); err != nil {
+		var retry <-chan time.Time
+		if err := c.sync(ctx); apierrors.IsConflict(err) {
+			// Someone else wrote the Cluster meanwhile (its cache is behind):
+			// read it again shortly rather than a whole interval later.
+			logger.V(2).Info("The Cluster changed while its status was written; retrying", "err", err.Error())
+			retry = c.cfg.Clock.After(conflictRetry)
+		} else if err != nil {
 			logger.Error(err, "Reporting the cluster status failed; retrying at the next interval")
 		}
 		select {
@@ -180,6 +190,7 @@ func (c *StatusController) Run(ctx context.Context) error {
 		case <-ticker.C():
 		case <-c.kick:
 		case <-c.cfg.Kick:
+		case <-retry:
 		}
 	}
 }
