@@ -11,6 +11,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -153,9 +154,9 @@ func TestLostLeaseClosesTheGateAndFails(t *testing.T) {
 	out := runAsync(context.Background(), cfg, func(ctx context.Context) error {
 		failedAt = time.Now()
 		failRenewals.Store(true)
-		for cfg.Gate.Allowed() {
-			time.Sleep(5 * time.Millisecond)
-		}
+		_ = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+			return !cfg.Gate.Allowed(), nil
+		})
 		refusedAt.Store(time.Now().UnixNano())
 		<-ctx.Done()
 		return nil
@@ -202,11 +203,9 @@ func TestShutdownBeforeLeadingReturnsNil(t *testing.T) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		return cond(), nil
+	}); err != nil {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // backend answers every request 200 after release is closed (or at once
@@ -119,8 +121,10 @@ func TestGateDrainWaitsForWritesInFlight(t *testing.T) {
 		_, _ = io.ReadAll(resp.Body)
 		resp.Body.Close()
 	}()
-	for b.reached.Load() == 0 {
-		time.Sleep(time.Millisecond) // the write is at the server
+	if err := wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		return b.reached.Load() > 0, nil
+	}); err != nil {
+		t.Fatalf("the write never reached the server: %v", err)
 	}
 	cancel()
 	g.Revoke()
