@@ -139,7 +139,7 @@ func (s *scenario) createWorksErr(n int) error {
 	var failed atomic.Int64
 	var first gosync.Once
 	var firstErr error
-	parallel(n, 8, func(i int) {
+	testenv.Parallel(n, 8, func(i int) {
 		w := s.work(cmName(i), s.configMap(cmName(i), "v1"))
 		err := retry(func() error {
 			_, err := s.hub.WorkV1alpha1().Works(s.es).Create(context.Background(), w, metav1.CreateOptions{})
@@ -171,21 +171,6 @@ func retry(f func() error) error {
 		return last
 	}
 	return nil
-}
-
-func parallel(n, workers int, f func(i int)) {
-	var next atomic.Int64
-	var wg gosync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // poll checks cond every interval until it is true, and fails the test when

@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,4 +34,21 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (b
 		}
 		t.Fatalf("%s: not after %s", what, timeout)
 	}
+}
+
+// Parallel calls f(i) for every i in [0, n) from workers goroutines, and
+// returns when all calls have returned: load for tests and benchmarks.
+func Parallel(n, workers int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

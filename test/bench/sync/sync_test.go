@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	gosync "sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,7 +135,7 @@ func TestBenchSync(t *testing.T) {
 	var mu gosync.Mutex
 	watchDone := watchApplied(t, hub, es, n, &mu, applied)
 	start := time.Now()
-	parallel(n, creators(), func(i int) {
+	testenv.Parallel(n, creators(), func(i int) {
 		name := fmt.Sprintf("w%05d", i)
 		raw, _ := deployment("bench", name).MarshalJSON()
 		w := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: es, Finalizers: []string{workv1alpha1.ExecutionControllerFinalizer}},
@@ -283,28 +282,13 @@ func rawSSARate(t *testing.T, cfg *rest.Config, n int) float64 {
 	dyn := dynamic.NewForConfigOrDie(c)
 	gvr := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 	start := time.Now()
-	parallel(n, 8, func(i int) {
+	testenv.Parallel(n, 8, func(i int) {
 		d := deployment("raw", fmt.Sprintf("r%05d", i))
 		if _, err := dyn.Resource(gvr).Namespace("raw").Apply(context.Background(), d.GetName(), d, metav1.ApplyOptions{FieldManager: "raw", Force: true}); err != nil {
 			t.Error(err)
 		}
 	})
 	return float64(n) / time.Since(start).Seconds()
-}
-
-func parallel(n, workers int, f func(i int)) {
-	next := atomic.Int64{}
-	var wg gosync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 func pct(d []time.Duration, p int) time.Duration {
