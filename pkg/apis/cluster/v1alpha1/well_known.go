@@ -82,3 +82,18 @@ const (
 	// writes the current time).
 	ConfirmDeletesAnnotation = "tether.io/confirm-held-deletes"
 )
+
+// Tether's extension condition that says what the agent's hub identity
+// lacks. Karmada ignores it.
+const (
+	// ClusterConditionHubPermissionsMissing is True when the agent's hub
+	// identity lacks a permission it has no fallback for; its message names
+	// each missing verb and resource, what the absence does, and the
+	// kubectl commands that grant it. It is False when every task is
+	// possible (its message names the fallbacks in use, such as Update
+	// where Patch is not granted).
+	ClusterConditionHubPermissionsMissing = "HubPermissionsMissing"
+	// ReasonHubPermissionsMissing and ReasonHubPermissionsSufficient are its reasons.
+	ReasonHubPermissionsMissing    = "HubPermissionsMissing"
+	ReasonHubPermissionsSufficient = "HubPermissionsSufficient"
+)

@@ -1,0 +1,150 @@
+// Package hubaccess holds what the agent's identity may do on the hub: every
+// permission the agent uses there, declared in one place (this file), the
+// tasks that need them with the alternatives each task can fall back to,
+// and a probe that asks the hub, with SelfSubjectAccessReviews, which of
+// them the identity holds. A Karmada control plane grants an agent fewer
+// verbs than Tether's own registration (no patch of Works or of the
+// Cluster's status, no OverridePolicy reads); the agent reads the probed Set
+// to write with Update where it may not patch, to leave out what it may not
+// watch, and to report, once, what it cannot do at all.
+package hubaccess
+
+import (
+	authorizationv1 "k8s.io/api/authorization/v1"
+
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+)
+
+// Permission is one verb on one hub resource that the agent uses.
+type Permission int
+
+// The hub permissions the agent uses.
+const (
+	ClusterGet Permission = iota
+	ClusterList
+	ClusterWatch
+	ClusterCreate
+	ClusterUpdate
+	ClusterPatch
+	ClusterStatusUpdate
+	ClusterStatusPatch
+	WorkGet
+	WorkList
+	WorkWatch
+	WorkUpdate
+	WorkPatch
+	WorkStatusUpdate
+	WorkStatusPatch
+	OverridePolicyList
+	OverridePolicyWatch
+	ClusterOverridePolicyList
+	ClusterOverridePolicyWatch
+	LeaseGet
+	LeaseCreate
+	LeaseUpdate
+	EventCreate
+	EventPatch
+	CSRCreate
+	CSRGet
+	numPermissions
+)
+
+// scope is where a permission applies.
+type scope int
+
+const (
+	clusterScoped      scope = iota // a cluster-scoped resource, or every namespace
+	executionNamespace              // karmada-es-<cluster>
+	leaseNamespace                  // karmada-cluster
+)
+
+// spec is the resource, verb and scope of a Permission.
+type spec struct {
+	group, resource, subresource, verb string
+	scope                              scope
+	// named restricts the permission to the object named after the cluster
+	// (a list or watch of it is one with a metadata.name field selector).
+	named bool
+}
+
+const coordinationGroup = "coordination.k8s.io"
+
+// specs declares every Permission.
+var specs = [numPermissions]spec{
+	ClusterGet:                 {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "get", named: true},
+	ClusterList:                {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "list", named: true},
+	ClusterWatch:               {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "watch", named: true},
+	ClusterCreate:              {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "create"},
+	ClusterUpdate:              {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "update", named: true},
+	ClusterPatch:               {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "patch", named: true},
+	ClusterStatusUpdate:        {group: clusterv1alpha1.GroupName, resource: "clusters", subresource: "status", verb: "update", named: true},
+	ClusterStatusPatch:         {group: clusterv1alpha1.GroupName, resource: "clusters", subresource: "status", verb: "patch", named: true},
+	WorkGet:                    {group: workv1alpha1.GroupName, resource: "works", verb: "get", scope: executionNamespace},
+	WorkList:                   {group: workv1alpha1.GroupName, resource: "works", verb: "list", scope: executionNamespace},
+	WorkWatch:                  {group: workv1alpha1.GroupName, resource: "works", verb: "watch", scope: executionNamespace},
+	WorkUpdate:                 {group: workv1alpha1.GroupName, resource: "works", verb: "update", scope: executionNamespace},
+	WorkPatch:                  {group: workv1alpha1.GroupName, resource: "works", verb: "patch", scope: executionNamespace},
+	WorkStatusUpdate:           {group: workv1alpha1.GroupName, resource: "works", subresource: "status", verb: "update", scope: executionNamespace},
+	WorkStatusPatch:            {group: workv1alpha1.GroupName, resource: "works", subresource: "status", verb: "patch", scope: executionNamespace},
+	OverridePolicyList:         {group: policyv1alpha1.GroupName, resource: "overridepolicies", verb: "list"},
+	OverridePolicyWatch:        {group: policyv1alpha1.GroupName, resource: "overridepolicies", verb: "watch"},
+	ClusterOverridePolicyList:  {group: policyv1alpha1.GroupName, resource: "clusteroverridepolicies", verb: "list"},
+	ClusterOverridePolicyWatch: {group: policyv1alpha1.GroupName, resource: "clusteroverridepolicies", verb: "watch"},
+	LeaseGet:                   {group: coordinationGroup, resource: "leases", verb: "get", scope: leaseNamespace, named: true},
+	LeaseCreate:                {group: coordinationGroup, resource: "leases", verb: "create", scope: leaseNamespace},
+	LeaseUpdate:                {group: coordinationGroup, resource: "leases", verb: "update", scope: leaseNamespace, named: true},
+	EventCreate:                {resource: "events", verb: "create", scope: executionNamespace},
+	EventPatch:                 {resource: "events", verb: "patch", scope: executionNamespace},
+	CSRCreate:                  {group: "certificates.k8s.io", resource: "certificatesigningrequests", verb: "create"},
+	CSRGet:                     {group: "certificates.k8s.io", resource: "certificatesigningrequests", verb: "get"},
+}
+
+// Permissions lists every Permission the agent uses.
+func Permissions() []Permission {
+	out := make([]Permission, numPermissions)
+	for i := range out {
+		out[i] = Permission(i)
+	}
+	return out
+}
+
+// String is the verb and the resource, as "patch works/status".
+func (p Permission) String() string {
+	if p < 0 || p >= numPermissions {
+		return "unknown permission"
+	}
+	s := specs[p]
+	return s.verb + " " + s.resourcePath()
+}
+
+// resourcePath is resource[/subresource].
+func (s spec) resourcePath() string {
+	if s.subresource == "" {
+		return s.resource
+	}
+	return s.resource + "/" + s.subresource
+}
+
+// namespace is where the permission applies for cluster ("" cluster-wide).
+func (s spec) namespace(cluster string) string {
+	switch s.scope {
+	case executionNamespace:
+		return workv1alpha1.ExecutionNamespace(cluster)
+	case leaseNamespace:
+		return clusterv1alpha1.LeaseNamespace
+	}
+	return ""
+}
+
+// attributes are the SelfSubjectAccessReview attributes of p for cluster.
+func (p Permission) attributes(cluster string) *authorizationv1.ResourceAttributes {
+	s := specs[p]
+	a := &authorizationv1.ResourceAttributes{Group: s.group, Resource: s.resource, Subresource: s.subresource,
+		Verb: s.verb, Namespace: s.namespace(cluster)}
+	if s.named {
+		a.Name = cluster
+	}
+	return a
+}

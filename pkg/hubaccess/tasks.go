@@ -1,0 +1,90 @@
+package hubaccess
+
+// Task is something the agent does on the hub, with the permissions that
+// let it: all the permissions of any one of its alternatives.
+type Task struct {
+	// ID names the task in the Roles the grant commands create.
+	ID string
+	// Name is what the agent does, as "write its Cluster's status".
+	Name string
+	// AnyOf are the alternatives, the preferred one (the one the grant
+	// commands grant) first; each needs all of its permissions.
+	AnyOf [][]Permission
+	// Effect is what happens while no alternative is granted.
+	Effect string
+}
+
+// The agent's tasks on the hub. Where a task has more than one
+// alternative, the agent uses the first one it holds: a merge patch where
+// it may patch, otherwise an Update with the resourceVersion it read, which
+// re-reads the object on a conflict (the get that comes with it).
+var (
+	WatchWorks = Task{ID: "watch-works", Name: "list and watch the Works of its execution namespace",
+		AnyOf: [][]Permission{{WorkList, WorkWatch}}, Effect: "no Work is applied"}
+	WorkFinalizer = Task{ID: "work-finalizer", Name: "add and remove the finalizer of its Works",
+		AnyOf: [][]Permission{{WorkPatch}, {WorkUpdate, WorkGet}}, Effect: "a deleted Work keeps its member objects and its finalizer"}
+	WriteWorkStatus = Task{ID: "work-status", Name: "write the status of its Works",
+		AnyOf: [][]Permission{{WorkStatusPatch}, {WorkStatusUpdate}}, Effect: "the control plane sees no Work status"}
+	WatchCluster = Task{ID: "watch-cluster", Name: "read and watch its Cluster",
+		AnyOf: [][]Permission{{ClusterGet, ClusterList, ClusterWatch}}, Effect: "no cluster status is reported"}
+	WriteClusterStatus = Task{ID: "cluster-status", Name: "write the status of its Cluster",
+		AnyOf:  [][]Permission{{ClusterStatusPatch}, {ClusterStatusUpdate, ClusterGet}},
+		Effect: "the Cluster's status goes stale; the heartbeat Lease is not renewed, so that the control plane marks the cluster's readiness Unknown rather than trust a stale status"}
+	UpdateClusterSpec = Task{ID: "cluster-spec", Name: "update the spec of its Cluster",
+		AnyOf: [][]Permission{{ClusterPatch}, {ClusterUpdate, ClusterGet}}, Effect: "the Cluster keeps the spec fields it has"}
+	RenewLease = Task{ID: "lease", Name: "renew its heartbeat Lease",
+		AnyOf: [][]Permission{{LeaseGet, LeaseCreate, LeaseUpdate}}, Effect: "the control plane marks the cluster's readiness Unknown"}
+	PostEvents = Task{ID: "events", Name: "post Events",
+		AnyOf: [][]Permission{{EventCreate, EventPatch}}, Effect: "no Event is posted on its Works"}
+	RenewCertificate = Task{ID: "csr", Name: "renew its client certificate",
+		AnyOf: [][]Permission{{CSRCreate, CSRGet}}, Effect: "the certificate is not renewed before it expires"}
+	ReadPolicies = Task{ID: "policies", Name: "list and watch OverridePolicies and ClusterOverridePolicies (--render-overrides=Always)",
+		AnyOf:  [][]Permission{{OverridePolicyList, OverridePolicyWatch, ClusterOverridePolicyList, ClusterOverridePolicyWatch}},
+		Effect: "manifests are not applied, since they cannot be rendered"}
+)
+
+// Needs are the tasks of an agent that runs what the options say.
+type Needs struct {
+	// Works: the Work sync runs.
+	Works bool
+	// ClusterStatus: the cluster status and the heartbeat run.
+	ClusterStatus bool
+	// Rotation: the certificate is renewed through the hub.
+	Rotation bool
+	// RenderAlways: --render-overrides=Always, which cannot do without
+	// policies. With Auto, no policy access means no edge rendering: a
+	// Karmada control plane renders the overrides itself.
+	RenderAlways bool
+}
+
+// Tasks lists the tasks of n. Updating the Cluster's spec is not among them:
+// it is needed only when the spec differs, which the join finds out.
+func (n Needs) Tasks() []Task {
+	var out []Task
+	if n.Works {
+		out = append(out, WatchWorks, WorkFinalizer, WriteWorkStatus, PostEvents)
+		if n.RenderAlways {
+			out = append(out, ReadPolicies)
+		}
+	}
+	if n.ClusterStatus {
+		out = append(out, WatchCluster, WriteClusterStatus, RenewLease)
+	}
+	if n.Rotation {
+		out = append(out, RenewCertificate)
+	}
+	return out
+}
+
+// Using returns the alternative of t that s holds (the first one), or nil.
+func (s Set) Using(t Task) []Permission {
+	for _, alt := range t.AnyOf {
+		if s.HasAll(alt...) {
+			return alt
+		}
+	}
+	return nil
+}
+
+// Can reports whether s holds some alternative of t.
+func (s Set) Can(t Task) bool { return s.Using(t) != nil }
