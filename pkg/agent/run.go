@@ -21,9 +21,11 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/tether-io/tether/pkg/agent/leader"
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/hubaccess"
 	"github.com/tether-io/tether/pkg/override"
 	"github.com/tether-io/tether/pkg/status/cluster"
 	tsync "github.com/tether-io/tether/pkg/sync"
@@ -163,8 +165,13 @@ func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.
 	log := klog.FromContext(ctx).WithValues("cluster", o.ClusterName)
 	state := &joinState{}
 	health.addReady("join", state.check)
+	var access hubaccess.Set // what the hub identity may do, asked at each join attempt
 	join, err := joinUntilDone(ctx, joinBackoff(), state, func(ctx context.Context) (*cluster.JoinResult, error) {
-		return cluster.Join(ctx, cluster.JoinConfig{Hub: c.hubKarmada, Member: c.memberKube, Settings: cluster.Settings{
+		var err error
+		if access, err = hubaccess.Probe(ctx, c.hubKube.AuthorizationV1().SelfSubjectAccessReviews(), o.ClusterName); err != nil {
+			return nil, err
+		}
+		return cluster.Join(ctx, cluster.JoinConfig{Hub: c.hubKarmada, Member: c.memberKube, Access: access, Settings: cluster.Settings{
 			Name: o.ClusterName, APIEndpoint: o.ClusterAPIEndpoint, Provider: o.ClusterProvider, Region: o.ClusterRegion,
 			Zones: o.ClusterZones, ProxyURL: o.ProxyServerAddress}})
 	})
@@ -172,7 +179,8 @@ func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.
 		return nil // ctx ended
 	}
 	log.Info("Joined the hub", "created", join.Created, "id", join.Cluster.Spec.ID)
-	runs, err := buildControllers(o, c, reg, health, join)
+	report := assessAccess(ctx, o, access, join)
+	runs, err := buildControllers(ctx, o, c, reg, health, join, access, report)
 	if err != nil {
 		return err
 	}
@@ -191,12 +199,14 @@ func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.
 }
 
 // buildControllers builds the controllers --controllers enables and
-// registers their probes.
-func buildControllers(o *Options, c *clients, reg prometheus.Registerer, health *health, join *cluster.JoinResult) ([]func(context.Context) error, error) {
+// registers their probes. The hub identity's access picks the fallbacks;
+// the report goes on the Cluster (clusterStatusRuns).
+func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheus.Registerer, health *health, join *cluster.JoinResult,
+	access hubaccess.Set, report hubaccess.Report) ([]func(context.Context) error, error) {
 	var runs []func(context.Context) error
 	var guard *deletion.Guard
 	if o.enabled("execution") || o.enabled("workStatus") {
-		ctrl, err := newWorkController(o, c, reg)
+		ctrl, err := newWorkController(o, c, reg, access)
 		if err != nil {
 			return nil, err
 		}
@@ -217,28 +227,56 @@ func buildControllers(o *Options, c *clients, reg prometheus.Registerer, health 
 		runs = append(runs, ctrl.Run)
 	}
 	if o.enabled("clusterStatus") {
-		hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: c.hubKube, ClusterName: o.ClusterName, ClusterUID: join.Cluster.UID,
-			LeaseDuration: o.ClusterLeaseDuration, RenewFraction: o.ClusterLeaseRenewIntervalFraction})
+		status, err := clusterStatusRuns(ctx, o, c, join, access, report, guard)
 		if err != nil {
 			return nil, err
 		}
-		cfg := cluster.StatusConfig{ClusterName: o.ClusterName, Hub: c.hubKarmada, Member: c.memberKube,
-			Interval: o.ClusterStatusUpdateFrequency, SuccessThreshold: o.ClusterSuccessThreshold,
-			FailureThreshold: o.ClusterFailureThreshold, CacheSyncTimeout: o.ClusterCacheSyncTimeout}
-		if guard != nil { // DeletesHeld on the Cluster, written as soon as it changes
-			cfg.ExtraConditions = func() []metav1.Condition { return []metav1.Condition{guard.Condition()} }
-			cfg.Kick = guard.Changed()
-		}
-		sc, err := cluster.NewStatusController(cfg)
-		if err != nil {
-			return nil, err
-		}
-		runs = append(runs, func(ctx context.Context) error { hb.Run(ctx); return nil }, sc.Run)
+		runs = append(runs, status...)
+	}
+	if len(runs) == 0 { // nothing could start; the reason is logged and on the Cluster
+		runs = append(runs, func(ctx context.Context) error { <-ctx.Done(); return nil })
 	}
 	return runs, nil
 }
 
-func newWorkController(o *Options, c *clients, reg prometheus.Registerer) (*tsync.Controller, error) {
+// clusterStatusRuns builds the heartbeat and the cluster status controller,
+// which writes the report's condition and the guard's next to the status.
+// When the status cannot be written at all, neither runs: a Lease renewed
+// next to a status that goes stale would tell the control plane that the
+// stale status is current. That is logged and posted in a Warning Event.
+func clusterStatusRuns(ctx context.Context, o *Options, c *clients, join *cluster.JoinResult, access hubaccess.Set,
+	report hubaccess.Report, guard *deletion.Guard) ([]func(context.Context) error, error) {
+	if !canReportStatus(access) {
+		log := klog.FromContext(ctx)
+		log.Error(nil, "The Cluster's status cannot be written, so neither it nor the heartbeat Lease is reported", "report", report.Message())
+		if err := warnOnCluster(ctx, c.hubKube, join.Cluster, clusterv1alpha1.ReasonHubPermissionsMissing, report.Message()); err != nil {
+			log.Error(err, "Posting the Warning Event failed")
+		}
+		return nil, nil
+	}
+	hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: c.hubKube, ClusterName: o.ClusterName, ClusterUID: join.Cluster.UID,
+		LeaseDuration: o.ClusterLeaseDuration, RenewFraction: o.ClusterLeaseRenewIntervalFraction})
+	if err != nil {
+		return nil, err
+	}
+	cfg := cluster.StatusConfig{ClusterName: o.ClusterName, Hub: c.hubKarmada, Member: c.memberKube,
+		Interval: o.ClusterStatusUpdateFrequency, SuccessThreshold: o.ClusterSuccessThreshold,
+		FailureThreshold: o.ClusterFailureThreshold, CacheSyncTimeout: o.ClusterCacheSyncTimeout,
+		UpdateStatus: !access.Has(hubaccess.ClusterStatusPatch)}
+	permissions := report.Condition() // HubPermissionsMissing
+	cfg.ExtraConditions = func() []metav1.Condition { return []metav1.Condition{permissions} }
+	if guard != nil { // DeletesHeld on the Cluster, written as soon as it changes
+		cfg.ExtraConditions = func() []metav1.Condition { return []metav1.Condition{permissions, guard.Condition()} }
+		cfg.Kick = guard.Changed()
+	}
+	sc, err := cluster.NewStatusController(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return []func(context.Context) error{func(ctx context.Context) error { hb.Run(ctx); return nil }, sc.Run}, nil
+}
+
+func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access hubaccess.Set) (*tsync.Controller, error) {
 	dyn, err := dynamic.NewForConfig(c.memberConfig)
 	if err != nil {
 		return nil, err
@@ -256,5 +294,5 @@ func newWorkController(o *Options, c *clients, reg prometheus.Registerer) (*tsyn
 	mode, _ := override.ParseMode(o.RenderOverrides)
 	return tsync.New(tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
 		Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusRolloutInterval: o.StatusRolloutInterval,
-		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube})
+		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube, Access: access})
 }

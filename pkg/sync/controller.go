@@ -48,6 +48,7 @@ import (
 	clusterlisters "github.com/tether-io/tether/pkg/generated/listers/cluster/v1alpha1"
 	policylisters "github.com/tether-io/tether/pkg/generated/listers/policy/v1alpha1"
 	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/hubaccess"
 	"github.com/tether-io/tether/pkg/manifest"
 	"github.com/tether-io/tether/pkg/override"
 	"github.com/tether-io/tether/pkg/release"
@@ -94,6 +95,14 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Events, if set, posts transition Events on Works (hub core/v1 client).
 	Events kubernetes.Interface
+	// Access is what the hub identity may do (hubaccess.Probe; the zero Set
+	// holds everything). Without patch of Works the finalizer is written
+	// with an Update, without patch of works/status the status is too, and
+	// without list and watch of the override policies no policy informer
+	// starts: with RenderMode Auto edge rendering is then off (a Karmada
+	// control plane renders overrides itself), with Always the manifests
+	// that would be rendered fail.
+	Access hubaccess.Set
 }
 
 // Controller syncs one member cluster's Works.
@@ -178,6 +187,7 @@ func New(cfg Config) (*Controller, error) {
 		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
 		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
 		Window: cfg.StatusWindow, RolloutInterval: cfg.StatusRolloutInterval, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: c.recorder,
+		UpdateStatus: !cfg.Access.Has(hubaccess.WorkStatusPatch) && cfg.Access.Has(hubaccess.WorkStatusUpdate),
 	})
 	c.registerEngineMetrics(cfg.Registerer)
 	return c, nil
@@ -216,8 +226,8 @@ func (c *Controller) setupInformers() {
 		},
 	})
 	c.synced = []cache.InformerSynced{c.worksSynced, clusterInf.Informer().HasSynced}
-	if c.cfg.RenderMode == override.ModeNever {
-		return
+	if c.cfg.RenderMode == override.ModeNever || !c.cfg.Access.CanReadPolicies() {
+		return // nothing waits for policy caches that would never fill
 	}
 	c.policyFactory = informers.NewSharedInformerFactoryWithOptions(c.cfg.Hub, 0, informers.WithTransform(dropManagedFields))
 	copInf := c.policyFactory.Policy().V1alpha1().ClusterOverridePolicies()

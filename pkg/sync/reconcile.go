@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,9 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/hubaccess"
 	"github.com/tether-io/tether/pkg/manifest"
 	statuswork "github.com/tether-io/tether/pkg/status/work"
 	"github.com/tether-io/tether/pkg/sync/apply"
@@ -174,13 +177,20 @@ func (c *Controller) ensureFinalizer(ctx context.Context, work *workv1alpha1.Wor
 	return c.patchFinalizers(ctx, work, append(append([]string{}, work.Finalizers...), workv1alpha1.ExecutionControllerFinalizer))
 }
 
-// patchFinalizers sets the Work's finalizers, guarded by its resourceVersion.
+// patchFinalizers sets the Work's finalizers, guarded by its resourceVersion:
+// with a merge patch, or, when the hub identity may not patch Works (a
+// Karmada control plane grants update only), with an Update.
 func (c *Controller) patchFinalizers(ctx context.Context, work *workv1alpha1.Work, finalizers []string) error {
 	if finalizers == nil {
 		finalizers = []string{}
 	}
-	body, _ := json.Marshal(map[string]any{"metadata": map[string]any{"finalizers": finalizers, "resourceVersion": work.ResourceVersion}})
-	_, err := c.cfg.Hub.WorkV1alpha1().Works(work.Namespace).Patch(ctx, work.Name, types.MergePatchType, body, metav1.PatchOptions{})
+	var err error
+	if c.cfg.Access.Has(hubaccess.WorkPatch) {
+		body, _ := json.Marshal(map[string]any{"metadata": map[string]any{"finalizers": finalizers, "resourceVersion": work.ResourceVersion}})
+		_, err = c.cfg.Hub.WorkV1alpha1().Works(work.Namespace).Patch(ctx, work.Name, types.MergePatchType, body, metav1.PatchOptions{})
+	} else {
+		err = c.updateFinalizers(ctx, work, slices.Contains(finalizers, workv1alpha1.ExecutionControllerFinalizer))
+	}
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -188,6 +198,45 @@ func (c *Controller) patchFinalizers(ctx context.Context, work *workv1alpha1.Wor
 		return fmt.Errorf("update finalizers of Work %s/%s: %w", work.Namespace, work.Name, err)
 	}
 	return nil
+}
+
+// updateFinalizers adds (want) or removes the execution finalizer with an
+// Update of the Work as the cache holds it; on a conflict it reads the Work
+// again and makes the same change to what it read, leaving the other
+// finalizers as they are.
+func (c *Controller) updateFinalizers(ctx context.Context, work *workv1alpha1.Work, want bool) error {
+	works := c.cfg.Hub.WorkV1alpha1().Works(work.Namespace)
+	next := work.DeepCopy()
+	next.Finalizers = withExecutionFinalizer(work.Finalizers, want)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		_, err := works.Update(ctx, next, metav1.UpdateOptions{})
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		fresh, gerr := works.Get(ctx, work.Name, metav1.GetOptions{})
+		if gerr != nil {
+			return gerr
+		}
+		if slices.Contains(fresh.Finalizers, workv1alpha1.ExecutionControllerFinalizer) == want {
+			return nil // done by someone else
+		}
+		next = fresh
+		next.Finalizers = withExecutionFinalizer(fresh.Finalizers, want)
+		return err // retried
+	})
+}
+
+// withExecutionFinalizer is finalizers with the execution finalizer added
+// (want) or removed.
+func withExecutionFinalizer(finalizers []string, want bool) []string {
+	out := slices.DeleteFunc(slices.Clone(finalizers), func(f string) bool { return f == workv1alpha1.ExecutionControllerFinalizer })
+	if want {
+		out = append(out, workv1alpha1.ExecutionControllerFinalizer)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
 }
 
 func condition(typ string, status metav1.ConditionStatus, reason, message string, generation int64) *metav1.Condition {

@@ -17,6 +17,12 @@ import (
 // their overrides silently.
 var errNoCluster = errors.New("the Cluster object is not in the agent's hub cache yet; overrides wait for it (retrying)")
 
+// errPoliciesDenied fails the manifests that --render-overrides=Always
+// would render when the hub identity may not read the policies: applied
+// unrendered, they would be wrong on this cluster.
+var errPoliciesDenied = errors.New("overrides cannot be rendered: the agent's hub identity may not list and watch OverridePolicies and " +
+	"ClusterOverridePolicies (--render-overrides=Always); grant them (the Cluster's HubPermissionsMissing condition says how) or run with --render-overrides=Auto")
+
 // render runs the edge overrides into the manifests, unless the hub already
 // did. A policy fault fails only the manifests it touches, and so does an
 // override that would change a manifest's identity (apiVersion, kind,
@@ -27,6 +33,14 @@ var errNoCluster = errors.New("the Cluster object is not in the agent's hub cach
 func (c *Controller) render(work *workv1alpha1.Work, ms []manifest.Manifest) error {
 	if ok, _ := override.ShouldRender(c.cfg.RenderMode, work); !ok {
 		return nil
+	}
+	if c.cops == nil && c.cfg.RenderMode == override.ModeAlways && !c.cfg.Access.CanReadPolicies() {
+		for i := range ms {
+			if ms[i].Usable() {
+				ms[i].Fail(errPoliciesDenied)
+			}
+		}
+		return nil // permanent until the identity is granted the policies and the agent restarts
 	}
 	policies := override.Policies{}
 	if c.cops != nil {

@@ -60,6 +60,10 @@ type StatusConfig struct {
 	// that a change of an extra condition is written without waiting for
 	// the interval.
 	Kick <-chan struct{}
+	// UpdateStatus writes the status with an Update of clusters/status
+	// (read again on a conflict) instead of a merge patch, for an identity
+	// that may not patch it, as a Karmada control plane grants its agents.
+	UpdateStatus bool
 }
 
 func (c StatusConfig) withDefaults() (StatusConfig, error) {

@@ -5,17 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	karmadaclient "github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/hubaccess"
 )
 
 // Settings are the Cluster spec fields the agent owns. Empty optional fields
@@ -47,6 +51,11 @@ type JoinConfig struct {
 	// Credentials, when set, are uploaded to the hub and referenced from
 	// spec.secretRef. Nil (the default) uploads nothing.
 	Credentials *Credentials
+	// Access is what the identity may do (the zero Set: everything). An
+	// existing Cluster's spec is patched, or updated when the identity may
+	// not patch it, or, when it may do neither, left as it is (see
+	// JoinResult.SpecNotWritten).
+	Access hubaccess.Set
 }
 
 // JoinResult is the outcome of Join.
@@ -60,6 +69,11 @@ type JoinResult struct {
 	// identity (its own Cluster only) cannot, and then only the name is
 	// checked; see the package documentation.
 	IDChecked bool
+	// SpecNotWritten names the owned spec fields that differ on the hub
+	// but could not be written, because the identity may neither patch nor
+	// update its Cluster (a Karmada control plane grants neither). The join
+	// succeeds; the caller reports it.
+	SpecNotWritten []string
 }
 
 // ClashError says that another cluster already holds the name or the ID.
@@ -80,8 +94,9 @@ func (e *ClashError) Error() string {
 }
 
 // Join creates the agent's Cluster on the hub, or updates the fields it owns
-// with a merge patch: syncMode Pull, spec.id (the UID of the member's
-// kube-system namespace) and the settings. It refuses with a *ClashError
+// with a merge patch (an Update where cfg.Access has no patch; neither:
+// JoinResult.SpecNotWritten): syncMode Pull, spec.id (the UID of the
+// member's kube-system namespace) and the settings. It refuses with a *ClashError
 // when a Cluster of that name has another ID, or (when the identity may
 // list Clusters) a Cluster of another name has this ID. It never uploads
 // member credentials unless cfg.Credentials is set.
@@ -114,7 +129,7 @@ func Join(ctx context.Context, cfg JoinConfig) (*JoinResult, error) {
 		return nil, fmt.Errorf("join cluster %s: %w", name, err)
 	}
 	if !res.Created {
-		if live, err = adopt(ctx, cfg, live, id); err != nil {
+		if live, res.SpecNotWritten, err = adopt(ctx, cfg, live, id); err != nil {
 			return nil, err
 		}
 	}
@@ -127,29 +142,69 @@ func Join(ctx context.Context, cfg JoinConfig) (*JoinResult, error) {
 	return res, nil
 }
 
-// adopt checks that the existing Cluster is this member's and patches the
-// owned fields that differ.
-func adopt(ctx context.Context, cfg JoinConfig, live *clusterv1alpha1.Cluster, id string) (*clusterv1alpha1.Cluster, error) {
+// adopt checks that the existing Cluster is this member's and writes the
+// owned fields that differ: with a merge patch, or an Update when the
+// identity may not patch. When it may do neither, it returns the fields it
+// left as they are.
+func adopt(ctx context.Context, cfg JoinConfig, live *clusterv1alpha1.Cluster, id string) (*clusterv1alpha1.Cluster, []string, error) {
 	if live.DeletionTimestamp != nil {
-		return nil, fmt.Errorf("join cluster %s: the Cluster is being deleted on the hub; retry once it is gone", live.Name)
+		return nil, nil, fmt.Errorf("join cluster %s: the Cluster is being deleted on the hub; retry once it is gone", live.Name)
 	}
 	// An empty id is a Cluster written by hand for this member to claim.
 	if live.Spec.ID != "" && live.Spec.ID != id {
-		return nil, &ClashError{Field: "name", Name: live.Name, ID: id, Holder: live.Name, HolderID: live.Spec.ID}
+		return nil, nil, &ClashError{Field: "name", Name: live.Name, ID: id, Holder: live.Name, HolderID: live.Spec.ID}
 	}
 	patch := ownedSpecPatch(live.Spec, desiredCluster(cfg, id).Spec)
 	if len(patch) == 0 {
-		return live, nil
+		return live, nil, nil
 	}
 	raw, err := json.Marshal(map[string]any{"spec": patch})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out, err := cfg.Hub.ClusterV1alpha1().Clusters().Patch(ctx, live.Name, types.MergePatchType, raw, metav1.PatchOptions{})
+	var out *clusterv1alpha1.Cluster
+	switch {
+	case cfg.Access.Has(hubaccess.ClusterPatch):
+		out, err = cfg.Hub.ClusterV1alpha1().Clusters().Patch(ctx, live.Name, types.MergePatchType, raw, metav1.PatchOptions{})
+	case cfg.Access.HasAll(hubaccess.ClusterUpdate, hubaccess.ClusterGet):
+		out, err = updateSpec(ctx, cfg, live, raw)
+	default:
+		return live, slices.Sorted(maps.Keys(patch)), nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("join cluster %s: patch spec: %w", live.Name, err)
+		return nil, nil, fmt.Errorf("join cluster %s: write spec: %w", live.Name, err)
 	}
-	return out, nil
+	return out, nil, nil
+}
+
+// updateSpec makes the merge patch raw to the Cluster with an Update, and
+// on a conflict reads the Cluster again and makes it to what it read.
+func updateSpec(ctx context.Context, cfg JoinConfig, live *clusterv1alpha1.Cluster, raw []byte) (*clusterv1alpha1.Cluster, error) {
+	clusters := cfg.Hub.ClusterV1alpha1().Clusters()
+	var out *clusterv1alpha1.Cluster
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := json.Marshal(live)
+		if err != nil {
+			return err
+		}
+		if cur, err = jsonpatch.MergePatch(cur, raw); err != nil {
+			return err
+		}
+		next := &clusterv1alpha1.Cluster{}
+		if err := json.Unmarshal(cur, next); err != nil {
+			return err
+		}
+		out, err = clusters.Update(ctx, next, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) {
+			fresh, gerr := clusters.Get(ctx, live.Name, metav1.GetOptions{})
+			if gerr != nil {
+				return gerr
+			}
+			live = fresh
+		}
+		return err
+	})
+	return out, err
 }
 
 // desiredCluster is the Cluster as the agent would create it.

@@ -53,3 +53,34 @@ func TestStatusPatch(t *testing.T) {
 		t.Fatalf("an unchanged status gives patch %s, %v; want none", patch, err)
 	}
 }
+
+// TestRebaseStatus: after a conflict, the Update fallback makes the same
+// change to the Cluster it read again: the fields that changed, and the
+// conditions by type, keeping what another writer set in between.
+func TestRebaseStatus(t *testing.T) {
+	ready := func(s metav1.ConditionStatus) metav1.Condition {
+		return metav1.Condition{Type: "Ready", Status: s, Reason: "R" + string(s)}
+	}
+	before := &clusterv1alpha1.ClusterStatus{KubernetesVersion: "v1.35.0", Conditions: []metav1.Condition{ready(metav1.ConditionFalse),
+		{Type: "Gone", Status: metav1.ConditionTrue, Reason: "Old"}}}
+	after := &clusterv1alpha1.ClusterStatus{KubernetesVersion: "v1.36.0", Conditions: []metav1.Condition{ready(metav1.ConditionTrue)},
+		NodeSummary: &clusterv1alpha1.NodeSummary{TotalNum: 3, ReadyNum: 3}}
+	fresh := before.DeepCopy()
+	fresh.RemedyActions = []string{"TrafficControl"}
+	fresh.Conditions = append(fresh.Conditions, metav1.Condition{Type: "Foreign", Status: metav1.ConditionTrue, Reason: "Hub"})
+
+	got, err := rebaseStatus(fresh, before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.KubernetesVersion != "v1.36.0" || got.NodeSummary == nil || got.NodeSummary.TotalNum != 3 || !reflect.DeepEqual(got.RemedyActions, fresh.RemedyActions) {
+		t.Fatalf("fields: %+v", got)
+	}
+	var types []string
+	for _, c := range got.Conditions {
+		types = append(types, c.Type+"="+string(c.Status))
+	}
+	if want := []string{"Ready=True", "Foreign=True"}; !reflect.DeepEqual(types, want) {
+		t.Fatalf("conditions %v, want %v", types, want)
+	}
+}

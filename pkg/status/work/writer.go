@@ -84,6 +84,11 @@ type Config struct {
 	// Recorder, if set, receives an Event when a Work's Applied condition
 	// turns False or recovers (transitions only).
 	Recorder record.EventRecorder
+	// UpdateStatus writes with an Update of works/status (the Work as the
+	// cache holds it, with its resourceVersion) instead of a merge patch,
+	// for a hub identity that may update the status but not patch it. A
+	// conflict is retried like any other refused write, from the cache.
+	UpdateStatus bool
 }
 
 // ApplyOutcome is what the sync controller reports after handling a Work.
@@ -287,10 +292,22 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 	if err := w.cfg.Limiter.Wait(ctx); err != nil {
 		return nil // shutting down
 	}
-	err = w.cfg.Client.RESTClient().Patch(types.MergePatchType).Namespace(ns).Resource("works").Name(name).
-		SubResource("status").Body(body).Do(ctx).Error()
+	err = w.write(ctx, work, status, body)
 	w.settle(ctx, key, attempt{work: work, status: status, since: since, size: len(body), level: level}, err)
 	return nil
+}
+
+// write sends the status: the merge patch body, or an Update of the Work
+// with status when the identity may not patch it.
+func (w *Writer) write(ctx context.Context, work *workv1alpha1.Work, status workv1alpha1.WorkStatus, body []byte) error {
+	if !w.cfg.UpdateStatus {
+		return w.cfg.Client.RESTClient().Patch(types.MergePatchType).Namespace(work.Namespace).Resource("works").Name(work.Name).
+			SubResource("status").Body(body).Do(ctx).Error()
+	}
+	next := work.DeepCopy()
+	next.Status = status
+	_, err := w.cfg.Client.Works(work.Namespace).UpdateStatus(ctx, next, metav1.UpdateOptions{})
+	return err
 }
 
 // hold puts a change back for a later write: after d, or, with d < 0,
