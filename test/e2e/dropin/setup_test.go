@@ -32,6 +32,15 @@ type karmadaCluster struct {
 	work    *workv1alpha1.Work
 }
 
+// variation changes the Karmada setup for a test of what cannot fall back.
+type variation struct {
+	// endpoint is the Cluster's spec.apiEndpoint (default: the member's URL,
+	// what the agent is told).
+	endpoint string
+	// rbac edits the fixture's ClusterRole before it is installed.
+	rbac func(*rbacv1.ClusterRole)
+}
+
 // setUpKarmadaCluster builds, for cluster, on the hub: the namespaces the
 // control plane creates, exactly the agent RBAC of the fixture, the Cluster
 // as karmada-agent created it, and the Work with its finalizer and the
@@ -39,7 +48,10 @@ type karmadaCluster struct {
 // register writes (the kubeconfig Secret holding a certificate of the
 // hub's CA for system:karmada:agent:<cluster>) and the workload as
 // karmada-agent applied it.
-func setUpKarmadaCluster(t *testing.T, cluster string) *karmadaCluster {
+// The hub objects and the workload are removed when the test ends (after
+// the agent stopped), so that the next test's Cluster may take the
+// member's ID.
+func setUpKarmadaCluster(t *testing.T, cluster string, v variation) *karmadaCluster {
 	t.Helper()
 	env := testenv.Require(t)
 	ctx := context.Background()
@@ -53,8 +65,9 @@ func setUpKarmadaCluster(t *testing.T, cluster string) *karmadaCluster {
 			t.Fatal(err)
 		}
 	}
-	installHubRBAC(t, hub, cluster)
-	createCluster(t, env, member, cluster)
+	installHubRBAC(t, hub, cluster, v.rbac)
+	createCluster(t, env, member, cluster, v.endpoint)
+	t.Cleanup(func() { removeKarmadaCluster(env, cluster) })
 
 	path, err := env.Hub.IdentityKubeconfig(clusterv1alpha1.AgentUser(cluster), clusterv1alpha1.AgentGroup)
 	must(t, err)
@@ -68,7 +81,7 @@ func setUpKarmadaCluster(t *testing.T, cluster string) *karmadaCluster {
 }
 
 // installHubRBAC creates the fixture's ClusterRole, Roles and bindings.
-func installHubRBAC(t *testing.T, hub kubernetes.Interface, cluster string) {
+func installHubRBAC(t *testing.T, hub kubernetes.Interface, cluster string, edit func(*rbacv1.ClusterRole)) {
 	t.Helper()
 	ctx := context.Background()
 	rbac := hub.RbacV1()
@@ -78,6 +91,9 @@ func installHubRBAC(t *testing.T, hub kubernetes.Interface, cluster string) {
 		case "ClusterRole":
 			obj := &rbacv1.ClusterRole{}
 			it.decode(t, obj)
+			if edit != nil {
+				edit(obj)
+			}
 			_, err = rbac.ClusterRoles().Create(ctx, obj, metav1.CreateOptions{})
 		case "ClusterRoleBinding":
 			obj := &rbacv1.ClusterRoleBinding{}
@@ -101,14 +117,17 @@ func installHubRBAC(t *testing.T, hub kubernetes.Interface, cluster string) {
 // createCluster creates the Cluster as karmada-agent created it (spec id
 // from the member's kube-system namespace, Pull, the API endpoint, the
 // credential references), with the control plane's finalizer.
-func createCluster(t *testing.T, env *testenv.Env, member kubernetes.Interface, cluster string) {
+func createCluster(t *testing.T, env *testenv.Env, member kubernetes.Interface, cluster, endpoint string) {
 	t.Helper()
 	ctx := context.Background()
+	if endpoint == "" {
+		endpoint = env.Members[0].URL
+	}
 	ks, err := member.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{})
 	must(t, err)
 	c := &clusterv1alpha1.Cluster{
 		ObjectMeta: metav1.ObjectMeta{Name: cluster, Finalizers: []string{clusterv1alpha1.ClusterControllerFinalizer}},
-		Spec: clusterv1alpha1.ClusterSpec{ID: string(ks.UID), SyncMode: clusterv1alpha1.Pull, APIEndpoint: env.Members[0].URL,
+		Spec: clusterv1alpha1.ClusterSpec{ID: string(ks.UID), SyncMode: clusterv1alpha1.Pull, APIEndpoint: endpoint,
 			SecretRef:             &clusterv1alpha1.LocalSecretReference{Namespace: clusterv1alpha1.DefaultClusterNamespace, Name: cluster},
 			ImpersonatorSecretRef: &clusterv1alpha1.LocalSecretReference{Namespace: clusterv1alpha1.DefaultClusterNamespace, Name: cluster + "-impersonator"}},
 	}
@@ -151,6 +170,9 @@ func installMemberObjects(t *testing.T, member kubernetes.Interface, cluster str
 			must(t, json.Unmarshal(raw, obj))
 			obj.Data = map[string][]byte{"karmada-kubeconfig": hubKubeconfig}
 			_, err = member.CoreV1().Secrets(obj.Namespace).Create(ctx, obj, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) { // an earlier test's cluster: this one's identity replaces it
+				_, err = member.CoreV1().Secrets(obj.Namespace).Update(ctx, obj, metav1.UpdateOptions{})
+			}
 		case "Deployment":
 			obj := &appsv1.Deployment{}
 			it.decode(t, obj)
@@ -220,4 +242,27 @@ func createWork(t *testing.T, env *testenv.Env, cluster string) *workv1alpha1.Wo
 		t.Fatalf("the Work is in %s, not the execution namespace of %s", written.Namespace, cluster)
 	}
 	return written
+}
+
+// removeKarmadaCluster deletes the Cluster (its finalizer first: no
+// control plane runs here to remove it), the Work and the workload.
+func removeKarmadaCluster(env *testenv.Env, cluster string) {
+	ctx := context.Background()
+	hub := karmadaclient.NewForConfigOrDie(env.Hub.Config)
+	clusters := hub.ClusterV1alpha1().Clusters()
+	if c, err := clusters.Get(ctx, cluster, metav1.GetOptions{}); err == nil {
+		c.Finalizers = nil
+		_, _ = clusters.Update(ctx, c, metav1.UpdateOptions{})
+	}
+	_ = clusters.Delete(ctx, cluster, metav1.DeleteOptions{})
+	works := hub.WorkV1alpha1().Works(workv1alpha1.ExecutionNamespace(cluster))
+	if list, err := works.List(ctx, metav1.ListOptions{}); err == nil {
+		for _, w := range list.Items {
+			w.Finalizers = nil
+			_, _ = works.Update(ctx, &w, metav1.UpdateOptions{})
+			_ = works.Delete(ctx, w.Name, metav1.DeleteOptions{})
+		}
+	}
+	member := kubernetes.NewForConfigOrDie(env.Members[0].Config)
+	_ = member.AppsV1().Deployments("default").Delete(ctx, "nginx", metav1.DeleteOptions{})
 }
