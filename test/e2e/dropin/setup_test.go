@@ -37,8 +37,10 @@ type variation struct {
 	// endpoint is the Cluster's spec.apiEndpoint (default: the member's URL,
 	// what the agent is told).
 	endpoint string
-	// rbac edits the fixture's ClusterRole before it is installed.
+	// rbac edits the fixture's ClusterRole before it is installed, role
+	// its Roles.
 	rbac func(*rbacv1.ClusterRole)
+	role func(*rbacv1.Role)
 }
 
 // setUpKarmadaCluster builds, for cluster, on the hub: the namespaces the
@@ -65,7 +67,7 @@ func setUpKarmadaCluster(t *testing.T, cluster string, v variation) *karmadaClus
 			t.Fatal(err)
 		}
 	}
-	installHubRBAC(t, hub, cluster, v.rbac)
+	installHubRBAC(t, hub, cluster, v)
 	createCluster(t, env, member, cluster, v.endpoint)
 	t.Cleanup(func() { removeKarmadaCluster(env, cluster) })
 
@@ -81,7 +83,7 @@ func setUpKarmadaCluster(t *testing.T, cluster string, v variation) *karmadaClus
 }
 
 // installHubRBAC creates the fixture's ClusterRole, Roles and bindings.
-func installHubRBAC(t *testing.T, hub kubernetes.Interface, cluster string, edit func(*rbacv1.ClusterRole)) {
+func installHubRBAC(t *testing.T, hub kubernetes.Interface, cluster string, v variation) {
 	t.Helper()
 	ctx := context.Background()
 	rbac := hub.RbacV1()
@@ -91,8 +93,8 @@ func installHubRBAC(t *testing.T, hub kubernetes.Interface, cluster string, edit
 		case "ClusterRole":
 			obj := &rbacv1.ClusterRole{}
 			it.decode(t, obj)
-			if edit != nil {
-				edit(obj)
+			if v.rbac != nil {
+				v.rbac(obj)
 			}
 			_, err = rbac.ClusterRoles().Create(ctx, obj, metav1.CreateOptions{})
 		case "ClusterRoleBinding":
@@ -102,6 +104,9 @@ func installHubRBAC(t *testing.T, hub kubernetes.Interface, cluster string, edit
 		case "Role":
 			obj := &rbacv1.Role{}
 			it.decode(t, obj)
+			if v.role != nil {
+				v.role(obj)
+			}
 			_, err = rbac.Roles(obj.Namespace).Create(ctx, obj, metav1.CreateOptions{})
 		case "RoleBinding":
 			obj := &rbacv1.RoleBinding{}
