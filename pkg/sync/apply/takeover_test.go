@@ -110,3 +110,42 @@ func TestTakeOwnershipFromKarmadaAgent(t *testing.T) {
 		}
 	}
 }
+
+// TestTakeOwnershipOfAnUndefaultedManifest: karmada-agent created an object
+// from a manifest that leaves fields to the server's defaults, so its Update
+// entry owns those defaults too. The take-over moves only what the manifest
+// sets, and the object costs the ownership patch alone: no apply, and the
+// defaults stay, owned by no one.
+func TestTakeOwnershipOfAnUndefaultedManifest(t *testing.T) {
+	ctx := context.Background()
+	a, dyn, counter := newApplier(t)
+	namespace(t, a, "legacy-plain")
+	desired := objects(t, "legacy-plain", workload)[0]
+	gvr := a.mustGVR(t, desired)
+	deployments := dyn.Resource(gvr).Namespace("legacy-plain")
+	if _, err := deployments.Create(ctx, desired, metav1.CreateOptions{FieldManager: "karmada-agent"}); err != nil {
+		t.Fatal(err)
+	}
+	counter.reset()
+	e := a.ApplyOne(ctx, desired, Options{})
+	if e.Err != nil || e.Action != Unchanged || !e.OwnershipMoved {
+		t.Fatalf("take-over: %s moved=%t %v; want unchanged, moved", e.Action, e.OwnershipMoved, e.Err)
+	}
+	if w, p := counter.writes(), counter.counts["PATCH"]; w != 1 || p != 1 {
+		t.Errorf("take-over wrote %v, want one patch", counter.counts)
+	}
+	if st := a.Stats(); st.Applies != 0 {
+		t.Errorf("take-over applied %d times", st.Applies)
+	}
+	live, err := deployments.Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := fieldpath.MakePathOrDie("spec", "progressDeadlineSeconds")
+	if owned := a.ownedFields(live); owned == nil || owned.Has(deadline) || !owned.Has(fieldpath.MakePathOrDie("spec", "replicas")) {
+		t.Errorf("Tether's Apply entry after the take-over: %v", live.GetManagedFields())
+	}
+	if v, _, _ := unstructured.NestedInt64(live.Object, "spec", "progressDeadlineSeconds"); v != 600 {
+		t.Errorf("a default karmada-agent owned is gone: progressDeadlineSeconds=%d", v)
+	}
+}
