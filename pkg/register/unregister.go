@@ -261,7 +261,7 @@ func (u *unregistration) hubObjects() (adminOnly, leases []runtime.Object) {
 		return &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: u.agent.ClusterNamespace}}
 	}
 	access := hub.ClusterAccess{Cluster: c, ClusterNamespace: u.agent.ClusterNamespace}
-	adminOnly = append(access.Objects(), secret(c), secret(c+"-impersonator"))
+	adminOnly = append(append(access.Objects(), access.LegacyObjects()...), secret(c), secret(c+"-impersonator"))
 	leases = []runtime.Object{leaseObject(clusterv1alpha1.LeaseNamespace, c)}
 	return adminOnly, leases
 }
