@@ -25,7 +25,9 @@ import (
 func karmadactlUnregisterRBAC(cluster, clusterNamespace string) []runtime.Object {
 	name := "system:karmada:" + cluster + ":agent"
 	meta := func(name, ns string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name, Namespace: ns} }
-	tm := func(kind string) metav1.TypeMeta { return metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: kind} }
+	tm := func(kind string) metav1.TypeMeta {
+		return metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: kind}
+	}
 	out := []runtime.Object{
 		&rbacv1.ClusterRole{TypeMeta: tm("ClusterRole"), ObjectMeta: meta(name, "")},
 		&rbacv1.ClusterRoleBinding{TypeMeta: tm("ClusterRoleBinding"), ObjectMeta: meta(name, "")},
