@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/tether-io/tether/pkg/agent"
 )
 
@@ -22,13 +24,30 @@ func TestAgentArgsUseKarmadaAgentFlags(t *testing.T) {
 		"--leader-elect-resource-namespace=agents",
 		"--metrics-bind-address=:8080",
 		"--health-probe-bind-address=:10357",
+		"--controllers=*,certRotation",
 	}
 	if got := a.Args(); !slices.Equal(got, want) {
 		t.Fatalf("args:\n got %q\nwant %q", got, want)
 	}
-	a.CertRotation = false
-	if got := a.Args(); got[len(got)-1] != "--enable-cert-rotation=false" {
-		t.Fatalf("rotation off: %q", got)
+	// The agent's own parser reads the arguments: rotation on, and off
+	// when register was told so.
+	for _, rotation := range []bool{true, false} {
+		a.CertRotation = rotation
+		o := agent.NewOptions()
+		fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+		o.AddFlags(fs)
+		if err := fs.Parse(a.Args()); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if got := o.ControllerEnabled("certRotation"); got != rotation {
+			t.Errorf("register with rotation %v: the agent runs certRotation = %v (args %q)", rotation, got, a.Args())
+		}
+		if !o.ControllerEnabled("execution") || !o.ControllerEnabled("clusterStatus") {
+			t.Errorf("the agent does not run all its controllers with %q", a.Args())
+		}
 	}
 	d := a.Deployment()
 	c := d.Spec.Template.Spec.Containers[0]
