@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 func parse(t *testing.T, args ...string) (*Options, *pflag.FlagSet, error) {
@@ -218,5 +219,30 @@ func TestIgnoredFlagsNamedOnce(t *testing.T) {
 	}
 	if _, _, err := parse(t, "--cluster-name=m1", "--karmada-kubeconfig=k", "--logging-format=xml"); err == nil || !strings.Contains(err.Error(), "text or json") {
 		t.Errorf("--logging-format=xml: got %v", err)
+	}
+}
+
+// TestHubKubeconfigStore: as karmada-agent, the hub kubeconfig comes from
+// --karmada-kubeconfig and renewals go to the Secret in
+// --karmada-kubeconfig-namespace; without the file, the Secret is read.
+func TestHubKubeconfigStore(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--karmada-kubeconfig=/etc/kubeconfig/karmada-kubeconfig"},
+			"file /etc/kubeconfig/karmada-kubeconfig (renewals written to Secret karmada-system/karmada-kubeconfig key karmada-kubeconfig)"},
+		{[]string{"--karmada-kubeconfig=/k", "--karmada-kubeconfig-namespace=agents"},
+			"file /k (renewals written to Secret agents/karmada-kubeconfig key karmada-kubeconfig)"},
+		{[]string{"--karmada-kubeconfig=/k", "--karmada-kubeconfig-namespace="}, "file /k"},
+		{[]string{"--karmada-kubeconfig-namespace=agents"}, "Secret agents/karmada-kubeconfig key karmada-kubeconfig"},
+	} {
+		o, _, err := parse(t, append([]string{"--cluster-name=m1"}, tc.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.hubKubeconfigStore(fake.NewClientset()).String(); got != tc.want {
+			t.Errorf("%v: store %q, want %q", tc.args, got, tc.want)
+		}
 	}
 }
