@@ -60,3 +60,19 @@ func TestAgentArgsUseKarmadaAgentFlags(t *testing.T) {
 		t.Fatalf("the agent is not told its memory limit in bytes: env %+v, limits %v", c.Env, c.Resources.Limits)
 	}
 }
+
+// TestMountedSecret: unregister finds the agent's hub kubeconfig Secret as
+// karmadactl does, through the volume mounted where --karmada-kubeconfig
+// points.
+func TestMountedSecret(t *testing.T) {
+	d := Agent{Cluster: "c1", Namespace: "agents", Image: "img", Replicas: 1}.Deployment()
+	pod := d.Spec.Template.Spec
+	pod.Volumes[0].Secret.SecretName = "custom-kubeconfig"
+	c := pod.Containers[0]
+	if got := mountedSecret(pod, c, "/etc/kubeconfig"); got != "custom-kubeconfig" {
+		t.Errorf("Secret mounted at /etc/kubeconfig: %q, want custom-kubeconfig", got)
+	}
+	if got := mountedSecret(pod, c, "/elsewhere"); got != "" {
+		t.Errorf("nothing is mounted at /elsewhere, got %q", got)
+	}
+}
