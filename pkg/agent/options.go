@@ -93,8 +93,11 @@ func NewOptions() *Options {
 		// Higher than karmada-agent's 5: a reconcile mostly waits on the
 		// member apiserver, and on a busy 2-core member 16 workers brought
 		// 2,000 Works to Applied about a fifth sooner than 8 (make bench).
-		ConcurrentWorkSyncs:      16,
-		Controllers:              []string{"*"},
+		ConcurrentWorkSyncs: 16,
+		// karmada-agent's default is '*', which leaves certRotation off;
+		// Tether's keeps the certificate renewed when --controllers is not
+		// given (karmadactl's Deployment gives '*' and gets karmada-agent's set).
+		Controllers:              []string{"*", "certRotation"},
 		RenderOverrides:          string(override.ModeAuto),
 		LeaderElect:              true,
 		LeaderElectResourceNS:    "karmada-system",
@@ -143,7 +146,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.ConcurrentWorkSyncs, "concurrent-work-syncs", o.ConcurrentWorkSyncs, "Works reconciled at once.")
 	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers,
 		"Controllers to run: '*' for all that are on by default, 'name' to enable one, '-name' to disable one; the first that names a controller decides. "+
-			"Names: clusterStatus, execution, workStatus (one controller in Tether: enable or disable both), certRotation (off by default: --controllers=*,certRotation), "+
+			"Names: clusterStatus, execution, workStatus (one controller in Tether: enable or disable both), certRotation (off under '*': --controllers=*,certRotation; on when --controllers is not given), "+
 			"and serviceExport, endpointsliceCollect (karmada-agent's, which Tether does not have).")
 	fs.StringVar(&o.RenderOverrides, "render-overrides", o.RenderOverrides,
 		"When to render OverridePolicies at the edge: Auto (Works a Karmada binding controller rendered are applied as is), Always or Never.")

@@ -71,6 +71,9 @@ func TestValidateNamesTheFlag(t *testing.T) {
 // by default.
 func TestControllersSelection(t *testing.T) {
 	o := NewOptions()
+	if !o.enabled("certRotation") || !o.enabled("execution") {
+		t.Errorf("without --controllers, Tether runs every controller and keeps the certificate renewed; got %v", o.Controllers)
+	}
 	for _, tc := range []struct {
 		list []string
 		name string
