@@ -131,9 +131,17 @@ func (w *Writer) headers(work *workv1alpha1.Work) []header {
 	return hs
 }
 
-// sameStatus compares two statuses, reading reflected statuses as JSON values
-// (the hub may order keys differently from the reflector).
-func sameStatus(a, b workv1alpha1.WorkStatus) bool {
+// sameStatus reports whether next, the status to write, says what cur, the
+// hub's, already says, reading reflected statuses as JSON values (the hub
+// may order keys differently from the reflector).
+//
+// A condition of cur without observedGeneration matches the same condition
+// of next with one. karmada-agent never sets observedGeneration; Tether sets
+// it on Applied and Dispatching (an extension: the control plane does not
+// read it), and it alone is not worth a write: when Tether takes over from
+// karmada-agent, every Work would be rewritten once for it. It goes out
+// with the next change that is written.
+func sameStatus(next, cur workv1alpha1.WorkStatus) bool {
 	canon := func(s workv1alpha1.WorkStatus) workv1alpha1.WorkStatus {
 		c := *s.DeepCopy()
 		for i := range c.ManifestStatuses {
@@ -146,7 +154,13 @@ func sameStatus(a, b workv1alpha1.WorkStatus) bool {
 		}
 		return c
 	}
-	return equality.Semantic.DeepEqual(canon(a), canon(b))
+	a, b := canon(next), canon(cur)
+	for i := range a.Conditions {
+		if i < len(b.Conditions) && b.Conditions[i].ObservedGeneration == 0 && b.Conditions[i].Type == a.Conditions[i].Type {
+			a.Conditions[i].ObservedGeneration = 0
+		}
+	}
+	return equality.Semantic.DeepEqual(a, b)
 }
 
 func rawStatus(v map[string]any) *runtime.RawExtension {
