@@ -44,6 +44,16 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 // manifestStatus reports one manifest: its identifier always (from the
 // manifest, so even a manifest that failed to apply is identified), the
 // apply error if any, else the reflected status and health of the live object.
+//
+// For an object that is present the entry is karmada-agent's: the same
+// identifier (resource left empty), reflected status and health. Tether's
+// extensions only add what karmada-agent leaves out: an entry, with health
+// Unknown, for a manifest that failed to decode or apply
+// ({"applyError": ...}), whose status could not be read
+// ({"reflectError": ...}) or whose object is missing ({"observed": ...}),
+// where karmada-agent writes no entry at all; and the entries of every
+// manifest of a Work of several, where karmada-agent keeps only the last
+// one it reflected.
 func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1alpha1.ManifestStatus, bool) {
 	ms := workv1alpha1.ManifestStatus{Identifier: workv1alpha1.ResourceIdentifier{Ordinal: ordinal}, Health: workv1alpha1.ResourceUnknown}
 	if h.err != nil {
