@@ -9,7 +9,8 @@
 // order:
 //
 //	res, err := cluster.Join(ctx, cluster.JoinConfig{Hub: hubKarmada, Member: member, Settings: s})
-//	hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: hubKube, ClusterName: s.Name, ClusterUID: res.Cluster.UID})
+//	hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: hubKube, Clusters: hubKarmada.ClusterV1alpha1().Clusters(),
+//		ClusterName: s.Name, ClusterUID: res.Cluster.UID})
 //	sc, err := cluster.NewStatusController(cluster.StatusConfig{ClusterName: s.Name, Hub: hubKarmada, Member: member})
 //	go hb.Run(ctx); go sc.Run(ctx)
 //
