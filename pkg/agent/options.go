@@ -149,7 +149,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 			"Names: clusterStatus, execution, workStatus (one controller in Tether: enable or disable both), certRotation (off under '*': --controllers=*,certRotation; on when --controllers is not given), "+
 			"and serviceExport, endpointsliceCollect (karmada-agent's, which Tether does not have).")
 	fs.StringVar(&o.RenderOverrides, "render-overrides", o.RenderOverrides,
-		"When to render OverridePolicies at the edge: Auto (Works a Karmada binding controller rendered are applied as is), Always or Never.")
+		"When to render OverridePolicies at the edge: Auto (Works Karmada's control plane wrote, which it renders itself or never overrides, are applied as is), Always or Never.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader among agent replicas, with a Lease in the member cluster.")
 	fs.StringVar(&o.LeaderElectResourceNS, "leader-elect-resource-namespace", o.LeaderElectResourceNS, "Member namespace of the leader-election Lease.")
 	fs.DurationVar(&o.LeaderElectLeaseDuration, "leader-elect-lease-duration", o.LeaderElectLeaseDuration, "Leader-election lease duration.")

@@ -214,7 +214,7 @@ func buildControllers(o *Options, c *clients, reg prometheus.Registerer, health 
 		runs = append(runs, ctrl.Run)
 	}
 	if o.enabled("clusterStatus") {
-		hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: c.hubKube, ClusterName: o.ClusterName, ClusterUID: join.Cluster.UID,
+		hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: c.hubKube, Clusters: c.hubKarmada.ClusterV1alpha1().Clusters(), ClusterName: o.ClusterName, ClusterUID: join.Cluster.UID,
 			LeaseDuration: o.ClusterLeaseDuration, RenewFraction: o.ClusterLeaseRenewIntervalFraction})
 		if err != nil {
 			return nil, err
