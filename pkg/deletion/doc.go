@@ -14,6 +14,10 @@
 //   - Everything else proceeds at once: Works seen going into deletion by a
 //     watch event while connected, and a batch under the threshold (one Work
 //     deleted while the agent was away). The steady state has no throttle.
+//     A Work is recorded as seen when its watch event arrives, not when the
+//     agent gets to it, so a relist in the middle of a mass delete (every
+//     Work of the cluster deleted at once, as karmadactl unregister does)
+//     holds none of the Works already seen terminating.
 //   - Held Works are released when an operator confirms (a new value of the
 //     Cluster annotation tether.io/confirm-held-deletes, which
 //     'tether-agent deletes confirm' writes) or after Grace.
@@ -23,7 +27,7 @@
 // Event per hold, and the gauge tether_deletion_held_works counts them.
 //
 // ObserveLists wraps the ListerWatcher of the Work informer so that the
-// Guard sees list results, not only events: it opts the informer out of
+// Guard sees list results and the terminating Works watch events bring: it opts the informer out of
 // streaming watch-lists, which would deliver the initial state as events,
 // and makes it list again after any loss of the hub rather than resume its
 // watch (which would deliver the deletes made meanwhile as events). A

@@ -144,6 +144,24 @@ func (g *Guard) ObserveList(works []*workv1alpha1.Work, initial bool) {
 	g.signal(g.wake)
 }
 
+// ObserveWatched records a terminating Work that a watch event brought:
+// its deletes were seen while connected and proceed, even if a list finds
+// it still terminating before the agent got to it (a relist in the middle
+// of a mass delete must not hold what was already seen one by one). A held
+// Work stays held.
+func (g *Guard) ObserveWatched(w *workv1alpha1.Work) {
+	if !deletesMembers(w) {
+		return
+	}
+	key := keyOf(w)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if h, ok := g.held[key]; ok && h.uid == w.UID {
+		return
+	}
+	g.allowed[key] = w.UID
+}
+
 // knownLocked reports whether the guard already decided about this Work:
 // it is held, or its deletes were allowed.
 func (g *Guard) knownLocked(key string, uid types.UID) bool {

@@ -82,11 +82,11 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // the given guard and returns the request counts.
 func startInformer(t *testing.T, cluster string, g *Guard) *requests {
 	t.Helper()
-	reqs, _ := startInformerVia(t, testenv.Require(t).Hub.Config, cluster, g.ObserveList)
+	reqs, _ := startInformerVia(t, testenv.Require(t).Hub.Config, cluster, g)
 	return reqs
 }
 
-func startInformerVia(t *testing.T, hub *rest.Config, cluster string, observe func([]*workv1alpha1.Work, bool)) (*requests, cache.SharedIndexInformer) {
+func startInformerVia(t *testing.T, hub *rest.Config, cluster string, observe Observer) (*requests, cache.SharedIndexInformer) {
 	t.Helper()
 	cfg := rest.CopyConfig(hub)
 	reqs := &requests{}

@@ -18,9 +18,30 @@ import (
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 )
 
+// Observer is told what a Work informer receives from the hub: every
+// complete list, and every Work a watch event shows terminating. The Guard
+// is one.
+type Observer interface {
+	// ObserveList is given each complete list (all its pages), with initial
+	// true for the first one.
+	ObserveList(works []*workv1alpha1.Work, initial bool)
+	// ObserveWatched is given a terminating Work that a watch event brought.
+	ObserveWatched(work *workv1alpha1.Work)
+}
+
+// ListObserverFunc is an Observer of lists only.
+type ListObserverFunc func(works []*workv1alpha1.Work, initial bool)
+
+// ObserveList calls f.
+func (f ListObserverFunc) ObserveList(works []*workv1alpha1.Work, initial bool) { f(works, initial) }
+
+// ObserveWatched does nothing.
+func (f ListObserverFunc) ObserveWatched(*workv1alpha1.Work) {}
+
 // ObserveLists wraps the ListerWatcher of a Work informer: every complete
 // list it returns (all pages of one list) is passed to observe before the
-// informer sees it, with initial true for the first one.
+// informer sees it, with initial true for the first one, and every
+// terminating Work a watch event brings is passed to observe as it arrives.
 //
 // It makes the reflector list at the start and after every loss of the
 // hub, so that what changed meanwhile arrives as a list:
@@ -35,13 +56,13 @@ import (
 //     Works deleted during the outage would arrive as events, as if seen
 //     while connected. Other failures (a reset link, an expired resource
 //     version, a restarted apiserver) make the reflector relist anyway.
-func ObserveLists(lw cache.ListerWatcher, observe func(items []*workv1alpha1.Work, initial bool)) cache.ListerWatcher {
+func ObserveLists(lw cache.ListerWatcher, observe Observer) cache.ListerWatcher {
 	return &observedLW{lw: cache.ToListerWatcherWithContext(lw), observe: observe}
 }
 
 type observedLW struct {
 	lw      cache.ListerWatcherWithContext
-	observe func([]*workv1alpha1.Work, bool)
+	observe Observer
 
 	mu      sync.Mutex
 	pending []*workv1alpha1.Work // items of the pages of the list under way
@@ -77,7 +98,21 @@ func (o *observedLW) WatchWithContext(ctx context.Context, opts metav1.ListOptio
 		o.lost = true
 		o.mu.Unlock()
 	}
-	return w, err
+	if err != nil || w == nil {
+		return w, err
+	}
+	return watch.Filter(w, o.watched), nil
+}
+
+// watched tells the observer of a terminating Work a watch event brought,
+// before the informer sees the event, and passes every event on.
+func (o *observedLW) watched(ev watch.Event) (watch.Event, bool) {
+	if ev.Type == watch.Added || ev.Type == watch.Modified {
+		if w, ok := ev.Object.(*workv1alpha1.Work); ok && w.DeletionTimestamp != nil {
+			o.observe.ObserveWatched(w)
+		}
+	}
+	return ev, true
 }
 
 // ListWithContext lists, and observes the list once its last page is in. A
@@ -106,7 +141,7 @@ func (o *observedLW) ListWithContext(ctx context.Context, opts metav1.ListOption
 	items := o.pending
 	o.pending, o.lost = nil, false
 	o.lists++
-	o.observe(items, o.lists == 1)
+	o.observe.ObserveList(items, o.lists == 1)
 	return list, nil
 }
 
@@ -136,9 +171,9 @@ func worksOf(list runtime.Object) ([]*workv1alpha1.Work, string, error) {
 // through the factory so that its listers share it:
 //
 //	factory.InformerFor(&workv1alpha1.Work{}, func(c versioned.Interface, resync time.Duration) cache.SharedIndexInformer {
-//		return deletion.NewWorkInformer(c, namespace, resync, guard.ObserveList)
+//		return deletion.NewWorkInformer(c, namespace, resync, guard)
 //	})
-func NewWorkInformer(client versioned.Interface, namespace string, resync time.Duration, observe func([]*workv1alpha1.Work, bool)) cache.SharedIndexInformer {
+func NewWorkInformer(client versioned.Interface, namespace string, resync time.Duration, observe Observer) cache.SharedIndexInformer {
 	works := client.WorkV1alpha1().Works(namespace)
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {

@@ -116,7 +116,7 @@ func (o *observer) lists() []observation {
 func TestObserveListsJoinsPages(t *testing.T) {
 	src := &pagedLW{works: works(5, 2), failAt: 5}
 	obs := &observer{}
-	lw := ObserveLists(src, obs.observe).(cache.ListerWatcherWithContext)
+	lw := ObserveLists(src, ListObserverFunc(obs.observe)).(cache.ListerWatcherWithContext)
 	list := func(cont string) string {
 		obj, err := lw.ListWithContext(context.Background(), metav1.ListOptions{Continue: cont})
 		if err != nil {
@@ -162,7 +162,7 @@ func TestReflectorListsThroughTheWrapper(t *testing.T) {
 	}
 	src := &pagedLW{works: works(3, 3)}
 	obs := &observer{}
-	lw := ObserveLists(src, obs.observe)
+	lw := ObserveLists(src, ListObserverFunc(obs.observe))
 	if !watchlist.DoesClientNotSupportWatchListSemantics(lw) {
 		t.Fatal("the wrapper does not opt out of watch-list semantics")
 	}
@@ -193,7 +193,7 @@ func TestReflectorListsThroughTheWrapper(t *testing.T) {
 func TestRefusedWatchIsFollowedByAList(t *testing.T) {
 	src := &pagedLW{works: works(3, 0)}
 	obs := &observer{}
-	r := cache.NewReflector(ObserveLists(src, obs.observe), &workv1alpha1.Work{}, cache.NewStore(cache.MetaNamespaceKeyFunc), 0)
+	r := cache.NewReflector(ObserveLists(src, ListObserverFunc(obs.observe)), &workv1alpha1.Work{}, cache.NewStore(cache.MetaNamespaceKeyFunc), 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.RunWithContext(ctx); close(done) }()

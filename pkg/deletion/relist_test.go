@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +29,7 @@ func TestRelistAfterHubRestart(t *testing.T) {
 	hub := versioned.NewForConfigOrDie(env.Hub.Config)
 	hubWorks(t, hub, "restarted", 5, 0)
 	obs := &observer{}
-	startInformerVia(t, env.Hub.Config, "restarted", obs.observe)
+	startInformerVia(t, env.Hub.Config, "restarted", ListObserverFunc(obs.observe))
 	if got := obs.lists(); len(got) != 1 || !got[0].initial || len(got[0].names) != 5 {
 		t.Fatalf("first lists %+v", got)
 	}
@@ -55,7 +57,7 @@ func TestWorksDeletedBehindARefusingLinkAreHeld(t *testing.T) {
 	via := rest.CopyConfig(env.Hub.Config)
 	via.Host = "https://" + link.addr
 	g := New(Config{ClusterName: "partitioned", Threshold: DefaultThreshold, Grace: time.Hour})
-	_, inf := startInformerVia(t, via, "partitioned", g.ObserveList)
+	_, inf := startInformerVia(t, via, "partitioned", g)
 	// An event through the watch: when the link goes down the watch ends as
 	// an established one, which client-go resumes, not as a very short one,
 	// which it follows with a list.
@@ -142,4 +144,71 @@ func (p *refusingProxy) down() {
 		_ = c.Close()
 	}
 	p.conns = nil
+}
+
+// countingObserver passes everything to a Guard and counts the lists.
+type countingObserver struct {
+	*Guard
+	mu    sync.Mutex
+	lists int
+}
+
+func (c *countingObserver) ObserveList(works []*workv1alpha1.Work, initial bool) {
+	c.Guard.ObserveList(works, initial)
+	c.mu.Lock()
+	c.lists++
+	c.mu.Unlock()
+}
+
+func (c *countingObserver) listCount() int { c.mu.Lock(); defer c.mu.Unlock(); return c.lists }
+
+// TestWorksSeenTerminatingAreNotHeldByARelist: Works deleted while the
+// agent is connected arrive as watch events; the agent has not got to them
+// yet (a mass delete, a busy queue) when its link drops and it lists again.
+// The list finds them still terminating, but they were seen going into
+// deletion while connected: the guard holds none of them.
+func TestWorksSeenTerminatingAreNotHeldByARelist(t *testing.T) {
+	env := testenv.Require(t)
+	hub := versioned.NewForConfigOrDie(env.Hub.Config)
+	hubWorks(t, hub, "seen", 30, 0)
+	link := newRefusingProxy(t, env.Hub.Config.Host)
+	via := rest.CopyConfig(env.Hub.Config)
+	via.Host = "https://" + link.addr
+	var failed atomic.Int64 // requests the link refused
+	via.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripper(func(r *http.Request) (*http.Response, error) {
+			resp, err := rt.RoundTrip(r)
+			if err != nil {
+				failed.Add(1)
+			}
+			return resp, err
+		})
+	})
+	obs := &countingObserver{Guard: New(Config{ClusterName: "seen", Threshold: DefaultThreshold, Grace: time.Hour})}
+	_, inf := startInformerVia(t, via, "seen", obs)
+	works := hub.WorkV1alpha1().Works(workv1alpha1.ExecutionNamespace("seen"))
+	for i := range 20 {
+		must(t, works.Delete(context.Background(), workName(i), metav1.DeleteOptions{}))
+	}
+	testenv.Eventually(t, time.Minute, "the informer to see the 20 Works terminating", func() (bool, error) {
+		n := 0
+		for _, obj := range inf.GetStore().List() {
+			if obj.(*workv1alpha1.Work).DeletionTimestamp != nil {
+				n++
+			}
+		}
+		return n == 20, nil
+	})
+	lists := obs.listCount()
+	link.down()
+	testenv.Eventually(t, time.Minute, "the informer to find the link down", func() (bool, error) {
+		return failed.Load() > 0, nil
+	})
+	link.up(t)
+	testenv.Eventually(t, 2*time.Minute, "a relist after the link came back", func() (bool, error) {
+		return obs.listCount() > lists, nil
+	})
+	if held := obs.Held(); len(held) != 0 {
+		t.Errorf("the guard holds %d Works seen terminating while connected: %v", len(held), held)
+	}
 }

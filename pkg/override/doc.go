@@ -1,7 +1,6 @@
 // Package override renders Karmada OverridePolicies and
 // ClusterOverridePolicies into a manifest at the edge, the way Karmada's
-// control plane does before it writes a Work (contract: karmada-compat.md,
-// section 1.5).
+// control plane does before it writes a Work.
 //
 // It is a pure library: no clients, no globals, no I/O. Render takes a
 // manifest, the member's Cluster object and the policies in effect, and
@@ -15,5 +14,7 @@
 // manifest: image.go, commandargs.go, labelannotation.go, field.go and
 // plaintext.go. Selection and ordering live in select.go and cluster.go.
 // ShouldRender (mode.go) decides whether a Work is rendered at the edge at
-// all: Works produced by a Karmada binding controller arrive rendered.
+// all: Works that Karmada's control plane produced (producer.go: binding,
+// namespace, quota, unified-auth and EndpointSlice Works) arrive rendered
+// or are never overridden.
 package override

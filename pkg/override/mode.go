@@ -5,17 +5,15 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
-	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 )
 
 // Mode says when the agent renders overrides into a Work's manifests.
 type Mode string
 
 const (
-	// ModeAuto renders every Work except those a Karmada binding controller
-	// produced, which arrive already rendered. It is the default.
+	// ModeAuto renders every Work except those Karmada's control plane
+	// produced (see ControlPlaneProducer), which arrive rendered or are
+	// never overridden. It is the default.
 	ModeAuto Mode = "Auto"
 	// ModeAlways renders every Work, even one Karmada already rendered.
 	ModeAlways Mode = "Always"
@@ -39,26 +37,12 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("unknown render mode %q: use Auto, Always or Never", s)
 }
 
-// renderedMarks are the labels and annotations with which a Karmada binding
-// controller marks a Work it rendered (karmada-compat.md, header and §1.1).
-func renderedMarks() (labels, annotations []string) {
-	return []string{
-			workv1alpha1.ResourceBindingPermanentIDLabel,
-			workv1alpha1.ClusterResourceBindingPermanentIDLabel,
-		}, []string{
-			policyv1alpha1.AppliedOverrides,
-			policyv1alpha1.AppliedClusterOverrides,
-		}
-}
-
 // ShouldRender reports whether the agent renders overrides into the
-// manifests of work, and why. In ModeAuto a Work that carries a
-// resourcebinding.karmada.io/permanent-id or
-// clusterresourcebinding.karmada.io/permanent-id label, or a
-// policy.karmada.io/applied-overrides or applied-cluster-overrides
-// annotation, was rendered by Karmada and is not rendered again; every other
-// Work is rendered. ModeAlways and ModeNever force either answer. An unknown
-// mode behaves as ModeAuto.
+// manifests of work, and why. In ModeAuto a Work that Karmada's control
+// plane produced (ControlPlaneProducer) is applied as it arrives; every
+// other Work (written on the hub by a user, a pipeline or GitOps) is
+// rendered. ModeAlways and ModeNever force either answer. An unknown mode
+// behaves as ModeAuto.
 func ShouldRender(mode Mode, work metav1.Object) (bool, string) {
 	switch mode {
 	case ModeAlways:
@@ -69,16 +53,8 @@ func ShouldRender(mode Mode, work metav1.Object) (bool, string) {
 	if work == nil {
 		return false, "no Work"
 	}
-	labelKeys, annotationKeys := renderedMarks()
-	for _, k := range labelKeys {
-		if _, ok := work.GetLabels()[k]; ok {
-			return false, fmt.Sprintf("label %s marks a Work Karmada already rendered", k)
-		}
+	if producer, mark := ControlPlaneProducer(work); producer != "" {
+		return false, fmt.Sprintf("%s marks a Work of Karmada's %s, which the control plane renders or never overrides", mark, producer)
 	}
-	for _, k := range annotationKeys {
-		if _, ok := work.GetAnnotations()[k]; ok {
-			return false, fmt.Sprintf("annotation %s marks a Work Karmada already rendered", k)
-		}
-	}
-	return true, "no Karmada binding label or applied-overrides annotation"
+	return true, "no mark of a Karmada control-plane producer"
 }

@@ -199,7 +199,7 @@ func (c *Controller) setupInformers() {
 		informers.WithTransform(dropManagedFields))
 	if c.guard != nil { // the guard sees every list of the Works, not only the events
 		c.hubFactory.InformerFor(&workv1alpha1.Work{}, func(client versioned.Interface, resync time.Duration) cache.SharedIndexInformer {
-			return deletion.NewWorkInformer(client, ns, resync, c.guard.ObserveList)
+			return deletion.NewWorkInformer(client, ns, resync, c.guard)
 		})
 	}
 	workInf := c.hubFactory.Work().V1alpha1().Works()

@@ -9,7 +9,8 @@
 // order:
 //
 //	res, err := cluster.Join(ctx, cluster.JoinConfig{Hub: hubKarmada, Member: member, Settings: s})
-//	hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: hubKube, ClusterName: s.Name, ClusterUID: res.Cluster.UID})
+//	hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: hubKube, Clusters: hubKarmada.ClusterV1alpha1().Clusters(),
+//		ClusterName: s.Name, ClusterUID: res.Cluster.UID})
 //	sc, err := cluster.NewStatusController(cluster.StatusConfig{ClusterName: s.Name, Hub: hubKarmada, Member: member})
 //	go hb.Run(ctx); go sc.Run(ctx)
 //
@@ -61,7 +62,10 @@
 //     member's health: the Lease says the agent lives, Ready says whether
 //     the member is healthy. karmada-agent starts it only after the first
 //     Ready observation. It stops when its context ends and leaves the
-//     Lease to expire.
+//     Lease to expire. As karmada-agent, it creates the Lease only while
+//     the Cluster exists and is not being deleted (it reads the Cluster for
+//     the owner reference first), so that once the Cluster is deleted the
+//     garbage collector removes the Lease for good.
 //   - StatusController does not wait for the karmada.io/cluster-controller
 //     finalizer, which only Karmada's cluster controller adds: on a plain
 //     Kubernetes hub it never comes, and the status is true either way. It

@@ -3,16 +3,21 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/component-helpers/apimachinery/lease"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	clusterclient "github.com/tether-io/tether/pkg/generated/clientset/versioned/typed/cluster/v1alpha1"
 )
 
 // Heartbeat defaults: karmada-agent's --cluster-lease-duration and
@@ -26,9 +31,13 @@ const (
 type HeartbeatConfig struct {
 	// Hub writes the Lease, as the agent's identity.
 	Hub kubernetes.Interface
+	// Clusters reads the Cluster before the Lease is created (get on
+	// clusters/<ClusterName>, which Karmada grants the agent).
+	Clusters clusterclient.ClusterInterface
 	// ClusterName and ClusterUID name the Cluster (JoinResult.Cluster): the
 	// Lease is karmada-cluster/<ClusterName>, held by ClusterName and owned
-	// by that Cluster.
+	// by that Cluster. ClusterUID is the owner when the Cluster cannot be
+	// read for another reason than its absence.
 	ClusterName string
 	ClusterUID  types.UID
 	// LeaseDuration is spec.leaseDurationSeconds, in whole seconds
@@ -53,8 +62,8 @@ func (c HeartbeatConfig) withDefaults() (HeartbeatConfig, error) {
 		c.Clock = clock.RealClock{}
 	}
 	switch {
-	case c.Hub == nil || c.ClusterName == "" || c.ClusterUID == "":
-		return c, fmt.Errorf("heartbeat: Hub, ClusterName and ClusterUID are required")
+	case c.Hub == nil || c.Clusters == nil || c.ClusterName == "" || c.ClusterUID == "":
+		return c, fmt.Errorf("heartbeat: Hub, Clusters, ClusterName and ClusterUID are required")
 	case c.LeaseDuration < time.Second || c.LeaseDuration%time.Second != 0:
 		return c, fmt.Errorf("heartbeat: lease duration %s must be a whole number of seconds", c.LeaseDuration)
 	case c.RenewFraction <= 0 || c.RenewFraction >= 1:
@@ -81,8 +90,19 @@ func (c HeartbeatConfig) RenewInterval() time.Duration {
 // (k8s.io/component-helpers/apimachinery/lease): it keeps the last Lease in
 // memory and PUTs it each interval (one request), and falls back to GET and
 // CREATE with backoff when that fails.
+//
+// The Lease is owned by the Cluster (an owner reference without the
+// controller flag, as karmada-agent sets it), so the hub's garbage collector
+// deletes it with the Cluster. It is only created while the Cluster exists
+// and is not being deleted: once the Cluster is gone (karmadactl unregister,
+// or the control plane removing the cluster), the heartbeat does not bring
+// the Lease back. A Lease that already names the Cluster as its owner is
+// renewed without reading the Cluster.
 type Heartbeat struct {
+	cfg        HeartbeatConfig
 	controller lease.Controller
+	ctx        atomic.Pointer[context.Context] // Run's, for the Cluster reads
+	refusing   atomic.Bool                     // a refusal to create was logged
 }
 
 // NewHeartbeat builds a Heartbeat.
@@ -91,21 +111,71 @@ func NewHeartbeat(cfg HeartbeatConfig) (*Heartbeat, error) {
 	if err != nil {
 		return nil, err
 	}
-	owner := clusterOwnerReference(cfg.ClusterName, cfg.ClusterUID)
-	stamp := func(l *coordinationv1.Lease) error {
-		l.Spec.HolderIdentity = ptr.To(cfg.ClusterName)
-		if !hasOwner(l.OwnerReferences, owner) {
-			l.OwnerReferences = append(l.OwnerReferences, owner)
-		}
-		return nil
-	}
-	return &Heartbeat{controller: lease.NewController(cfg.Clock, cfg.Hub, cfg.ClusterName,
+	h := &Heartbeat{cfg: cfg}
+	h.controller = lease.NewController(cfg.Clock, cfg.Hub, cfg.ClusterName,
 		int32(cfg.LeaseDuration/time.Second), nil, cfg.RenewInterval(),
-		cfg.ClusterName, clusterv1alpha1.LeaseNamespace, stamp)}, nil
+		cfg.ClusterName, clusterv1alpha1.LeaseNamespace, h.stamp)
+	return h, nil
 }
 
 // Run renews the Lease until ctx is done. The Lease is left in place when it
 // returns, so the hub notices the silence after the lease duration.
 func (h *Heartbeat) Run(ctx context.Context) {
+	h.ctx.Store(&ctx)
 	h.controller.Run(ctx)
+}
+
+// stamp completes a Lease before it is written: holder, and the owner
+// reference to the Cluster. An error stops a Lease from being created (the
+// lease controller tries again next interval) or renewed.
+func (h *Heartbeat) stamp(l *coordinationv1.Lease) error {
+	l.Spec.HolderIdentity = ptr.To(h.cfg.ClusterName)
+	if ownedByCluster(l.OwnerReferences, h.cfg.ClusterName) {
+		return nil
+	}
+	owner, err := h.owner()
+	if err != nil {
+		if !h.refusing.Swap(true) {
+			klog.FromContext(h.context()).Info("Not writing the cluster Lease", "cluster", h.cfg.ClusterName, "reason", err.Error())
+		}
+		return err
+	}
+	h.refusing.Store(false)
+	l.OwnerReferences = append(l.OwnerReferences, owner)
+	return nil
+}
+
+// owner reads the Cluster and returns the owner reference to it; an error
+// when it does not exist or is being deleted. When it cannot be read for
+// another reason, the Cluster the agent joined is the owner.
+func (h *Heartbeat) owner() (metav1.OwnerReference, error) {
+	ctx, cancel := context.WithTimeout(h.context(), h.cfg.RenewInterval())
+	defer cancel()
+	c, err := h.cfg.Clusters.Get(ctx, h.cfg.ClusterName, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return metav1.OwnerReference{}, fmt.Errorf("the Cluster %s does not exist on the hub", h.cfg.ClusterName)
+	case err != nil:
+		return clusterOwnerReference(h.cfg.ClusterName, h.cfg.ClusterUID), nil
+	case !c.DeletionTimestamp.IsZero():
+		return metav1.OwnerReference{}, fmt.Errorf("the Cluster %s is being deleted", h.cfg.ClusterName)
+	}
+	return clusterOwnerReference(c.Name, c.UID), nil
+}
+
+func (h *Heartbeat) context() context.Context {
+	if p := h.ctx.Load(); p != nil {
+		return *p
+	}
+	return context.Background()
+}
+
+// ownedByCluster reports whether refs name the Cluster as an owner.
+func ownedByCluster(refs []metav1.OwnerReference, name string) bool {
+	for _, r := range refs {
+		if r.APIVersion == clusterv1alpha1.SchemeGroupVersion.String() && r.Kind == "Cluster" && r.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -5,10 +5,18 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes/fake"
+
+	karmadafake "github.com/tether-io/tether/pkg/generated/clientset/versioned/fake"
 )
 
+func fakeClusters() HeartbeatConfig {
+	return HeartbeatConfig{Clusters: karmadafake.NewSimpleClientset().ClusterV1alpha1().Clusters()}
+}
+
 func TestHeartbeatDefaultsMatchKarmada(t *testing.T) {
-	cfg, err := HeartbeatConfig{Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u"}.withDefaults()
+	base := fakeClusters()
+	base.Hub, base.ClusterName, base.ClusterUID = fake.NewClientset(), "c", "u"
+	cfg, err := base.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,13 +36,14 @@ func TestHeartbeatDefaultsMatchKarmada(t *testing.T) {
 
 func TestHeartbeatConfigRejects(t *testing.T) {
 	for name, cfg := range map[string]HeartbeatConfig{
-		"no client":              {ClusterName: "c", ClusterUID: "u"},
-		"no cluster uid":         {Hub: fake.NewClientset(), ClusterName: "c"},
-		"fraction of one":        {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", RenewFraction: 1},
-		"negative fraction":      {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", RenewFraction: -0.1},
-		"sub-second duration":    {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", LeaseDuration: 1500 * time.Millisecond},
-		"duration below 1s":      {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", LeaseDuration: 500 * time.Millisecond},
-		"negative lease seconds": {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", LeaseDuration: -time.Second},
+		"no client":              {ClusterName: "c", ClusterUID: "u", Clusters: fakeClusters().Clusters},
+		"no cluster client":      {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u"},
+		"no cluster uid":         {Hub: fake.NewClientset(), ClusterName: "c", Clusters: fakeClusters().Clusters},
+		"fraction of one":        {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", RenewFraction: 1, Clusters: fakeClusters().Clusters},
+		"negative fraction":      {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", RenewFraction: -0.1, Clusters: fakeClusters().Clusters},
+		"sub-second duration":    {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", LeaseDuration: 1500 * time.Millisecond, Clusters: fakeClusters().Clusters},
+		"duration below 1s":      {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", LeaseDuration: 500 * time.Millisecond, Clusters: fakeClusters().Clusters},
+		"negative lease seconds": {Hub: fake.NewClientset(), ClusterName: "c", ClusterUID: "u", LeaseDuration: -time.Second, Clusters: fakeClusters().Clusters},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := NewHeartbeat(cfg); err == nil {

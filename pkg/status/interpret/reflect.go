@@ -40,16 +40,28 @@ var reflectors = map[schema.GroupVersionKind]reflector{
 // nothing reflects no status.
 func nothing(*unstructured.Unstructured, map[string]any) (any, error) { return nil, nil }
 
+// emptyIsNothing are the kinds whose reflected status karmada-agent drops
+// when it is {}: it means the member's controller has not reported yet.
+// Every other kind with a .status, even an empty one, is reported, as {}
+// when there is nothing in it (a new CronJob, a Job before its controller
+// saw it, a custom resource with an empty status), never as null.
+var emptyIsNothing = map[schema.GroupVersionKind]bool{
+	appsv1.SchemeGroupVersion.WithKind("Deployment"): true,
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): true,
+}
+
 // ReflectStatus returns the status the hub should see for obj, in the shape
 // karmada-agent reports for its kind, or nil when there is nothing to
-// report (no .status, an empty one, or a Service that is not a
-// LoadBalancer). An error means obj's status is malformed.
+// report: no .status, a Service that is not a LoadBalancer, a Secret, or an
+// empty Deployment or ReplicaSet status. An empty status of any other kind
+// is reported as {}, as karmada-agent does. An error means obj's status is
+// malformed.
 func ReflectStatus(obj *unstructured.Unstructured) (*runtime.RawExtension, error) {
 	status, found, err := unstructured.NestedMap(obj.Object, "status")
 	if err != nil {
 		return nil, objectError(obj, err)
 	}
-	if !found || len(status) == 0 {
+	if !found {
 		return nil, nil
 	}
 	var out any = status
@@ -65,7 +77,7 @@ func ReflectStatus(obj *unstructured.Unstructured) (*runtime.RawExtension, error
 	if err != nil {
 		return nil, objectError(obj, err)
 	}
-	if string(raw) == "{}" {
+	if string(raw) == "{}" && emptyIsNothing[obj.GroupVersionKind()] {
 		return nil, nil
 	}
 	return &runtime.RawExtension{Raw: raw}, nil

@@ -219,12 +219,59 @@ metadata: {name: c}
 data: {a: b}`,
 		},
 		{
-			name: "empty status reports nothing",
+			// karmada-agent reports the whole (empty) status: {}, not null.
+			name: "empty status of a whole-status kind reports {}",
 			manifest: `
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: c}
 status: {}`,
+			want: `{}`,
+		},
+		{
+			name: "a new cronjob reports {}",
+			manifest: `
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: c, generation: 1}
+status: {}`,
+			want: `{}`,
+		},
+		{
+			name: "a job its controller has not seen reports {}",
+			manifest: `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: j, generation: 1}
+status: {}`,
+			want: `{}`,
+		},
+		{
+			name: "custom resource with an empty status reports {}",
+			manifest: `
+apiVersion: example.io/v1
+kind: Widget
+metadata: {name: w}
+status: {}`,
+			want: `{}`,
+		},
+		{
+			// karmada-agent drops an empty Deployment status: not collected yet.
+			name: "deployment with an empty status and no generation reports nothing",
+			manifest: `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+status: {}`,
+		},
+		{
+			name: "clusterip service with a status reports nothing",
+			manifest: `
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec: {type: ClusterIP}
+status: {loadBalancer: {}}`,
 		},
 	}
 	for _, tc := range cases {

@@ -44,6 +44,16 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 // manifestStatus reports one manifest: its identifier always (from the
 // manifest, so even a manifest that failed to apply is identified), the
 // apply error if any, else the reflected status and health of the live object.
+//
+// For an object that is present the entry is karmada-agent's: the same
+// identifier (resource left empty), reflected status and health. Tether's
+// extensions only add what karmada-agent leaves out: an entry, with health
+// Unknown, for a manifest that failed to decode or apply
+// ({"applyError": ...}), whose status could not be read
+// ({"reflectError": ...}) or whose object is missing ({"observed": ...}),
+// where karmada-agent writes no entry at all; and the entries of every
+// manifest of a Work of several, where karmada-agent keeps only the last
+// one it reflected.
 func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1alpha1.ManifestStatus, bool) {
 	ms := workv1alpha1.ManifestStatus{Identifier: workv1alpha1.ResourceIdentifier{Ordinal: ordinal}, Health: workv1alpha1.ResourceUnknown}
 	if h.err != nil {
@@ -131,9 +141,17 @@ func (w *Writer) headers(work *workv1alpha1.Work) []header {
 	return hs
 }
 
-// sameStatus compares two statuses, reading reflected statuses as JSON values
-// (the hub may order keys differently from the reflector).
-func sameStatus(a, b workv1alpha1.WorkStatus) bool {
+// sameStatus reports whether next, the status to write, says what cur, the
+// hub's, already says, reading reflected statuses as JSON values (the hub
+// may order keys differently from the reflector).
+//
+// A condition of cur without observedGeneration matches the same condition
+// of next with one. karmada-agent never sets observedGeneration; Tether sets
+// it on Applied and Dispatching (an extension: the control plane does not
+// read it), and it alone is not worth a write: when Tether takes over from
+// karmada-agent, every Work would be rewritten once for it. It goes out
+// with the next change that is written.
+func sameStatus(next, cur workv1alpha1.WorkStatus) bool {
 	canon := func(s workv1alpha1.WorkStatus) workv1alpha1.WorkStatus {
 		c := *s.DeepCopy()
 		for i := range c.ManifestStatuses {
@@ -146,7 +164,13 @@ func sameStatus(a, b workv1alpha1.WorkStatus) bool {
 		}
 		return c
 	}
-	return equality.Semantic.DeepEqual(canon(a), canon(b))
+	a, b := canon(next), canon(cur)
+	for i := range a.Conditions {
+		if i < len(b.Conditions) && b.Conditions[i].ObservedGeneration == 0 && b.Conditions[i].Type == a.Conditions[i].Type {
+			a.Conditions[i].ObservedGeneration = 0
+		}
+	}
+	return equality.Semantic.DeepEqual(a, b)
 }
 
 func rawStatus(v map[string]any) *runtime.RawExtension {

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 )
@@ -49,23 +50,10 @@ func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verd
 	if owned == nil {
 		return changed, "not applied by " + a.fieldManager + " yet"
 	}
-	gv, err := schema.ParseGroupVersion(desired.GetAPIVersion())
+	tc, desiredTV, desiredSet, err := a.desiredFields(desired)
 	if err != nil {
 		return inconclusive, err.Error()
 	}
-	tc, err := a.types.For(gv)
-	if err != nil {
-		return inconclusive, err.Error()
-	}
-	desiredTV, err := tc.ObjectToTyped(desired, typed.AllowDuplicates)
-	if err != nil {
-		return inconclusive, fmt.Sprintf("type desired: %v", err)
-	}
-	desiredSet, err := desiredTV.ToFieldSet()
-	if err != nil {
-		return inconclusive, err.Error()
-	}
-	desiredSet = desiredSet.Difference(strippedPaths)
 	if !owned.Equals(desiredSet) {
 		return changed, "the manifest's field set differs from the fields " + a.fieldManager + " owns"
 	}
@@ -87,6 +75,31 @@ func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verd
 	return inconclusive, "values differ: " + cmp.String()
 }
 
+// desiredFields types desired with the member's schema and returns it with
+// the field set an apply of it owns, as managedFields record it.
+func (a *Applier) desiredFields(desired *unstructured.Unstructured) (managedfields.TypeConverter, *typed.TypedValue, *fieldpath.Set, error) {
+	gv, err := schema.ParseGroupVersion(desired.GetAPIVersion())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if a.types == nil {
+		return nil, nil, nil, fmt.Errorf("no schema for %s", gv)
+	}
+	tc, err := a.types.For(gv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tv, err := tc.ObjectToTyped(desired, typed.AllowDuplicates)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("type desired: %w", err)
+	}
+	set, err := tv.ToFieldSet()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return tc, tv, set.Difference(strippedPaths), nil
+}
+
 // ownedFields returns the field set our manager owns through Apply, or nil.
 func (a *Applier) ownedFields(live *unstructured.Unstructured) *fieldpath.Set {
 	raw := a.ownedFieldsJSON(live)
@@ -101,17 +114,19 @@ func (a *Applier) ownedFields(live *unstructured.Unstructured) *fieldpath.Set {
 }
 
 // ownedFieldsJSON finds the FieldsV1 of our manager's Apply entry: from the
-// cache's side record when there is one, else from the object itself.
+// object itself when it carries managedFields (a fresh read, or one whose
+// ownership was just moved), else from the cache's side record.
 func (a *Applier) ownedFieldsJSON(live *unstructured.Unstructured) []byte {
-	if a.ownedLookup != nil {
-		if raw := a.ownedLookup(live); raw != nil {
-			return raw
+	if entries := live.GetManagedFields(); len(entries) > 0 {
+		for _, mf := range entries {
+			if mf.Manager == a.fieldManager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" && mf.FieldsV1 != nil {
+				return mf.FieldsV1.Raw
+			}
 		}
+		return nil
 	}
-	for _, mf := range live.GetManagedFields() {
-		if mf.Manager == a.fieldManager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.FieldsV1 != nil {
-			return mf.FieldsV1.Raw
-		}
+	if a.ownedLookup != nil {
+		return a.ownedLookup(live)
 	}
 	return nil
 }

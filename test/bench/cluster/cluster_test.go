@@ -114,7 +114,7 @@ func TestAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hb, err := statuscluster.NewHeartbeat(statuscluster.HeartbeatConfig{Hub: kubernetes.NewForConfigOrDie(hubCfg), ClusterName: clusterName, ClusterUID: res.Cluster.UID})
+	hb, err := statuscluster.NewHeartbeat(statuscluster.HeartbeatConfig{Hub: kubernetes.NewForConfigOrDie(hubCfg), Clusters: hub.ClusterV1alpha1().Clusters(), ClusterName: clusterName, ClusterUID: res.Cluster.UID})
 	if err != nil {
 		t.Fatal(err)
 	}

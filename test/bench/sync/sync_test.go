@@ -181,8 +181,9 @@ func TestBenchSync(t *testing.T) {
 			1000*(after.get(`workqueue_queue_duration_seconds_sum{name="work"}`)-before.get(`workqueue_queue_duration_seconds_sum{name="work"}`))/
 				(after.get(`workqueue_queue_duration_seconds_count{name="work"}`)-before.get(`workqueue_queue_duration_seconds_count{name="work"}`)),
 			perWork(before.get(`workqueue_queue_duration_seconds_count{name="work"}`), after.get(`workqueue_queue_duration_seconds_count{name="work"}`)))
+		deleteAll(t, env, hub, es, n, ag)
 		ag.stop()
-		return // TETHER_BENCH_QUICK: the throughput figures only
+		return // TETHER_BENCH_QUICK: the throughput figures and the delete-all figure only
 	}
 	// Lifecycle: create -> Applied -> Healthy, hub writes per Work.
 	waitAllHealthy(t, hub, es, n)
@@ -216,6 +217,7 @@ func TestBenchSync(t *testing.T) {
 	p50, p99, samples := statusLatency(t, env, hub, es, min(n, 100))
 	fmt.Printf("BENCH status work_status_latency_p50_ms=%d p99_ms=%d samples=%d (member Deployment status change -> Work status on the hub)\n",
 		p50.Milliseconds(), p99.Milliseconds(), samples)
+	deleteAll(t, env, hub, es, n, restarted)
 	restarted.stop()
 }
 

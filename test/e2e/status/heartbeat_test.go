@@ -25,7 +25,7 @@ func TestLeaseRenewsWhileRunningAndStopsWhenStopped(t *testing.T) {
 	a := newAgent(t, "heartbeat")
 	res := a.join(t)
 
-	cfg := statuscluster.HeartbeatConfig{Hub: a.hubKube, ClusterName: a.name, ClusterUID: res.Cluster.UID,
+	cfg := statuscluster.HeartbeatConfig{Hub: a.hubKube, Clusters: a.hub.ClusterV1alpha1().Clusters(), ClusterName: a.name, ClusterUID: res.Cluster.UID,
 		LeaseDuration: 4 * time.Second, RenewFraction: 0.25}
 	interval := cfg.RenewInterval()
 	hb, err := statuscluster.NewHeartbeat(cfg)
