@@ -98,9 +98,9 @@ func (c StatusConfig) withDefaults() (StatusConfig, error) {
 // apiEnablements with CompleteAPIEnablements, nodeSummary and
 // resourceSummary. Each collection is a pipeline that stops early: the
 // health probe runs first, and when Ready is not True only the Ready
-// condition is reported. The status is merge-patched only when it changed,
-// so an idle member costs the hub no request at all beyond the watch of
-// the Cluster.
+// condition is reported. The status is merge-patched (or updated, see
+// StatusConfig.UpdateStatus) only when it changed, so an idle member costs
+// the hub no request at all beyond the watch of the Cluster.
 type StatusController struct {
 	cfg        StatusConfig
 	cluster    cache.SharedIndexInformer
