@@ -23,6 +23,7 @@ func newRootCommand() *cobra.Command {
 		newGetCommand(),
 		newDeletesCommand(),
 		newRunCommand(),
+		newMigrateCommand(),
 	)
 	return root
 }
