@@ -18,6 +18,7 @@ import (
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/sync/apply"
 )
 
 // MemberEvent is a change to a managed member object, with the Work it
@@ -125,13 +126,20 @@ func (m *MemberCache) trim(obj any) (any, error) {
 		return u, nil // already trimmed
 	}
 	var raw []byte
+	legacy := false
 	for _, e := range entries {
 		entry, _ := e.(map[string]any)
 		if entry["manager"] == m.fieldManager && entry["operation"] == string(metav1.ManagedFieldsOperationApply) {
 			raw, _ = json.Marshal(entry["fieldsV1"])
 		}
+		manager, _ := entry["manager"].(string)
+		operation, _ := entry["operation"].(string)
+		subresource, _ := entry["subresource"].(string)
+		legacy = legacy || apply.IsLegacyEntry(manager, operation, subresource)
 	}
-	delete(md, "managedFields")
+	if !legacy { // the apply engine moves a legacy manager's entry: it needs them all
+		delete(md, "managedFields")
+	}
 	if m.slim != nil {
 		m.slim(u)
 	}

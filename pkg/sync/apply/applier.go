@@ -26,7 +26,9 @@ type Config struct {
 	Client dynamic.Interface
 	Mapper meta.ResettableRESTMapper
 	Types  *TypeCache
-	// Lookup reads live objects from a cache before falling back to a GET; optional.
+	// Lookup reads live objects from a cache before falling back to a GET;
+	// optional. A cache may drop managedFields, except on objects that carry
+	// an entry IsLegacyEntry reports: the engine moves those (OwnershipPatch).
 	Lookup LiveLookup
 	// OwnedFields, if set, returns the FieldsV1 JSON of the manager's Apply
 	// entry for a live object whose cache keeps managedFields elsewhere
@@ -48,15 +50,17 @@ type Applier struct {
 }
 
 type counters struct {
-	gets, applies, dryRuns, localSame, deletes atomic.Int64
+	gets, applies, dryRuns, localSame, deletes, ownershipMoves atomic.Int64
 }
 
 // Stats are the engine's request counters since it was built.
 type Stats struct {
 	// Gets are live reads that missed the cache; Applies are apply writes;
 	// DryRuns are server-side dry runs asked for by an inconclusive local check;
-	// LocalSame counts Unchanged verdicts reached without any request.
-	Gets, Applies, DryRuns, LocalSame, Deletes int64
+	// LocalSame counts Unchanged verdicts reached without any request;
+	// OwnershipMoves are managedFields-only patches that took over a legacy
+	// manager's fields (OwnershipPatch).
+	Gets, Applies, DryRuns, LocalSame, Deletes, OwnershipMoves int64
 }
 
 // New returns an Applier.
@@ -71,7 +75,7 @@ func New(cfg Config) *Applier {
 // Stats returns the request counters.
 func (a *Applier) Stats() Stats {
 	return Stats{Gets: a.stats.gets.Load(), Applies: a.stats.applies.Load(), DryRuns: a.stats.dryRuns.Load(),
-		LocalSame: a.stats.localSame.Load(), Deletes: a.stats.deletes.Load()}
+		LocalSame: a.stats.localSame.Load(), Deletes: a.stats.deletes.Load(), OwnershipMoves: a.stats.ownershipMoves.Load()}
 }
 
 // Options shape one Apply call.
@@ -116,6 +120,10 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 				}
 				return e
 			}
+		}
+		if live, e.OwnershipMoved, err = a.takeOwnership(ctx, e.GVR, live, opts.DryRun); err != nil {
+			e.Action, e.Err = Failed, classify(e.Subject, err)
+			return e
 		}
 		switch v, _ := a.compareLocally(desired, live); v {
 		case same:

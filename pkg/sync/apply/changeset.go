@@ -43,7 +43,11 @@ type Entry struct {
 	// DecidedBy says how an Unchanged verdict was reached: "fieldset" (managedFields
 	// and values compared locally) or "dryrun" (a server-side dry run).
 	DecidedBy string
-	Err       error
+	// OwnershipMoved says the fields a legacy manager owned by Update were
+	// moved to the engine's Apply entry first (a managedFields-only write;
+	// in a dry run, one that would be sent). See OwnershipPatch.
+	OwnershipMoved bool
+	Err            error
 }
 
 // ChangeSet lists the outcome for each input object, in input order.

@@ -66,7 +66,10 @@ func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verd
 		return inconclusive, err.Error()
 	}
 	desiredSet = desiredSet.Difference(strippedPaths)
-	if !owned.Equals(desiredSet) {
+	// Leaves: an entry moved from an Update (OwnershipPatch) also lists the
+	// maps that update created ("." in FieldsV1), which an apply never
+	// lists; ownership of a map whose fields are owned changes nothing.
+	if !owned.Leaves().Equals(desiredSet.Leaves()) {
 		return changed, "the manifest's field set differs from the fields " + a.fieldManager + " owns"
 	}
 	liveTV, err := tc.ObjectToTyped(live, typed.AllowDuplicates)
@@ -101,17 +104,19 @@ func (a *Applier) ownedFields(live *unstructured.Unstructured) *fieldpath.Set {
 }
 
 // ownedFieldsJSON finds the FieldsV1 of our manager's Apply entry: from the
-// cache's side record when there is one, else from the object itself.
+// object itself when it carries managedFields (a fresh read, or one whose
+// ownership was just moved), else from the cache's side record.
 func (a *Applier) ownedFieldsJSON(live *unstructured.Unstructured) []byte {
-	if a.ownedLookup != nil {
-		if raw := a.ownedLookup(live); raw != nil {
-			return raw
+	if entries := live.GetManagedFields(); len(entries) > 0 {
+		for _, mf := range entries {
+			if mf.Manager == a.fieldManager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" && mf.FieldsV1 != nil {
+				return mf.FieldsV1.Raw
+			}
 		}
+		return nil
 	}
-	for _, mf := range live.GetManagedFields() {
-		if mf.Manager == a.fieldManager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.FieldsV1 != nil {
-			return mf.FieldsV1.Raw
-		}
+	if a.ownedLookup != nil {
+		return a.ownedLookup(live)
 	}
 	return nil
 }

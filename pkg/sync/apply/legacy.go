@@ -1,0 +1,141 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/csaupgrade"
+	"k8s.io/client-go/util/retry"
+)
+
+// Taking over objects another agent wrote with Update requests.
+//
+// karmada-agent writes member objects with Update under the field manager
+// "karmada-agent". Were Tether only to apply the same content under its own
+// manager, it would become a co-owner: the Update entry would keep every
+// field, and a field later removed from the Work would stay on the member
+// object. So before the engine decides whether an object needs a write, it
+// moves those Update entries into its own Apply entry
+// (k8s.io/client-go/util/csaupgrade). The move is one JSON patch of
+// metadata.managedFields, guarded by the object's resourceVersion. It changes
+// no content, so it bumps no generation and rolls out nothing; for an object
+// whose content already equals the manifest it is the only write.
+//
+// Only main-resource entries move. An Update of a subresource (status,
+// scale) is not a claim on what a Work sets, and Tether never applies a
+// subresource, so an Apply entry there would be one it never maintains; such
+// entries are left as they are.
+
+// LegacyManagers are the field managers whose main-resource Update entries
+// the engine takes over: the agents Tether replaces.
+var LegacyManagers = []string{"karmada-agent"}
+
+// OwnershipPatch returns the JSON patch (RFC 6902, content type
+// application/json-patch+json) that moves the main-resource Update entries
+// of the LegacyManagers on obj into manager's Apply entry, merged with that
+// entry when obj has one; nil when obj carries no such entry. The patch
+// replaces metadata.managedFields and sets metadata.resourceVersion to obj's,
+// so the apiserver refuses it with a conflict (409) when the object changed
+// since obj was read; read it again and ask for a new patch. Where several
+// Update entries of one legacy manager exist in different API versions, only
+// the one in the version of manager's Apply entry (or the most recent one)
+// moves, and the others are dropped (csaupgrade's rule).
+func OwnershipPatch(obj *unstructured.Unstructured, manager string) ([]byte, error) {
+	if obj == nil {
+		return nil, errors.New("ownership patch: no object")
+	}
+	if manager == "" {
+		return nil, fmt.Errorf("ownership patch for %s: no field manager to move the ownership to", Subject(obj))
+	}
+	if !HasLegacyOwner(obj) {
+		return nil, nil
+	}
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(obj, sets.New(LegacyManagers...), manager)
+	if err != nil {
+		return nil, fmt.Errorf("ownership patch for %s: %w", Subject(obj), err)
+	}
+	return patch, nil
+}
+
+// HasLegacyOwner reports whether obj carries a main-resource Update entry of
+// one of the LegacyManagers.
+func HasLegacyOwner(obj *unstructured.Unstructured) bool {
+	for _, mf := range obj.GetManagedFields() {
+		if IsLegacyEntry(mf.Manager, string(mf.Operation), mf.Subresource) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsLegacyEntry reports whether a managedFields entry, given by its manager,
+// operation and subresource, is one the engine takes over. A cache that drops
+// managedFields from the objects it keeps must keep them on an object with
+// such an entry, so that the engine can move it (see Config.Lookup).
+func IsLegacyEntry(manager, operation, subresource string) bool {
+	if operation != string(metav1.ManagedFieldsOperationUpdate) || subresource != "" {
+		return false
+	}
+	for _, m := range LegacyManagers {
+		if m == manager {
+			return true
+		}
+	}
+	return false
+}
+
+// takeOwnership moves the legacy managers' entries of live to the engine's
+// manager and returns the object as it is afterwards, and whether anything
+// moved. A dry run moves them in memory only, so that the verdict that
+// follows is the one a real run would reach. A patch refused because the
+// object changed is retried on a fresh read.
+func (a *Applier) takeOwnership(ctx context.Context, gvr schema.GroupVersionResource, live *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, bool, error) {
+	if !HasLegacyOwner(live) {
+		return live, false, nil
+	}
+	if dryRun {
+		moved := live.DeepCopy()
+		if err := csaupgrade.UpgradeManagedFields(moved, sets.New(LegacyManagers...), a.fieldManager); err != nil {
+			return nil, false, fmt.Errorf("%s: move field ownership to %s: %w", Subject(live), a.fieldManager, err)
+		}
+		return moved, true, nil
+	}
+	cur, moved := live, false
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		patch, err := OwnershipPatch(cur, a.fieldManager)
+		if err != nil || patch == nil {
+			return err
+		}
+		a.stats.ownershipMoves.Add(1)
+		out, err := a.resource(gvr, cur.GetNamespace()).Patch(ctx, cur.GetName(), types.JSONPatchType, patch,
+			metav1.PatchOptions{FieldManager: a.fieldManager})
+		if err == nil {
+			cur, moved = out, true
+			return nil
+		}
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		fresh, gerr := a.get(ctx, gvr, cur, "")
+		switch {
+		case gerr != nil:
+			return gerr
+		case fresh == nil:
+			return fmt.Errorf("deleted while its field ownership was being moved: %w",
+				apierrors.NewNotFound(gvr.GroupResource(), cur.GetName()))
+		}
+		cur = fresh
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("move field ownership to %s: %w", a.fieldManager, err)
+	}
+	return cur, moved, nil
+}
