@@ -51,9 +51,6 @@ type Config struct {
 	Member *rest.Config
 	// Out receives one line per step.
 	Out io.Writer
-	// Ownership computes the field-ownership move the dry run lists (nil:
-	// the member objects with karmada-agent Update entries are named).
-	Ownership Ownership
 }
 
 type migration struct {

@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -17,32 +16,8 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/sync/apply"
 )
-
-// Ownership is the field-ownership transfer the agent makes on its first
-// contact with a member object: the managedFields-only patch that moves
-// the fields of the legacy managers' Update entries to Tether's apply
-// manager, or nil when nothing moves.
-type Ownership func(obj *unstructured.Unstructured) ([]byte, error)
-
-// LegacyManagers are the field managers whose Update entries a stub
-// Ownership reports (karmada-agent's).
-var LegacyManagers = []string{"karmada-agent"}
-
-// legacyEntries is the Ownership used until the apply engine provides
-// one: it names the entries that would move, without computing the patch.
-func legacyEntries(obj *unstructured.Unstructured) ([]byte, error) {
-	var names []string
-	for _, mf := range obj.GetManagedFields() {
-		if mf.Operation == metav1.ManagedFieldsOperationUpdate && slices.Contains(LegacyManagers, mf.Manager) && mf.Subresource == "" {
-			names = append(names, mf.Manager)
-		}
-	}
-	if len(names) == 0 {
-		return nil, nil
-	}
-	return []byte(strings.Join(names, ",")), nil
-}
 
 // ownershipPlan prints the member objects of the cluster's Works whose
 // field ownership moves to Tether.
@@ -55,10 +30,6 @@ func (m *migration) ownershipPlan(ctx context.Context, h *hubClients, cluster st
 	if err != nil {
 		return err
 	}
-	plan := m.cfg.Ownership
-	if plan == nil {
-		plan = legacyEntries
-	}
 	moving, total := 0, 0
 	for i := range works {
 		for _, mf := range manifest.DecodeWork(&works[i]) {
@@ -66,7 +37,7 @@ func (m *migration) ownershipPlan(ctx context.Context, h *hubClients, cluster st
 				continue
 			}
 			total++
-			line, err := ownershipLine(ctx, mapper, dyn, mf, plan)
+			line, err := ownershipLine(ctx, mapper, dyn, mf)
 			if err != nil {
 				m.step("  %s (Work %s): %v", mf.ID, works[i].Name, err)
 				continue
@@ -77,14 +48,13 @@ func (m *migration) ownershipPlan(ctx context.Context, h *hubClients, cluster st
 			}
 		}
 	}
-	m.step("Field ownership: %d of the %d member objects of %d Works move from karmada-agent to Tether on the agent's first contact, with a managedFields-only patch",
-		moving, total, len(works))
+	m.step("Field ownership: %d of the %d member objects of %d Works move to Tether on the agent's first contact", moving, total, len(works))
 	return nil
 }
 
 // ownershipLine describes the move for one manifest's member object, ""
 // when nothing moves.
-func ownershipLine(ctx context.Context, mapper meta.RESTMapper, dyn dynamic.Interface, mf manifest.Manifest, plan Ownership) (string, error) {
+func ownershipLine(ctx context.Context, mapper meta.RESTMapper, dyn dynamic.Interface, mf manifest.Manifest) (string, error) {
 	mapping, err := mapper.RESTMapping(mf.ID.GVK().GroupKind(), mf.ID.Version)
 	if err != nil {
 		return "", fmt.Errorf("kind not served by the member: %w", err)
@@ -100,17 +70,18 @@ func ownershipLine(ctx context.Context, mapper meta.RESTMapper, dyn dynamic.Inte
 	if err != nil {
 		return "", fmt.Errorf("read it in the member: %w", err)
 	}
-	patch, err := plan(live)
+	patch, err := apply.OwnershipPatch(live, apply.DefaultFieldManager)
 	if err != nil || len(patch) == 0 {
 		return "", err
 	}
 	var from []string
 	for _, e := range live.GetManagedFields() {
-		if e.Operation == metav1.ManagedFieldsOperationUpdate && slices.Contains(LegacyManagers, e.Manager) && !slices.Contains(from, e.Manager) {
+		if apply.IsLegacyEntry(e.Manager, string(e.Operation), e.Subresource) && !slices.Contains(from, e.Manager) {
 			from = append(from, e.Manager)
 		}
 	}
-	return fmt.Sprintf("fields of %s (Update) move to Tether's apply manager; content unchanged", strings.Join(from, ",")), nil
+	return fmt.Sprintf("the fields of %s (Update) move to %s (Apply), a managedFields-only patch of %d bytes; content unchanged",
+		strings.Join(from, ","), apply.DefaultFieldManager, len(patch)), nil
 }
 
 func memberMapping(cfg *rest.Config) (meta.RESTMapper, dynamic.Interface, error) {
