@@ -86,21 +86,27 @@ func (k *karmadaMember) waitsWhileKarmadaAgentHolds(t *testing.T, agent *testenv
 	leaseReads := func(e testenv.AuditEvent) bool {
 		return e.User == user && e.Resource == "leases" && e.Name == "karmada-agent-"+k.cluster && e.Verb == "get"
 	}
+	notLease := func(e testenv.AuditEvent) bool { return e.User == agentSA && e.IsWrite() && e.Resource != "leases" }
+	noWrites := func() {
+		if w := k.memberWrites(t, m, notLease); len(w) != 0 {
+			t.Fatalf("the Tether agent wrote %d times to the member while karmada-agent held its Lease, first %s %s %s/%s",
+				len(w), w[0].Verb, w[0].Resource, w[0].Namespace, w[0].Name)
+		}
+		if w := k.hubWrites(t, m, testenv.WritesBy(user)); len(w) != 0 {
+			t.Fatalf("the Tether agent wrote %d times to the hub while karmada-agent held its Lease, first %s %s %s/%s",
+				len(w), w[0].Verb, w[0].Resource, w[0].Namespace, w[0].Name)
+		}
+	}
 	testenv.Eventually(t, 2*time.Minute, "the Tether agent reads karmada-agent's hub Lease three times (its check and two attempts)", func() (bool, error) {
+		noWrites()
 		if code, done := agent.Exited(); done {
 			t.Fatalf("the Tether agent exited with %d while waiting", code)
 		}
 		return len(k.hubWrites(t, m, leaseReads)) >= 3, nil
 	})
+	noWrites()
 	if log, _ := os.ReadFile(agent.Log); !strings.Contains(string(log), "Waiting for karmada-agent's Lease on the hub") {
 		t.Error("the agent did not log that it waits for karmada-agent's hub Lease")
-	}
-	notLease := func(e testenv.AuditEvent) bool { return e.User == agentSA && e.IsWrite() && e.Resource != "leases" }
-	if w := k.memberWrites(t, m, notLease); len(w) != 0 {
-		t.Errorf("the Tether agent wrote %d times to the member while karmada-agent held its Lease: %+v", len(w), w[0])
-	}
-	if w := k.hubWrites(t, m, testenv.WritesBy(user)); len(w) != 0 {
-		t.Errorf("the Tether agent wrote %d times to the hub while karmada-agent held its Lease: %+v", len(w), w[0])
 	}
 	if h := holderOf(hubLease(t, k.hubCS, k.cluster)); h != "karmada-agent-standin_"+k.cluster {
 		t.Errorf("the hub Lease is held by %q while the stand-in renews it", h)
