@@ -40,6 +40,9 @@ func Rollback(ctx context.Context, cfg Config) error {
 	for _, line := range changes(c, rec.Container, d.Spec.Strategy, rec.Strategy) {
 		m.step("  %s", line)
 	}
+	if switched {
+		m.step("  strategy: %s for the switch, then back to %s", recreate.Type, rec.Strategy.Type)
+	}
 	m.step("  annotation %s: removed", RecordAnnotation)
 	if m.cfg.DryRun {
 		m.step("Dry run: nothing was written")
