@@ -73,8 +73,6 @@ func HubLeaseName(cluster string) string { return "karmada-agent-" + cluster }
 // ctx ended. The Lease is released once lead has returned.
 func (h HubLock) Run(ctx context.Context, lead func(context.Context) error) error {
 	h = h.defaults()
-	log := klog.FromContext(ctx).WithValues("hubLease", h.Namespace+"/"+HubLeaseName(h.Cluster))
-	ctx = klog.NewContext(ctx, log)
 	cfg, err := h.Config()
 	if err != nil {
 		return fmt.Errorf("hub lock: %w", err)
@@ -85,6 +83,12 @@ func (h HubLock) Run(ctx context.Context, lead func(context.Context) error) erro
 	if err != nil {
 		return fmt.Errorf("hub lock: %w", err)
 	}
+	return h.run(ctx, cs, lead)
+}
+
+func (h HubLock) run(ctx context.Context, cs kubernetes.Interface, lead func(context.Context) error) error {
+	log := klog.FromContext(ctx).WithValues("hubLease", h.Namespace+"/"+HubLeaseName(h.Cluster))
+	ctx = klog.NewContext(ctx, log)
 	exists, err := h.exists(ctx, cs)
 	if err != nil {
 		return nil // ctx ended
@@ -244,7 +248,7 @@ func (l *watchedLock) Get(ctx context.Context) (*resourcelock.LeaderElectionReco
 	if l.leading() {
 		l.log.Info("Another holder took karmada-agent's Lease on the hub; stopping the controllers", "holder", rec.HolderIdentity)
 		l.lost()
-	} else if !l.waiting.Swap(true) {
+	} else if rec.RenewTime.Add(time.Duration(rec.LeaseDurationSeconds)*time.Second).After(time.Now()) && !l.waiting.Swap(true) {
 		l.log.Info("Waiting for karmada-agent's Lease on the hub: it is held", "holder", rec.HolderIdentity,
 			"leaseDurationSeconds", rec.LeaseDurationSeconds, "renewTime", rec.RenewTime.Time)
 	}
