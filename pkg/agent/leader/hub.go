@@ -61,6 +61,9 @@ type HubLock struct {
 	// Backoff paces the first read of the Lease while the hub cannot be
 	// reached (default: 1 s doubling to 30 s).
 	Backoff wait.Backoff
+	// Ready, when set, registers a readiness check that fails until lead
+	// runs: while the hub is unreachable or karmada-agent holds the Lease.
+	Ready func(name string, check func() error)
 }
 
 // HubLeaseName is the name of karmada-agent's Lease for cluster.
@@ -89,6 +92,17 @@ func (h HubLock) Run(ctx context.Context, lead func(context.Context) error) erro
 func (h HubLock) run(ctx context.Context, cs kubernetes.Interface, lead func(context.Context) error) error {
 	log := klog.FromContext(ctx).WithValues("hubLease", h.Namespace+"/"+HubLeaseName(h.Cluster))
 	ctx = klog.NewContext(ctx, log)
+	var leading atomic.Bool
+	if h.Ready != nil {
+		h.Ready("hub-lock", func() error {
+			if !leading.Load() {
+				return errors.New("waiting for the hub, or for karmada-agent to give up its leader Lease there")
+			}
+			return nil
+		})
+	}
+	inner := lead
+	lead = func(ctx context.Context) error { leading.Store(true); return inner(ctx) }
 	exists, err := h.exists(ctx, cs)
 	if err != nil {
 		return nil // ctx ended
@@ -127,7 +141,8 @@ func (h HubLock) exists(ctx context.Context, cs kubernetes.Interface) (bool, err
 		case apierrors.IsNotFound(err), apierrors.IsForbidden(err):
 			return true, nil
 		}
-		klog.FromContext(ctx).Info("Cannot read karmada-agent's Lease on the hub yet; the controllers wait for it", "err", err)
+		// Reading this Lease is the first request of a join.
+		klog.FromContext(ctx).Info("Joining the hub failed; retrying", "step", "read karmada-agent's leader Lease", "err", err)
 		return false, nil
 	})
 	if err != nil && ctx.Err() != nil {
