@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
@@ -35,30 +36,40 @@ func fixture(t *testing.T, file, cluster string) []byte {
 // createAsKarmadaAgent creates the fixture Deployment in namespace ns the way
 // karmada-agent does (an Update-operation create under its field manager)
 // and checks that the member recorded the fixture's ownership for it.
-func createAsKarmadaAgent(t *testing.T, cluster, ns string) *appsv1.Deployment {
+// edit, if set, changes the object first (as the Work's manifest must be).
+func createAsKarmadaAgent(t *testing.T, cluster, ns string, edit func(*appsv1.Deployment)) *appsv1.Deployment {
 	t.Helper()
 	var recorded appsv1.Deployment
 	must(t, json.Unmarshal(fixture(t, "workload-applied-by-karmada-agent.json", cluster), &recorded))
 	d := recorded.DeepCopy()
 	d.Namespace, d.ManagedFields, d.Generation, d.Status = ns, nil, 0, appsv1.DeploymentStatus{}
 	delete(d.Annotations, "deployment.kubernetes.io/revision") // the deployment controller's
+	if edit != nil {
+		edit(d)
+	}
 	created, err := memberClient(t, 0).AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{FieldManager: "karmada-agent"})
 	must(t, err)
 	want, _ := managedEntry(recorded.ManagedFields, "karmada-agent", metav1.ManagedFieldsOperationUpdate)
 	got, ok := managedEntry(created.ManagedFields, "karmada-agent", metav1.ManagedFieldsOperationUpdate)
-	if !ok || !fieldsOf(t, got).Equals(fieldsOf(t, want)) {
+	if edit == nil && (!ok || !fieldsOf(t, got).Equals(fieldsOf(t, want))) {
 		t.Fatalf("the member did not record karmada-agent's ownership as in the fixture:\n got %s\nwant %s", got.FieldsV1, want.FieldsV1)
 	}
 	return created
 }
 
-// karmadaWork is the fixture's Work for cluster, its manifest moved to ns.
-func karmadaWork(t *testing.T, cluster, ns string) *workv1alpha1.Work {
+// karmadaWork is the fixture's Work for cluster, its manifest moved to ns
+// and changed by edit, if set.
+func karmadaWork(t *testing.T, cluster, ns string, edit func(*unstructured.Unstructured)) *workv1alpha1.Work {
 	t.Helper()
 	var w workv1alpha1.Work
 	must(t, json.Unmarshal(fixture(t, "work-written-by-karmada-cp-and-agent.json", cluster), &w))
 	w.ManagedFields, w.Status = nil, workv1alpha1.WorkStatus{}
-	w.Spec.Workload.Manifests[0].Raw = editManifest(t, w.Spec.Workload.Manifests[0].Raw, func(m *unstructured.Unstructured) { m.SetNamespace(ns) })
+	w.Spec.Workload.Manifests[0].Raw = editManifest(t, w.Spec.Workload.Manifests[0].Raw, func(m *unstructured.Unstructured) {
+		m.SetNamespace(ns)
+		if edit != nil {
+			edit(m)
+		}
+	})
 	return &w
 }
 
@@ -185,8 +196,8 @@ func TestTakeOverFromKarmadaAgent(t *testing.T) {
 	ctx := context.Background()
 	memberNamespace(t, 0, ns)
 	agentHubConfig(t, cluster) // creates the execution namespace
-	createAsKarmadaAgent(t, cluster, ns)
-	work := createWork(t, karmadaWork(t, cluster, ns))
+	createAsKarmadaAgent(t, cluster, ns, nil)
+	work := createWork(t, karmadaWork(t, cluster, ns, nil))
 	before := settledRollout(t, ns, "nginx")
 
 	first := startAgent(t, cluster, 0, nil)
@@ -256,7 +267,7 @@ func TestTakeOverLeavesOtherManagersAlone(t *testing.T) {
 	d.Namespace, d.ManagedFields, d.Status = ns, nil, appsv1.DeploymentStatus{}
 	_, err := memberClient(t, 0).AppsV1().Deployments(ns).Create(ctx, &d, metav1.CreateOptions{FieldManager: "someone-else"})
 	must(t, err)
-	work := createWork(t, karmadaWork(t, cluster, ns))
+	work := createWork(t, karmadaWork(t, cluster, ns, nil))
 	before := settledRollout(t, ns, "nginx")
 
 	a := startAgent(t, cluster, 0, nil)
@@ -293,4 +304,45 @@ func deleteDeploymentWork(t *testing.T, es, work, ns, deployment string) {
 		_, err := hubClient(t).WorkV1alpha1().Works(es).Get(ctx, work, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
+}
+
+// TestTakeOverLeavesRetainedReplicas: with the retain-replicas label the
+// agent leaves spec.replicas to the member (an autoscaler), so the take-over
+// must not make Tether its owner: the next apply would remove it and the
+// Deployment would fall back to one replica.
+func TestTakeOverLeavesRetainedReplicas(t *testing.T) {
+	const cluster, ns = "takeover-retain", "takeover-retain"
+	es := workv1alpha1.ExecutionNamespace(cluster)
+	memberNamespace(t, 0, ns)
+	agentHubConfig(t, cluster) // creates the execution namespace
+	createAsKarmadaAgent(t, cluster, ns, func(d *appsv1.Deployment) {
+		d.Labels[workv1alpha1.RetainReplicasLabel] = "true"
+		d.Spec.Replicas = ptr.To[int32](2)
+	})
+	work := createWork(t, karmadaWork(t, cluster, ns, func(m *unstructured.Unstructured) {
+		labels := m.GetLabels()
+		labels[workv1alpha1.RetainReplicasLabel] = "true"
+		m.SetLabels(labels)
+		must(t, unstructured.SetNestedField(m.Object, int64(2), "spec", "replicas"))
+	}))
+	before := settledRollout(t, ns, "nginx")
+
+	a := startAgent(t, cluster, 0, nil)
+	defer a.stop()
+	waitApplied(t, es, work.Name, metav1.ConditionTrue)
+	waitIdle(t, a)
+	if st := a.ctrl.Stats(); st.Applies != 0 || st.OwnershipMoves != 1 {
+		t.Errorf("engine stats after the take-over: %d applies, %d ownership moves; want 0 and 1", st.Applies, st.OwnershipMoves)
+	}
+	d, err := memberClient(t, 0).AppsV1().Deployments(ns).Get(context.Background(), "nginx", metav1.GetOptions{})
+	must(t, err)
+	if *d.Spec.Replicas != 2 {
+		t.Errorf("spec.replicas is %d after the take-over, want 2", *d.Spec.Replicas)
+	}
+	mine, _ := managedEntry(d.ManagedFields, apply.DefaultFieldManager, metav1.ManagedFieldsOperationApply)
+	if fieldsOf(t, mine).Has(fieldpath.MakePathOrDie("spec", "replicas")) {
+		t.Error("Tether owns spec.replicas of a Deployment whose replicas are retained")
+	}
+	untouched(t, before, settledRollout(t, ns, "nginx"))
+	deleteDeploymentWork(t, es, work.Name, ns, "nginx")
 }

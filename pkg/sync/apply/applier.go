@@ -121,7 +121,7 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 				return e
 			}
 		}
-		if live, e.OwnershipMoved, err = a.takeOwnership(ctx, e.GVR, live, opts.DryRun); err != nil {
+		if live, e.OwnershipMoved, err = a.takeOwnership(ctx, e.GVR, desired, live, opts.DryRun); err != nil {
 			e.Action, e.Err = Failed, classify(e.Subject, err)
 			return e
 		}

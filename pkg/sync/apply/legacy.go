@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/util/csaupgrade"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
 // Taking over objects another agent wrote with Update requests.
@@ -23,10 +25,13 @@ import (
 // field, and a field later removed from the Work would stay on the member
 // object. So before the engine decides whether an object needs a write, it
 // moves those Update entries into its own Apply entry
-// (k8s.io/client-go/util/csaupgrade). The move is one JSON patch of
-// metadata.managedFields, guarded by the object's resourceVersion. It changes
-// no content, so it bumps no generation and rolls out nothing; for an object
-// whose content already equals the manifest it is the only write.
+// (k8s.io/client-go/util/csaupgrade), keeping only the fields the manifest
+// sets (a default the server filled in, or spec.replicas left to an
+// autoscaler, is left to no one rather than removed by the next apply). The
+// move is one JSON patch of metadata.managedFields, guarded by the object's
+// resourceVersion. It changes no content, so it bumps no generation and rolls
+// out nothing; for an object whose content equals the manifest it is the
+// only write.
 //
 // Only main-resource entries move. An Update of a subresource (status,
 // scale) is not a claim on what a Work sets, and Tether never applies a
@@ -47,7 +52,16 @@ var LegacyManagers = []string{"karmada-agent"}
 // Update entries of one legacy manager exist in different API versions, only
 // the one in the version of manager's Apply entry (or the most recent one)
 // moves, and the others are dropped (csaupgrade's rule).
+//
+// OwnershipPatch moves every field. The apply engine, which knows the
+// manifest, moves only the fields the manifest sets (see takeOwnership).
 func OwnershipPatch(obj *unstructured.Unstructured, manager string) ([]byte, error) {
+	return ownershipPatch(obj, manager, nil)
+}
+
+// ownershipPatch is OwnershipPatch moving only the legacy fields in keep
+// (nil: all of them).
+func ownershipPatch(obj *unstructured.Unstructured, manager string, keep *fieldpath.Set) ([]byte, error) {
 	if obj == nil {
 		return nil, errors.New("ownership patch: no object")
 	}
@@ -57,11 +71,41 @@ func OwnershipPatch(obj *unstructured.Unstructured, manager string) ([]byte, err
 	if !HasLegacyOwner(obj) {
 		return nil, nil
 	}
-	patch, err := csaupgrade.UpgradeManagedFieldsPatch(obj, sets.New(LegacyManagers...), manager)
+	src, err := restrictLegacy(obj, keep)
+	if err != nil {
+		return nil, fmt.Errorf("ownership patch for %s: %w", Subject(obj), err)
+	}
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(src, sets.New(LegacyManagers...), manager)
 	if err != nil {
 		return nil, fmt.Errorf("ownership patch for %s: %w", Subject(obj), err)
 	}
 	return patch, nil
+}
+
+// restrictLegacy returns obj, or with keep a copy of it whose legacy entries
+// list only the fields in keep: the fields they lose are left to no one.
+func restrictLegacy(obj *unstructured.Unstructured, keep *fieldpath.Set) (*unstructured.Unstructured, error) {
+	if keep == nil {
+		return obj, nil
+	}
+	out := obj.DeepCopy()
+	entries := out.GetManagedFields()
+	for i, e := range entries {
+		if !IsLegacyEntry(e.Manager, string(e.Operation), e.Subresource) || e.FieldsV1 == nil {
+			continue
+		}
+		set := &fieldpath.Set{}
+		if err := set.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err != nil {
+			return nil, fmt.Errorf("fields of %s: %w", e.Manager, err)
+		}
+		raw, err := set.Intersection(keep).ToJSON()
+		if err != nil {
+			return nil, fmt.Errorf("fields of %s: %w", e.Manager, err)
+		}
+		entries[i].FieldsV1 = &metav1.FieldsV1{Raw: raw}
+	}
+	out.SetManagedFields(entries)
+	return out, nil
 }
 
 // HasLegacyOwner reports whether obj carries a main-resource Update entry of
@@ -93,23 +137,35 @@ func IsLegacyEntry(manager, operation, subresource string) bool {
 
 // takeOwnership moves the legacy managers' entries of live to the engine's
 // manager and returns the object as it is afterwards, and whether anything
-// moved. A dry run moves them in memory only, so that the verdict that
+// moved. Only the fields desired sets move: a field the legacy manager owned
+// that the manifest leaves out (a default the server filled in, or
+// spec.replicas left to an autoscaler) is left to no one, so the apply that
+// may follow does not remove it. When desired cannot be typed, every field
+// moves. A dry run moves them in memory only, so that the verdict that
 // follows is the one a real run would reach. A patch refused because the
 // object changed is retried on a fresh read.
-func (a *Applier) takeOwnership(ctx context.Context, gvr schema.GroupVersionResource, live *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, bool, error) {
+func (a *Applier) takeOwnership(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, bool, error) {
 	if !HasLegacyOwner(live) {
 		return live, false, nil
 	}
+	var keep *fieldpath.Set
+	if _, _, set, err := a.desiredFields(desired); err == nil {
+		keep = set
+	}
 	if dryRun {
-		moved := live.DeepCopy()
-		if err := csaupgrade.UpgradeManagedFields(moved, sets.New(LegacyManagers...), a.fieldManager); err != nil {
-			return nil, false, fmt.Errorf("%s: move field ownership to %s: %w", Subject(live), a.fieldManager, err)
+		moved, err := restrictLegacy(live, keep)
+		if err == nil {
+			moved = moved.DeepCopy()
+			err = csaupgrade.UpgradeManagedFields(moved, sets.New(LegacyManagers...), a.fieldManager)
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("move field ownership to %s: %w", a.fieldManager, err)
 		}
 		return moved, true, nil
 	}
 	cur, moved := live, false
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		patch, err := OwnershipPatch(cur, a.fieldManager)
+		patch, err := ownershipPatch(cur, a.fieldManager, keep)
 		if err != nil || patch == nil {
 			return err
 		}

@@ -200,3 +200,28 @@ func TestOwnershipPatchBadInput(t *testing.T) {
 		t.Error("undecodable fields: no error")
 	}
 }
+
+func TestOwnershipPatchKeepsOnlyTheManifestsFields(t *testing.T) {
+	obj := karmadaWorkload(t)
+	image := fieldpath.MakePathOrDie("spec", "template", "spec", "containers", fieldpath.KeyByFields("name", "nginx"), "image")
+	replicas := fieldpath.MakePathOrDie("spec", "replicas")
+	keep := fieldpath.NewSet(image, fieldpath.MakePathOrDie("spec", "template", "spec", "containers", fieldpath.KeyByFields("name", "nginx")))
+	patch, err := ownershipPatch(obj, DefaultFieldManager, keep)
+	if err != nil || patch == nil {
+		t.Fatalf("ownershipPatch: %v, patch %s", err, patch)
+	}
+	entries := decodePatch(t, patch, "4711")
+	got, ok := entryOf(entries, DefaultFieldManager, metav1.ManagedFieldsOperationApply, "")
+	if !ok {
+		t.Fatalf("no Apply entry: %+v", entries)
+	}
+	if s := fieldSet(t, got); !s.Equals(keep) || s.Has(replicas) {
+		t.Errorf("moved %s, want only the kept fields", got.FieldsV1.Raw)
+	}
+	if _, ok := entryOf(entries, "karmada-agent", metav1.ManagedFieldsOperationUpdate, ""); ok {
+		t.Error("karmada-agent's Update entry is still there")
+	}
+	if before, _ := entryOf(obj.GetManagedFields(), "karmada-agent", metav1.ManagedFieldsOperationUpdate, ""); !fieldSet(t, before).Has(replicas) {
+		t.Error("ownershipPatch changed its input")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 )
@@ -49,27 +50,11 @@ func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verd
 	if owned == nil {
 		return changed, "not applied by " + a.fieldManager + " yet"
 	}
-	gv, err := schema.ParseGroupVersion(desired.GetAPIVersion())
+	tc, desiredTV, desiredSet, err := a.desiredFields(desired)
 	if err != nil {
 		return inconclusive, err.Error()
 	}
-	tc, err := a.types.For(gv)
-	if err != nil {
-		return inconclusive, err.Error()
-	}
-	desiredTV, err := tc.ObjectToTyped(desired, typed.AllowDuplicates)
-	if err != nil {
-		return inconclusive, fmt.Sprintf("type desired: %v", err)
-	}
-	desiredSet, err := desiredTV.ToFieldSet()
-	if err != nil {
-		return inconclusive, err.Error()
-	}
-	desiredSet = desiredSet.Difference(strippedPaths)
-	// Leaves: an entry moved from an Update (OwnershipPatch) also lists the
-	// maps that update created ("." in FieldsV1), which an apply never
-	// lists; ownership of a map whose fields are owned changes nothing.
-	if !owned.Leaves().Equals(desiredSet.Leaves()) {
+	if !owned.Equals(desiredSet) {
 		return changed, "the manifest's field set differs from the fields " + a.fieldManager + " owns"
 	}
 	liveTV, err := tc.ObjectToTyped(live, typed.AllowDuplicates)
@@ -88,6 +73,31 @@ func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verd
 	// Values differ: real drift, or a value the server normalises (a
 	// quantity "1000m" stored as "1"). Only the server can tell.
 	return inconclusive, "values differ: " + cmp.String()
+}
+
+// desiredFields types desired with the member's schema and returns it with
+// the field set an apply of it owns, as managedFields record it.
+func (a *Applier) desiredFields(desired *unstructured.Unstructured) (managedfields.TypeConverter, *typed.TypedValue, *fieldpath.Set, error) {
+	gv, err := schema.ParseGroupVersion(desired.GetAPIVersion())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if a.types == nil {
+		return nil, nil, nil, fmt.Errorf("no schema for %s", gv)
+	}
+	tc, err := a.types.For(gv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tv, err := tc.ObjectToTyped(desired, typed.AllowDuplicates)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("type desired: %w", err)
+	}
+	set, err := tv.ToFieldSet()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return tc, tv, set.Difference(strippedPaths), nil
 }
 
 // ownedFields returns the field set our manager owns through Apply, or nil.
