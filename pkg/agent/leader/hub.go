@@ -70,7 +70,8 @@ type HubLock struct {
 func HubLeaseName(cluster string) string { return "karmada-agent-" + cluster }
 
 // Run runs lead under the hub lock: at once when the Lease does not exist
-// (or cannot be read), else once this agent holds it. It returns lead's
+// (or this agent may not read it), else once this agent holds it; while
+// the hub cannot be reached, it retries the read. It returns lead's
 // error; an error when the Lease was lost (or lead returned) while ctx was
 // live, so that the process exits as on a lost member Lease; and nil when
 // ctx ended. The Lease is released once lead has returned.
