@@ -21,8 +21,9 @@ import (
 )
 
 // The tests of this package that need a cluster read a hub (with Tether's
-// CRDs); the others run without touching it.
-func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{HubOnly: true}) }
+// CRDs) and, for unregister and the agent run as karmada-agent, a member;
+// the others run without touching them.
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Members: 1}) }
 
 // TestGetOnHub writes Clusters and Works with their statuses on a real hub,
 // as agents would, and reads them back through 'tether-agent get'.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -38,7 +39,11 @@ which tells register that Tether's approver creates each cluster's RBAC.
 
 The hub's kube-apiserver needs --enable-bootstrap-token-auth and its
 kube-controller-manager the bootstrapsigner, tokencleaner and csrsigning controllers
-(kubeadm clusters have them).`,
+(kubeadm clusters have them).
+
+It refuses a Karmada control plane (one that serves Karmada's ResourceBindings, or
+its Clusters through Karmada's aggregated apiserver): Karmada's own approver runs
+there, and members register against it directly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := commandContext(cmd)
@@ -101,12 +106,17 @@ func (f *approverFlags) addFlags(fs *pflag.FlagSet) {
 		"Longest agent certificate approved: a request for longer, or one without spec.expirationSeconds, is denied.")
 }
 
-func newApprover(kc *kubeconfigFlags, f *approverFlags) (*hub.Approver, error) {
+// newApprover builds Tether's approver; it refuses a Karmada control plane,
+// whose own approver decides there.
+func newApprover(ctx context.Context, kc *kubeconfigFlags, f *approverFlags) (*hub.Approver, error) {
 	if err := hub.ValidateMaxCertificateLifetime(f.maxLifetime); err != nil {
 		return nil, err
 	}
 	cfg, _, err := kc.load()
 	if err != nil {
+		return nil, err
+	}
+	if err := hub.RefuseKarmada(ctx, cfg); err != nil {
 		return nil, err
 	}
 	kube, err := kubernetes.NewForConfig(cfg)
@@ -133,7 +143,7 @@ func newHubApproveCommand(kc *kubeconfigFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := commandContext(cmd)
 			defer cancel()
-			a, err := newApprover(kc, &f)
+			a, err := newApprover(ctx, kc, &f)
 			if err != nil {
 				return err
 			}
@@ -168,12 +178,14 @@ bootstrap request for a cluster whose agent is alive (its Lease karmada-cluster/
 was renewed within its duration: a running agent renews its certificate itself), denies
 certificates longer than --max-certificate-lifetime, and creates the cluster's
 least-privilege RBAC and execution namespace before approving its first certificate.
-Run it with hub admin credentials, e.g. as a Deployment on the hub.`,
+Run it with hub admin credentials, e.g. as a Deployment on the hub. It refuses to
+run against a Karmada control plane, where Karmada's agentcsrapproving controller
+approves agents.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := commandContext(cmd)
 			defer cancel()
-			a, err := newApprover(kc, &f)
+			a, err := newApprover(ctx, kc, &f)
 			if err != nil {
 				return err
 			}

@@ -47,6 +47,7 @@ Get the command line from the hub: 'tether-agent token create --print-register-c
 	}
 	kc.addFlags(cmd.Flags(), "member cluster")
 	opts.AddFlags(cmd.Flags())
+	withAliases(cmd, map[string]string{"karmada-agent-image": "agent-image", "karmada-agent-replicas": "agent-replicas"})
 	return cmd
 }
 

@@ -22,6 +22,7 @@ func newTokenCommand() *cobra.Command {
 	}
 	kc.addFlags(cmd.PersistentFlags(), "hub (an administrator's)")
 	cmd.AddCommand(newTokenCreateCommand(&kc), newTokenListCommand(&kc), newTokenDeleteCommand(&kc))
+	withAliases(cmd, map[string]string{"karmada-context": "context"})
 	return cmd
 }
 

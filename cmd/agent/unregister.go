@@ -11,7 +11,10 @@ func newUnregisterCommand() *cobra.Command {
 	opts := register.NewUnregisterOptions()
 	var member, hubKC kubeconfigFlags
 	cmd := &cobra.Command{
-		Use:   "unregister <cluster name>",
+		Use: "unregister <cluster name>",
+		Example: `  tether-agent unregister member1 --kubeconfig member1.kubeconfig --karmada-config hub.kubeconfig
+  # karmadactl's flag names work too:
+  tether-agent unregister member1 --cluster-kubeconfig member1.kubeconfig --karmada-config hub.kubeconfig`,
 		Short: "Remove a member cluster from its hub and the agent from the member",
 		Long: `Unregister deletes the cluster's Works (the running agent removes their member
 objects; when it is gone, unregister removes them itself), its Cluster, and, given
@@ -45,7 +48,9 @@ cannot delete the hub RBAC. It is idempotent.`,
 	hubKC.addNamedFlags(fs, "karmada-config", "karmada-context", "hub, with admin rights")
 	fs.StringVarP(&opts.Namespace, "namespace", "n", opts.Namespace, "Member namespace of the agent's objects.")
 	fs.StringVar(&opts.ClusterNamespace, "cluster-namespace", opts.ClusterNamespace, "Namespace of the credentials the agent reported.")
+	fs.StringVar(&opts.AgentName, "agent-name", opts.AgentName, "Name of the agent Deployment in --namespace, whose arguments and mounted hub kubeconfig unregister reads.")
 	fs.DurationVar(&opts.Wait, "wait", opts.Wait, "How long to wait for each deletion to complete.")
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "Print what would be deleted and delete nothing.")
+	withAliases(cmd, map[string]string{"cluster-kubeconfig": "kubeconfig", "cluster-context": "context"})
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/kubernetes"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
@@ -71,27 +72,14 @@ type Options struct {
 
 	Rotation *bootstrap.RotationOptions
 
-	// ignored records karmada-agent flags Tether accepts but does not need.
-	ignored map[string]*string
-}
-
-// ignoredFlags are karmada-agent flags whose job Tether does differently or
-// not at all; they are accepted so that karmada-agent's Deployment runs, and
-// a warning names them.
-var ignoredFlags = []string{
-	// Tether's own retired deletion fence (a delete rate cap); the bulk-deletion guard replaced it.
-	"member-delete-rate",
-	"cluster-namespace", "report-secrets", "resync-period", "concurrent-cluster-syncs",
-	"enable-cluster-resource-modeling", "rate-limiter-base-delay", "rate-limiter-max-delay",
-	"rate-limiter-qps", "rate-limiter-bucket-size",
-	"feature-gates", "leader-elect-resource-name", "logging-format", "add_dir_header", "alsologtostderr",
-	"log_dir", "log_file", "logtostderr", "skip_headers", "stderrthreshold",
+	// ignored names the karmada-agent flags Tether accepts but does not need.
+	ignored []string
 }
 
 // NewOptions returns the defaults (karmada-agent's, except where noted).
 func NewOptions() *Options {
 	return &Options{
-		KarmadaKubeconfigNamespace:        "",
+		KarmadaKubeconfigNamespace:        "karmada-system",
 		ClusterStatusUpdateFrequency:      10 * time.Second,
 		ClusterLeaseDuration:              40 * time.Second,
 		ClusterLeaseRenewIntervalFraction: 0.25,
@@ -105,8 +93,11 @@ func NewOptions() *Options {
 		// Higher than karmada-agent's 5: a reconcile mostly waits on the
 		// member apiserver, and on a busy 2-core member 16 workers brought
 		// 2,000 Works to Applied about a fifth sooner than 8 (make bench).
-		ConcurrentWorkSyncs:      16,
-		Controllers:              []string{"*"},
+		ConcurrentWorkSyncs: 16,
+		// karmada-agent's default is '*', which leaves certRotation off;
+		// Tether's keeps the certificate renewed when --controllers is not
+		// given (karmadactl's Deployment gives '*' and gets karmada-agent's set).
+		Controllers:              []string{"*", "certRotation"},
 		RenderOverrides:          string(override.ModeAuto),
 		LeaderElect:              true,
 		LeaderElectResourceNS:    "karmada-system",
@@ -126,7 +117,6 @@ func NewOptions() *Options {
 		// for a slow member where every worker waits out that bound.
 		LivenessStallTimeout: 5 * time.Minute,
 		Rotation:             bootstrap.NewRotationOptions(),
-		ignored:              map[string]*string{},
 	}
 }
 
@@ -135,7 +125,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.KarmadaKubeconfig, "karmada-kubeconfig", o.KarmadaKubeconfig, "Path to the hub kubeconfig (the Secret karmada-kubeconfig mounted by register).")
 	fs.StringVar(&o.KarmadaContext, "karmada-context", o.KarmadaContext, "Context of the hub kubeconfig to use (default: its current context).")
 	fs.StringVar(&o.KarmadaKubeconfigNamespace, "karmada-kubeconfig-namespace", o.KarmadaKubeconfigNamespace,
-		"Member namespace of the Secret karmada-kubeconfig. When set, the hub kubeconfig is read from that Secret and renewed certificates are written back to it; otherwise --karmada-kubeconfig is used.")
+		"Member namespace of the Secret karmada-kubeconfig, where certificate rotation writes the renewed hub kubeconfig. Without --karmada-kubeconfig, the hub kubeconfig is also read from that Secret.")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to the member kubeconfig (default: in-cluster).")
 	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "Name of this member cluster on the hub.")
 	fs.StringVar(&o.ClusterAPIEndpoint, "cluster-api-endpoint", o.ClusterAPIEndpoint, "The member apiserver URL reported in the Cluster's spec.apiEndpoint.")
@@ -155,7 +145,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.ClusterAPIBurst, "cluster-api-burst", o.ClusterAPIBurst, "Burst of the member client.")
 	fs.IntVar(&o.ConcurrentWorkSyncs, "concurrent-work-syncs", o.ConcurrentWorkSyncs, "Works reconciled at once.")
 	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers,
-		"Controllers to run: '*' for all, 'name' to enable, '-name' to disable. Names: clusterStatus, execution, workStatus (execution and workStatus are one controller in Tether), certRotation.")
+		"Controllers to run: '*' for all that are on by default, 'name' to enable one, '-name' to disable one; the first that names a controller decides. "+
+			"Names: clusterStatus, execution, workStatus (one controller in Tether: enable or disable both), certRotation (off under '*': --controllers=*,certRotation; on when --controllers is not given), "+
+			"and serviceExport, endpointsliceCollect (karmada-agent's, which Tether does not have).")
 	fs.StringVar(&o.RenderOverrides, "render-overrides", o.RenderOverrides,
 		"When to render OverridePolicies at the edge: Auto (Works a Karmada binding controller rendered are applied as is), Always or Never.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader among agent replicas, with a Lease in the member cluster.")
@@ -179,25 +171,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.LivenessStallTimeout, "liveness-stall-timeout", o.LivenessStallTimeout,
 		"Fail /healthz when no Work reconcile has finished for this long while reconciles are under way (a wedged agent, which a restart clears); 0 disables it. Keep it above 2m, the bound of one reconcile.")
 	o.Rotation.AddFlags(fs)
-	for _, name := range ignoredFlags {
-		if fs.Lookup(name) == nil {
-			v := new(string)
-			o.ignored[name] = v
-			fs.StringVar(v, name, "", "Accepted for compatibility with karmada-agent; Tether ignores it.")
-			_ = fs.MarkHidden(name)
-		}
+	if f := fs.Lookup("enable-cert-rotation"); f != nil {
+		f.Usage += " Takes effect only when --controllers enables certRotation (--controllers=*,certRotation)."
 	}
-}
-
-// IgnoredSet returns the karmada-agent flags that were set but have no effect.
-func (o *Options) IgnoredSet(fs *pflag.FlagSet) []string {
-	var out []string
-	for name := range o.ignored {
-		if f := fs.Lookup(name); f != nil && f.Changed {
-			out = append(out, "--"+name)
-		}
-	}
-	return out
+	o.addCompatFlags(fs)
 }
 
 // Validate checks the options and says which flag is wrong and how to fix it.
@@ -210,7 +187,7 @@ func (o *Options) Validate() error {
 			clusterv1alpha1.MaxClusterNameLength, strings.Join(errs, "; "))
 	}
 	if o.KarmadaKubeconfig == "" && o.KarmadaKubeconfigNamespace == "" {
-		return fmt.Errorf("--karmada-kubeconfig or --karmada-kubeconfig-namespace is required: where the hub kubeconfig written by 'tether-agent register' is")
+		return fmt.Errorf("--karmada-kubeconfig or --karmada-kubeconfig-namespace is required: the hub kubeconfig file, or the member namespace of the Secret karmada-kubeconfig that 'tether-agent register' writes")
 	}
 	if o.ClusterLeaseRenewIntervalFraction <= 0 || o.ClusterLeaseRenewIntervalFraction >= 1 {
 		return fmt.Errorf("--cluster-lease-renew-interval-fraction must be between 0 and 1, got %v", o.ClusterLeaseRenewIntervalFraction)
@@ -236,36 +213,25 @@ func (o *Options) Validate() error {
 	if o.HeldDeleteGrace < 0 {
 		return fmt.Errorf("--held-delete-grace must not be negative (0 waits for 'tether-agent deletes confirm'), got %s", o.HeldDeleteGrace)
 	}
-	for _, c := range o.Controllers {
-		name := strings.TrimPrefix(c, "-")
-		if name != "*" && !knownControllers[name] {
-			return fmt.Errorf("--controllers: unknown controller %q (known: clusterStatus, execution, workStatus, certRotation, serviceExport, endpointsliceCollect)", name)
-		}
-	}
-	if !o.enabled("clusterStatus") && !o.enabled("execution") && !o.enabled("workStatus") {
-		return fmt.Errorf("--controllers %s enables none of clusterStatus, execution and workStatus: the agent would have nothing to run", strings.Join(o.Controllers, ","))
+	if err := o.validateControllers(); err != nil {
+		return err
 	}
 	return o.Rotation.Validate()
 }
 
-var knownControllers = map[string]bool{
-	"clusterStatus": true, "execution": true, "workStatus": true, "certRotation": true,
-	// karmada-agent controllers Tether does not have yet; accepted, and reported.
-	"serviceExport": true, "endpointsliceCollect": true,
-}
-
-// enabled reports whether controller name runs under --controllers.
-func (o *Options) enabled(name string) bool {
-	on := false
-	for _, c := range o.Controllers {
-		switch c {
-		case "*":
-			on = true
-		case name:
-			on = true
-		case "-" + name:
-			return false
-		}
+// hubKubeconfigStore is where the hub kubeconfig is read from and where
+// certificate rotation writes renewals: as karmada-agent, the
+// --karmada-kubeconfig file, with renewals written to the Secret
+// karmada-kubeconfig in --karmada-kubeconfig-namespace (to the file when
+// there is no such Secret). Without --karmada-kubeconfig, that Secret is
+// read too.
+func (o *Options) hubKubeconfigStore(member kubernetes.Interface) bootstrap.Store {
+	secret := bootstrap.NewSecretStore(member, o.KarmadaKubeconfigNamespace, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey)
+	switch {
+	case o.KarmadaKubeconfig == "":
+		return secret
+	case o.KarmadaKubeconfigNamespace == "":
+		return bootstrap.NewFileStore(o.KarmadaKubeconfig)
 	}
-	return on
+	return bootstrap.NewMountedStore(o.KarmadaKubeconfig, secret)
 }

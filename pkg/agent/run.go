@@ -128,10 +128,7 @@ func buildClients(ctx context.Context, o *Options, reg prometheus.Registerer, ga
 	if c.memberLease, err = kubernetes.NewForConfig(memberCfg); err != nil {
 		return nil, nil, err
 	}
-	var store bootstrap.Store = bootstrap.NewFileStore(o.KarmadaKubeconfig)
-	if o.KarmadaKubeconfigNamespace != "" {
-		store = bootstrap.NewSecretStore(c.memberLease, o.KarmadaKubeconfigNamespace, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretName)
-	}
+	store := o.hubKubeconfigStore(c.memberLease)
 	o.Rotation.Enabled = o.Rotation.Enabled && o.enabled("certRotation")
 	rotator, err := bootstrap.NewRotator(ctx, bootstrap.RotatorConfig{Store: store, Context: o.KarmadaContext,
 		Options: o.Rotation, Registerer: reg, Leading: leading})

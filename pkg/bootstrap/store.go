@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
@@ -139,6 +140,37 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// MountedStore is karmada-agent's layout: the kubeconfig is read from a
+// file, the Secret mounted into the agent's pod, and renewed credentials are
+// written to that Secret, whose mount the kubelet then refreshes. When the
+// Secret does not exist (an agent run outside the member from a kubeconfig
+// file), they are written to the file instead.
+type MountedStore struct {
+	file   *FileStore
+	secret *SecretStore
+}
+
+// NewMountedStore reads path and writes renewals to secret.
+func NewMountedStore(path string, secret *SecretStore) *MountedStore {
+	return &MountedStore{file: NewFileStore(path), secret: secret}
+}
+
+func (m *MountedStore) String() string {
+	return fmt.Sprintf("%s (renewals written to %s)", m.file, m.secret)
+}
+
+// Load reads the file.
+func (m *MountedStore) Load(ctx context.Context) ([]byte, error) { return m.file.Load(ctx) }
+
+// Save writes the Secret, or the file when there is no Secret.
+func (m *MountedStore) Save(ctx context.Context, kubeconfig []byte) error {
+	err := m.secret.Save(ctx, kubeconfig)
+	if apierrors.IsNotFound(err) {
+		return m.file.Save(ctx, kubeconfig)
+	}
+	return err
 }
 
 // LoadHubKubeconfig reads the hub kubeconfig from store and selects

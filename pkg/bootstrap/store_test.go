@@ -9,7 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/tether-io/tether/pkg/bootstrap"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // TestFileStoreSaveHelper is run by TestFileStoreSaveIsDurable under strace.
@@ -101,5 +106,55 @@ func assertDurableReplace(t *testing.T, trace, dir string) {
 	}
 	if state != done {
 		t.Fatalf("FileStore.Save is not durable: stopped at step %d of 5 (open temp, fsync it, rename, open dir, fsync dir); trace:\n%s", state+1, trace)
+	}
+}
+
+// TestMountedStore: the kubeconfig is read from the file; a renewal goes to
+// the Secret when it exists (the file, a read-only mount in a pod, is left
+// to the kubelet) and to the file when it does not.
+func TestMountedStore(t *testing.T) {
+	env := testenv.Require(t)
+	ctx := t.Context()
+	kube := kubernetes.NewForConfigOrDie(env.Hub.Config)
+	const ns = "mounted-store"
+	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	path := filepath.Join(t.TempDir(), bootstrap.KubeconfigSecretKey)
+	if err := os.WriteFile(path, []byte("mounted"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store := bootstrap.NewMountedStore(path, bootstrap.NewSecretStore(kube, ns, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey))
+	if got, err := store.Load(ctx); err != nil || string(got) != "mounted" {
+		t.Fatalf("Load = %q, %v; want the file's content", got, err)
+	}
+
+	// No Secret: the renewal goes to the file.
+	if err := store.Save(ctx, []byte("renewed-1")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "renewed-1" {
+		t.Fatalf("without the Secret the file holds %q, want the renewal", got)
+	}
+
+	// With the Secret: the renewal goes to the Secret, other keys stay, the file is untouched.
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: bootstrap.KubeconfigSecretName, Namespace: ns},
+		Data: map[string][]byte{bootstrap.KubeconfigSecretKey: []byte("mounted"), "other": []byte("kept")}}
+	if _, err := kube.CoreV1().Secrets(ns).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Save(ctx, []byte("renewed-2")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := kube.CoreV1().Secrets(ns).Get(ctx, bootstrap.KubeconfigSecretName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Data[bootstrap.KubeconfigSecretKey]) != "renewed-2" || string(got.Data["other"]) != "kept" {
+		t.Fatalf("Secret after Save: %q / %q, want the renewal and the other key kept", got.Data[bootstrap.KubeconfigSecretKey], got.Data["other"])
+	}
+	if f, _ := os.ReadFile(path); string(f) != "renewed-1" {
+		t.Fatalf("with the Secret the file changed to %q", f)
 	}
 }

@@ -70,10 +70,12 @@ func (a Agent) Args() []string {
 		fmt.Sprintf("--metrics-bind-address=:%d", MetricsPort),
 		fmt.Sprintf("--health-probe-bind-address=:%d", HealthPort),
 	)
-	if !a.CertRotation {
-		args = append(args, "--enable-cert-rotation=false")
+	// karmada-agent's controllers, certificate rotation included unless
+	// turned off (karmada-agent runs it only when named).
+	if a.CertRotation {
+		return append(args, "--controllers=*,certRotation")
 	}
-	return args
+	return append(args, "--controllers=*")
 }
 
 func systemLabels() map[string]string { return map[string]string{workv1alpha1.SystemLabel: "true"} }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -33,13 +34,16 @@ type UnregisterOptions struct {
 	Cluster          string
 	Namespace        string
 	ClusterNamespace string
-	Wait             time.Duration
-	DryRun           bool
+	// AgentName is the agent Deployment in Namespace whose arguments and
+	// mounted kubeconfig Secret unregister reads (karmadactl's --agent-name).
+	AgentName string
+	Wait      time.Duration
+	DryRun    bool
 }
 
 // NewUnregisterOptions returns the defaults.
 func NewUnregisterOptions() *UnregisterOptions {
-	return &UnregisterOptions{Namespace: "karmada-system", ClusterNamespace: clusterv1alpha1.DefaultClusterNamespace, Wait: time.Minute}
+	return &UnregisterOptions{Namespace: "karmada-system", ClusterNamespace: clusterv1alpha1.DefaultClusterNamespace, AgentName: AgentName, Wait: time.Minute}
 }
 
 // Validate checks the options.
@@ -51,8 +55,8 @@ func (o *UnregisterOptions) Validate() error {
 	if o.Wait <= 0 {
 		errs = append(errs, fmt.Errorf("--wait=%s must be positive", o.Wait))
 	}
-	if o.Namespace == "" || o.ClusterNamespace == "" {
-		errs = append(errs, errors.New("--namespace and --cluster-namespace must not be empty"))
+	if o.Namespace == "" || o.ClusterNamespace == "" || o.AgentName == "" {
+		errs = append(errs, errors.New("--namespace, --cluster-namespace and --agent-name must not be empty"))
 	}
 	return errors.Join(errs...)
 }
@@ -78,7 +82,13 @@ type unregistration struct {
 	release    *release.Releaser
 	outMu      sync.Mutex
 	agent      Agent
+	// hubSecret is where the agent's hub kubeconfig is, as its Deployment
+	// mounts it (register's Secret when the Deployment is gone).
+	hubSecret agentKubeconfig
 }
+
+// agentKubeconfig locates the agent's hub kubeconfig in the member.
+type agentKubeconfig struct{ secret, key, context string }
 
 // Unregister removes the cluster from the hub and the agent from the
 // member: the cluster's Works (the running agent deletes their member
@@ -155,28 +165,55 @@ func (u *unregistration) printf(format string, args ...any) {
 	fmt.Fprintf(u.Out, format, args...)
 }
 
-// readDeploymentArgs takes the namespaces the agent was registered with
-// from its Deployment, when it still exists.
+// readDeploymentArgs takes the namespaces the agent was registered with,
+// and where its hub kubeconfig is, from its Deployment when it still
+// exists: the Secret mounted where --karmada-kubeconfig points, as
+// karmadactl unregister finds it.
 func (u *unregistration) readDeploymentArgs(ctx context.Context) {
-	d, err := u.member.AppsV1().Deployments(u.opts.Namespace).Get(ctx, AgentName, metav1.GetOptions{})
+	u.hubSecret = agentKubeconfig{secret: bootstrap.KubeconfigSecretName, key: bootstrap.KubeconfigSecretKey}
+	d, err := u.member.AppsV1().Deployments(u.opts.Namespace).Get(ctx, u.opts.AgentName, metav1.GetOptions{})
 	if err != nil || len(d.Spec.Template.Spec.Containers) == 0 {
 		return
 	}
 	c := d.Spec.Template.Spec.Containers[0]
+	kubeconfigPath := ""
 	for _, arg := range append(append([]string{}, c.Command...), c.Args...) {
-		if v, ok := strings.CutPrefix(arg, "--leader-elect-resource-namespace="); ok {
-			u.agent.LeaderElectNamespace = v // a member namespace
-		}
-		if v, ok := strings.CutPrefix(arg, "--cluster-namespace="); ok {
-			u.agent.ClusterNamespace = v
+		name, value, _ := strings.Cut(arg, "=")
+		switch name {
+		case "--leader-elect-resource-namespace":
+			u.agent.LeaderElectNamespace = value // a member namespace
+		case "--cluster-namespace":
+			u.agent.ClusterNamespace = value
+		case "--karmada-kubeconfig":
+			kubeconfigPath = value
+		case "--karmada-context":
+			u.hubSecret.context = value
 		}
 	}
+	if secret := mountedSecret(d.Spec.Template.Spec, c, path.Dir(kubeconfigPath)); kubeconfigPath != "" && secret != "" {
+		u.hubSecret.secret, u.hubSecret.key = secret, path.Base(kubeconfigPath)
+	}
+}
+
+// mountedSecret is the Secret that container c mounts at dir, or "".
+func mountedSecret(pod corev1.PodSpec, c corev1.Container, dir string) string {
+	for _, m := range c.VolumeMounts {
+		if path.Clean(m.MountPath) != dir {
+			continue
+		}
+		for _, v := range pod.Volumes {
+			if v.Name == m.Name && v.Secret != nil {
+				return v.Secret.SecretName
+			}
+		}
+	}
+	return ""
 }
 
 // agentHubConfig is the agent's own hub identity, from its Secret.
 func (u *unregistration) agentHubConfig(ctx context.Context) *rest.Config {
-	store := bootstrap.NewSecretStore(u.member, u.opts.Namespace, bootstrap.KubeconfigSecretName, bootstrap.KubeconfigSecretKey)
-	kc, err := bootstrap.LoadHubKubeconfig(ctx, store, "")
+	store := bootstrap.NewSecretStore(u.member, u.opts.Namespace, u.hubSecret.secret, u.hubSecret.key)
+	kc, err := bootstrap.LoadHubKubeconfig(ctx, store, u.hubSecret.context)
 	if err != nil {
 		return nil
 	}
@@ -261,7 +298,7 @@ func (u *unregistration) hubObjects() (adminOnly, leases []runtime.Object) {
 		return &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: u.agent.ClusterNamespace}}
 	}
 	access := hub.ClusterAccess{Cluster: c, ClusterNamespace: u.agent.ClusterNamespace}
-	adminOnly = append(access.Objects(), secret(c), secret(c+"-impersonator"))
+	adminOnly = append(append(access.Objects(), access.LegacyObjects()...), secret(c), secret(c+"-impersonator"))
 	leases = []runtime.Object{leaseObject(clusterv1alpha1.LeaseNamespace, c)}
 	return adminOnly, leases
 }

@@ -117,8 +117,12 @@ func ClusterInfo(server string, caData []byte) (*corev1.ConfigMap, error) {
 
 // Init prepares the hub restCfg points at; it is idempotent. cluster-info
 // is created when missing and left alone when present (kubeadm or a Karmada
-// installer may own it; bootstrapsigner adds signatures to it).
+// installer may own it; bootstrapsigner adds signatures to it). It refuses a
+// Karmada control plane, before it writes anything (see RefuseKarmada).
 func Init(ctx context.Context, restCfg *rest.Config, cfg InitConfig) (clusterInfoCreated bool, err error) {
+	if err := RefuseKarmada(ctx, restCfg); err != nil {
+		return false, err
+	}
 	objs, err := InitObjects(cfg)
 	if err != nil {
 		return false, err

@@ -62,6 +62,14 @@ func (a ClusterAccess) SharedNamespaces() []runtime.Object {
 // interpreter customizations, its credentials Secrets, CSR create/get for
 // renewals, and events. (Tether's agent elects its leader with a Lease in
 // the member cluster, so the hub grants no leader-election Lease.)
+//
+// The RBAC objects are exactly those karmadactl registers, under its names
+// (the ClusterRole and ClusterRoleBinding AgentRoleName, the Roles and
+// RoleBindings <name>-secret in the cluster namespace and <name>-work in the
+// execution namespace), so that 'karmadactl unregister' removes all of them.
+// The heartbeat Lease rules live in the -secret Role when the Lease
+// namespace is the cluster namespace (the default), else in the ClusterRole,
+// still limited to the Lease named after the cluster.
 func (a ClusterAccess) Objects() []runtime.Object {
 	a = a.defaults()
 	c := a.Cluster
@@ -92,6 +100,15 @@ func (a ClusterAccess) Objects() []runtime.Object {
 		{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"certificatesigningrequests"}, Verbs: []string{"create", "get"}},
 		{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
 	}}
+	secretRules := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{c, c + "-impersonator"}, Verbs: []string{"get", "patch", "update"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+	}
+	if a.ClusterNamespace == clusterv1alpha1.LeaseNamespace {
+		secretRules = append(secretRules, leaseRules(c)...)
+	} else {
+		clusterRole.Rules = append(clusterRole.Rules, leaseRules(c)...)
+	}
 	out := []runtime.Object{
 		Namespace(es, labels),
 		clusterRole,
@@ -102,14 +119,7 @@ func (a ClusterAccess) Objects() []runtime.Object {
 		ns, name string
 		rules    []rbacv1.PolicyRule
 	}{
-		{clusterv1alpha1.LeaseNamespace, name + "-lease", []rbacv1.PolicyRule{
-			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{c}, Verbs: []string{"get", "update", "patch", "delete"}},
-			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
-		}},
-		{a.ClusterNamespace, name + "-secret", []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{c, c + "-impersonator"}, Verbs: []string{"get", "patch", "update"}},
-			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
-		}},
+		{a.ClusterNamespace, name + "-secret", secretRules},
 		{es, name + "-work", []rbacv1.PolicyRule{
 			{APIGroups: []string{workv1alpha1.GroupName}, Resources: []string{"works"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
 			{APIGroups: []string{workv1alpha1.GroupName}, Resources: []string{"works/status"}, Verbs: []string{"get", "update", "patch"}},
@@ -122,6 +132,28 @@ func (a ClusterAccess) Objects() []runtime.Object {
 				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: r.name}, Subjects: []rbacv1.Subject{user}})
 	}
 	return out
+}
+
+// LegacyObjects are hub objects that registrations by earlier versions of
+// Tether created and Objects no longer does (a Role and RoleBinding
+// <name>-lease in the Lease namespace, which karmadactl does not know):
+// unregister deletes them too.
+func (a ClusterAccess) LegacyObjects() []runtime.Object {
+	name := AgentRoleName(a.Cluster) + "-lease"
+	meta := metav1.ObjectMeta{Name: name, Namespace: clusterv1alpha1.LeaseNamespace}
+	return []runtime.Object{
+		&rbacv1.Role{TypeMeta: typeMeta("Role"), ObjectMeta: meta},
+		&rbacv1.RoleBinding{TypeMeta: typeMeta("RoleBinding"), ObjectMeta: meta},
+	}
+}
+
+// leaseRules let the agent keep its heartbeat Lease, named after the
+// cluster (create cannot be limited by name).
+func leaseRules(cluster string) []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{cluster}, Verbs: []string{"get", "update", "patch", "delete"}},
+		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
+	}
 }
 
 // Namespace is a namespace object with labels.
