@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -157,10 +158,32 @@ func (k *karmadaMember) installWorkload(ctx context.Context, t *testing.T) {
 	}
 	d := &appsv1.Deployment{}
 	into(t, obj, d)
-	if _, err := k.memberCS.AppsV1().Deployments(d.Namespace).Create(ctx, d, metav1.CreateOptions{FieldManager: "karmada-agent"}); err != nil {
+	live, err := k.memberCS.AppsV1().Deployments(d.Namespace).Create(ctx, d, metav1.CreateOptions{FieldManager: "karmada-agent"})
+	if err != nil {
 		t.Fatalf("create the workload as karmada-agent: %v", err)
 	}
+	// The member records the same karmada-agent Update entry as the fixture.
+	recorded := &appsv1.Deployment{}
+	if err := json.Unmarshal(fixture(t, "workload-applied-by-karmada-agent.json", k.cluster, k.member.URL), recorded); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := agentEntry(live.ManagedFields), agentEntry(recorded.ManagedFields); got == nil || want == nil || !equality.Semantic.DeepEqual(got, want) {
+		t.Fatalf("the workload's karmada-agent managedFields entry differs from the fixture's:\n got %s\nwant %s", got, want)
+	}
 	waitAvailable(t, k.memberCS, d.Namespace, d.Name)
+}
+
+// agentEntry is the decoded FieldsV1 of karmada-agent's Update entry.
+func agentEntry(entries []metav1.ManagedFieldsEntry) map[string]any {
+	for _, e := range entries {
+		if e.Manager == "karmada-agent" && e.Operation == metav1.ManagedFieldsOperationUpdate && e.FieldsV1 != nil {
+			var out map[string]any
+			if json.Unmarshal(e.FieldsV1.Raw, &out) == nil {
+				return out
+			}
+		}
+	}
+	return nil
 }
 
 func createRBAC(ctx context.Context, t *testing.T, cs kubernetes.Interface, items map[string][]*unstructured.Unstructured) {
