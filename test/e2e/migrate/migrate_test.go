@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
@@ -68,15 +69,36 @@ func TestMigrateSwapsKarmadaAgentForTether(t *testing.T) {
 	if out := run(t, bin, "migrate", "--rollback", "--kubeconfig", opKubeconfig); !strings.Contains(out, "nothing to roll back") {
 		t.Errorf("a second rollback printed:\n%s", out)
 	}
+	back := k.karmadaAgentWaitsForTether(t)
 	// Recreate stops Tether's pod before karmada-agent's starts: Tether
 	// releases the hub Lease, so karmada-agent takes it at once.
 	if code := agent.Stop(); code != 0 {
 		t.Errorf("the Tether agent exited with %d on SIGTERM, want 0", code)
 	}
-	back := startStandIn(t, k.hubCS, k.cluster, "karmada-agent-back_"+k.cluster)
 	waitHolder(t, k.hubCS, k.cluster, 12*time.Second, "karmada-agent takes its hub Lease right after Tether released it (not after Tether's 60s)",
 		func(h string) bool { return h == back.identity })
 	k.checkUnregisterRemovesMemberLease(t)
+}
+
+// karmadaAgentWaitsForTether starts a karmada-agent (the stand-in, as its
+// own user) while Tether holds the hub Lease: it tries and does not take it.
+func (k *karmadaMember) karmadaAgentWaitsForTether(t *testing.T) *standIn {
+	t.Helper()
+	const user = "karmada-agent-back"
+	cfg, err := k.env.Hub.Identity(user, "system:masters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := k.marks(t)
+	back := startStandIn(t, kubernetes.NewForConfigOrDie(cfg), k.cluster, "karmada-agent-back_"+k.cluster)
+	testenv.Eventually(t, time.Minute, "karmada-agent tries to take its hub Lease three times", func() (bool, error) {
+		reads := k.hubWrites(t, m, func(e testenv.AuditEvent) bool { return e.User == user && e.Resource == "leases" && e.Verb == "get" })
+		return len(reads) >= 3, nil
+	})
+	if h := holderOf(hubLease(t, k.hubCS, k.cluster)); !isTether(h) {
+		t.Fatalf("karmada-agent took the hub Lease while Tether held it (holder %q)", h)
+	}
+	return back
 }
 
 // run runs the tether-agent binary and returns its output, failing the
