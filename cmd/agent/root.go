@@ -50,6 +50,7 @@ func newRootCommand() *cobra.Command {
 		newGetCommand(),
 		newDeletesCommand(),
 		newRunCommand(),
+		newMigrateCommand(),
 	)
 	return root
 }

@@ -82,7 +82,9 @@ func Run(ctx context.Context, o *Options) error {
 	lead := func(ctx context.Context) error {
 		leading.Store(true)
 		defer leading.Store(false)
-		return runControllers(ctx, o, c, reg, health)
+		// karmada-agent's hub Lease, when it exists, keeps the two agents from acting at once.
+		return leader.HubLock{Config: rotator.ClientConfig, Namespace: o.LeaderElectResourceNS, Cluster: o.ClusterName, Ready: health.addReady}.Run(ctx,
+			func(ctx context.Context) error { return runControllers(ctx, o, c, reg, health) })
 	}
 	if !o.LeaderElect {
 		err := lead(ctx)

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
@@ -43,6 +45,9 @@ type Config struct {
 	// Grace bounds how long lead may take to return once the process is
 	// shutting down (default DefaultGrace).
 	Grace time.Duration
+	// Pod is the agent's pod, whose Deployment becomes the Lease's owner
+	// (default: from POD_NAME/POD_NAMESPACE or the hostname, inside a pod).
+	Pod types.NamespacedName
 }
 
 // Run campaigns until ctx ends and runs lead while this replica holds the
@@ -56,11 +61,7 @@ func Run(ctx context.Context, cfg Config, lead func(context.Context) error) erro
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultGrace
 	}
-	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, cfg.Namespace, cfg.Name,
-		cfg.Client.CoreV1(), cfg.Client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: cfg.Identity})
-	if err != nil {
-		return fmt.Errorf("leader election Lease %s/%s: %w", cfg.Namespace, cfg.Name, err)
-	}
+	lock := newLock(ctx, cfg)
 	electCtx, stopElect := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopElect()
 	t := &term{cfg: cfg, lead: lead, done: make(chan struct{}), stopElect: stopElect}
@@ -165,4 +166,23 @@ func errOrUnknown(err error) error {
 		return errors.New("they returned no error")
 	}
 	return err
+}
+
+// newLock is the member Lease lock, owned by the agent's Deployment when
+// the agent runs in one.
+func newLock(ctx context.Context, cfg Config) resourcelock.Interface {
+	pod := cfg.Pod
+	if pod.Name == "" {
+		pod, _ = thisPod()
+	}
+	leases := ownedLeases{LeasesGetter: cfg.Client.CoordinationV1(), apps: cfg.Client, ownerNS: pod.Namespace}
+	switch {
+	case pod.Namespace == cfg.Namespace:
+		leases.owner = leaseOwner(ctx, cfg.Client, pod)
+	case pod.Name != "" && pod.Namespace != "":
+		klog.FromContext(ctx).Info("The leader Lease is not in the agent's namespace, so it gets no owner and outlives the agent's Deployment",
+			"lease", cfg.Namespace+"/"+cfg.Name, "pod", pod.String())
+	}
+	return &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.Name},
+		Client: leases, LockConfig: resourcelock.ResourceLockConfig{Identity: cfg.Identity}}
 }
