@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -19,19 +18,8 @@ import (
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/sync/apply"
+	"github.com/tether-io/tether/test/karmadafixture"
 )
-
-// The fixtures in testdata were recorded from a live Karmada (cluster
-// member2, namespace default); fixture rewrites them for a test's cluster and
-// member namespace.
-func fixture(t *testing.T, file, cluster string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile("testdata/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytes.ReplaceAll(raw, []byte("karmada-es-member2"), []byte(workv1alpha1.ExecutionNamespace(cluster)))
-}
 
 // createAsKarmadaAgent creates the fixture Deployment in namespace ns the way
 // karmada-agent does (an Update-operation create under its field manager)
@@ -39,8 +27,7 @@ func fixture(t *testing.T, file, cluster string) []byte {
 // edit, if set, changes the object first (as the Work's manifest must be).
 func createAsKarmadaAgent(t *testing.T, cluster, ns string, edit func(*appsv1.Deployment)) *appsv1.Deployment {
 	t.Helper()
-	var recorded appsv1.Deployment
-	must(t, json.Unmarshal(fixture(t, "workload-applied-by-karmada-agent.json", cluster), &recorded))
+	recorded := karmadafixture.Deployment(t, cluster)
 	d := recorded.DeepCopy()
 	d.Namespace, d.ManagedFields, d.Generation, d.Status = ns, nil, 0, appsv1.DeploymentStatus{}
 	delete(d.Annotations, "deployment.kubernetes.io/revision") // the deployment controller's
@@ -61,8 +48,7 @@ func createAsKarmadaAgent(t *testing.T, cluster, ns string, edit func(*appsv1.De
 // and changed by edit, if set.
 func karmadaWork(t *testing.T, cluster, ns string, edit func(*unstructured.Unstructured)) *workv1alpha1.Work {
 	t.Helper()
-	var w workv1alpha1.Work
-	must(t, json.Unmarshal(fixture(t, "work-written-by-karmada-cp-and-agent.json", cluster), &w))
+	w := karmadafixture.RecordedWork(t, cluster)
 	w.ManagedFields, w.Status = nil, workv1alpha1.WorkStatus{}
 	w.Spec.Workload.Manifests[0].Raw = editManifest(t, w.Spec.Workload.Manifests[0].Raw, func(m *unstructured.Unstructured) {
 		m.SetNamespace(ns)
@@ -70,7 +56,7 @@ func karmadaWork(t *testing.T, cluster, ns string, edit func(*unstructured.Unstr
 			edit(m)
 		}
 	})
-	return &w
+	return w
 }
 
 func editManifest(t *testing.T, raw []byte, edit func(*unstructured.Unstructured)) []byte {
@@ -262,10 +248,9 @@ func TestTakeOverLeavesOtherManagersAlone(t *testing.T) {
 	ctx := context.Background()
 	memberNamespace(t, 0, ns)
 	agentHubConfig(t, cluster) // creates the execution namespace
-	var d appsv1.Deployment
-	must(t, json.Unmarshal(fixture(t, "workload-applied-by-karmada-agent.json", cluster), &d))
+	d := karmadafixture.Deployment(t, cluster)
 	d.Namespace, d.ManagedFields, d.Status = ns, nil, appsv1.DeploymentStatus{}
-	_, err := memberClient(t, 0).AppsV1().Deployments(ns).Create(ctx, &d, metav1.CreateOptions{FieldManager: "someone-else"})
+	_, err := memberClient(t, 0).AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{FieldManager: "someone-else"})
 	must(t, err)
 	work := createWork(t, karmadaWork(t, cluster, ns, nil))
 	before := settledRollout(t, ns, "nginx")

@@ -3,7 +3,6 @@ package work
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
@@ -17,37 +16,18 @@ import (
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/status/interpret"
+	"github.com/tether-io/tether/test/karmadafixture"
 	"github.com/tether-io/tether/test/testenv"
 )
-
-// readJSON decodes a file of testdata into v.
-func readJSON(t *testing.T, name string, v any) {
-	t.Helper()
-	raw, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		t.Fatalf("testdata/%s: %v", name, err)
-	}
-}
 
 // karmadaWork is the recorded Work, in namespace ns, with the status
 // karmada-agent wrote, and the member Deployment in the state that status
 // shows (the recording of the Deployment has no status of its own).
 func karmadaWork(t *testing.T, ns string) (*workv1alpha1.Work, *unstructured.Unstructured) {
 	t.Helper()
-	work := &workv1alpha1.Work{}
-	readJSON(t, "work-written-by-karmada-agent.json", work)
+	work := karmadafixture.RecordedWork(t, "edge")
 	work.Namespace, work.ManagedFields = ns, nil
-	raw, err := os.ReadFile("testdata/workload-applied-by-karmada-agent.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := &unstructured.Unstructured{}
-	if err := live.UnmarshalJSON(raw); err != nil { // numbers as int64, as from a client
-		t.Fatal(err)
-	}
+	live := karmadafixture.WorkloadObject(t, "edge") // numbers as int64, as from a client
 	live.SetManagedFields(nil)
 	var reflected map[string]any
 	if err := json.Unmarshal(work.Status.ManifestStatuses[0].Status.Raw, &reflected); err != nil {

@@ -3,12 +3,13 @@ package apply
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/tether-io/tether/test/karmadafixture"
 )
 
 // karmadaWorkload is the Deployment as karmada-agent leaves it (a recorded
@@ -16,14 +17,7 @@ import (
 // kube-controller-manager for status.
 func karmadaWorkload(t *testing.T) *unstructured.Unstructured {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/workload-applied-by-karmada-agent.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(raw); err != nil {
-		t.Fatal(err)
-	}
+	obj := karmadafixture.WorkloadObject(t, karmadafixture.RecordedCluster)
 	obj.SetResourceVersion("4711")
 	return obj
 }
