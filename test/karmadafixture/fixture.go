@@ -60,9 +60,7 @@ func Items(t testing.TB, name, cluster string) map[string][]*unstructured.Unstru
 	var list struct {
 		Items []map[string]any `json:"items"`
 	}
-	if err := json.Unmarshal(Read(t, name, cluster), &list); err != nil {
-		t.Fatalf("karmada fixture %s: %v", name, err)
-	}
+	decode(t, name, cluster, &list)
 	out := map[string][]*unstructured.Unstructured{}
 	for i, item := range list.Items {
 		u := &unstructured.Unstructured{Object: item}
@@ -101,9 +99,7 @@ func WorkloadObject(t testing.TB, cluster string) *unstructured.Unstructured {
 func Deployment(t testing.TB, cluster string) *appsv1.Deployment {
 	t.Helper()
 	d := &appsv1.Deployment{}
-	if err := json.Unmarshal(Read(t, Workload, cluster), d); err != nil {
-		t.Fatalf("karmada fixture %s: %v", Workload, err)
-	}
+	decode(t, Workload, cluster, d)
 	return d
 }
 
@@ -112,8 +108,14 @@ func Deployment(t testing.TB, cluster string) *appsv1.Deployment {
 func RecordedWork(t testing.TB, cluster string) *workv1alpha1.Work {
 	t.Helper()
 	w := &workv1alpha1.Work{}
-	if err := json.Unmarshal(Read(t, Work, cluster), w); err != nil {
-		t.Fatalf("karmada fixture %s: %v", Work, err)
-	}
+	decode(t, Work, cluster, w)
 	return w
+}
+
+// decode unmarshals the fixture file name, renamed to cluster, into out.
+func decode(t testing.TB, name, cluster string, out any) {
+	t.Helper()
+	if err := json.Unmarshal(Read(t, name, cluster), out); err != nil {
+		t.Fatalf("karmada fixture %s: %v", name, err)
+	}
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // These tests drive the hub lock's orchestration over an in-memory Lease
-// (pure logic); test/e2e/migrate runs it against a real hub with a
+// (pure logic); test/e2e/dropin runs it against a real hub with a
 // stand-in karmada-agent.
 
 func testHubLock() HubLock {

@@ -15,7 +15,7 @@ import (
 )
 
 // The owner lookup and the Lease client over in-memory objects (pure
-// logic); test/e2e/migrate checks the owner reference on a real member and
+// logic); test/e2e/dropin checks the owner reference on a real member and
 // that garbage collection removes the Lease with the Deployment.
 
 func agentPod() *fake.Clientset {

@@ -13,6 +13,7 @@ import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	karmadaclient "github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/test/karmadamember"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -23,7 +24,7 @@ func TestWorkStatusByUpdate(t *testing.T) {
 	const cluster = "dropin-update"
 	env := testenv.Require(t)
 	ctx := context.Background()
-	kc := setUpKarmadaCluster(t, cluster, variation{role: func(r *rbacv1.Role) {
+	kc := karmadamember.SetUp(t, env, karmadamember.Options{Cluster: cluster, Role: func(r *rbacv1.Role) {
 		for i, rule := range r.Rules {
 			if slices.Equal(rule.Resources, []string{"works/status"}) {
 				r.Rules[i].Verbs = slices.DeleteFunc(slices.Clone(rule.Verbs), func(v string) bool { return v == "patch" })
@@ -32,13 +33,13 @@ func TestWorkStatusByUpdate(t *testing.T) {
 	}})
 	mark, err := env.Hub.AuditMark()
 	must(t, err)
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.kubeconfig, Args: agentArgs(kc, env.Members[0])})
+	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
 	a.WaitReady(t, 2*time.Minute)
 
 	hub := karmadaclient.NewForConfigOrDie(env.Hub.Config)
-	changeWorkReplicas(t, hub, kc.work, 2)
+	changeWorkReplicas(t, hub, kc.Work, 2)
 	testenv.Eventually(t, 2*time.Minute, "the Work's status is written", func() (bool, error) {
-		w, err := hub.WorkV1alpha1().Works(kc.work.Namespace).Get(ctx, kc.work.Name, metav1.GetOptions{})
+		w, err := hub.WorkV1alpha1().Works(kc.Work.Namespace).Get(ctx, kc.Work.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}

@@ -18,6 +18,7 @@ import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	karmadaclient "github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/test/karmadamember"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -36,11 +37,11 @@ func TestWhatCannotFallBackIsReported(t *testing.T) {
 	const stale = "https://karmada-agent.example:6443"
 	env := testenv.Require(t)
 	ctx := context.Background()
-	kc := setUpKarmadaCluster(t, cluster, variation{endpoint: stale})
+	kc := karmadamember.SetUp(t, env, karmadamember.Options{Cluster: cluster, Endpoint: stale})
 	mark, err := env.Hub.AuditMark()
 	must(t, err)
-	args := append(agentArgs(kc, env.Members[0]), "--render-overrides=Always")
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.kubeconfig, Args: args})
+	args := append(agentArgs(kc), "--render-overrides=Always")
+	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: args})
 	a.WaitReady(t, 2*time.Minute)
 
 	hub := karmadaclient.NewForConfigOrDie(env.Hub.Config)
@@ -65,9 +66,9 @@ func TestWhatCannotFallBackIsReported(t *testing.T) {
 		}
 	}
 
-	changeWorkReplicas(t, hub, kc.work, 2)
+	changeWorkReplicas(t, hub, kc.Work, 2)
 	testenv.Eventually(t, 2*time.Minute, "the Work reports why it is not applied", func() (bool, error) {
-		w, err := hub.WorkV1alpha1().Works(kc.work.Namespace).Get(ctx, kc.work.Name, metav1.GetOptions{})
+		w, err := hub.WorkV1alpha1().Works(kc.Work.Namespace).Get(ctx, kc.Work.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
@@ -94,7 +95,7 @@ func TestStatusUnwritableIsReported(t *testing.T) {
 	const cluster = "dropin-nostatus"
 	env := testenv.Require(t)
 	ctx := context.Background()
-	kc := setUpKarmadaCluster(t, cluster, variation{rbac: func(r *rbacv1.ClusterRole) {
+	kc := karmadamember.SetUp(t, env, karmadamember.Options{Cluster: cluster, ClusterRole: func(r *rbacv1.ClusterRole) {
 		var kept []rbacv1.PolicyRule
 		for _, rule := range r.Rules {
 			if len(rule.Resources) != 1 || rule.Resources[0] != "clusters/status" {
@@ -108,7 +109,7 @@ func TestStatusUnwritableIsReported(t *testing.T) {
 	}})
 	mark, err := env.Hub.AuditMark()
 	must(t, err)
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.kubeconfig, Args: agentArgs(kc, env.Members[0])})
+	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
 	a.WaitReady(t, 2*time.Minute)
 
 	admin := kubernetes.NewForConfigOrDie(env.Hub.Config)
@@ -129,9 +130,9 @@ func TestStatusUnwritableIsReported(t *testing.T) {
 	})
 
 	hub := karmadaclient.NewForConfigOrDie(env.Hub.Config)
-	changeWorkReplicas(t, hub, kc.work, 2)
+	changeWorkReplicas(t, hub, kc.Work, 2)
 	testenv.Eventually(t, 2*time.Minute, "the Work sync goes on", func() (bool, error) {
-		w, err := hub.WorkV1alpha1().Works(kc.work.Namespace).Get(ctx, kc.work.Name, metav1.GetOptions{})
+		w, err := hub.WorkV1alpha1().Works(kc.Work.Namespace).Get(ctx, kc.Work.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}

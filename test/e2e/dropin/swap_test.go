@@ -3,7 +3,6 @@ package dropin
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,30 +16,15 @@ import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	karmadaclient "github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/test/karmadamember"
 	"github.com/tether-io/tether/test/testenv"
 )
 
 // agentArgs is the fixture Deployment's command line after
-// /bin/karmada-agent, with only what must point at the test environment
-// changed: the mounted hub kubeconfig's path, the member's API endpoint,
-// and the member kubeconfig (the Deployment runs in-cluster). The metrics
-// and probe addresses (:8080, 0.0.0.0:10357) are left to StartAgent's free
-// loopback ports, so that the test can run beside anything.
-func agentArgs(kc *karmadaCluster, m *testenv.Cluster) []string {
-	var args []string
-	for _, a := range kc.command[1:] {
-		name, _, _ := strings.Cut(a, "=")
-		switch name {
-		case "--karmada-kubeconfig":
-			a = name + "=" + kc.kubeconfig
-		case "--cluster-api-endpoint":
-			a = name + "=" + m.URL
-		case "--metrics-bind-address", "--health-probe-bind-address":
-			continue
-		}
-		args = append(args, a)
-	}
-	return append(args, "--kubeconfig="+m.Kubeconfig)
+// /bin/karmada-agent, pointed at the test environment, with the member
+// reached as its admin.
+func agentArgs(kc *karmadamember.Registered) []string {
+	return kc.AgentArgs(kc.Deployment.Spec.Template.Spec.Containers[0].Command[1:], kc.Member.Kubeconfig)
 }
 
 // TestSwapUnderKarmadaRBAC stops nothing (there is no karmada-agent
@@ -54,10 +38,10 @@ func TestSwapUnderKarmadaRBAC(t *testing.T) {
 	const cluster = "dropin"
 	env := testenv.Require(t)
 	ctx := context.Background()
-	kc := setUpKarmadaCluster(t, cluster, variation{})
+	kc := karmadamember.SetUp(t, env, karmadamember.Options{Cluster: cluster})
 	mark, err := env.Hub.AuditMark()
 	must(t, err)
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.kubeconfig, Args: agentArgs(kc, env.Members[0])})
+	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
 	a.WaitReady(t, 2*time.Minute)
 
 	hub := karmadaclient.NewForConfigOrDie(env.Hub.Config)
@@ -71,14 +55,14 @@ func TestSwapUnderKarmadaRBAC(t *testing.T) {
 			c.Status.KubernetesVersion != "" && perms != nil && perms.Status == metav1.ConditionFalse, nil
 	})
 
-	changeWorkReplicas(t, hub, kc.work, 2)
+	changeWorkReplicas(t, hub, kc.Work, 2)
 	member := kubernetes.NewForConfigOrDie(env.Members[0].Config)
 	testenv.Eventually(t, 2*time.Minute, "the change of the Work is applied and its status written", func() (bool, error) {
 		d, err := member.AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
-		w, err := hub.WorkV1alpha1().Works(kc.work.Namespace).Get(ctx, kc.work.Name, metav1.GetOptions{})
+		w, err := hub.WorkV1alpha1().Works(kc.Work.Namespace).Get(ctx, kc.Work.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
@@ -87,9 +71,9 @@ func TestSwapUnderKarmadaRBAC(t *testing.T) {
 			applied.ObservedGeneration == w.Generation && len(w.Status.ManifestStatuses) == 1, nil
 	})
 
-	must(t, hub.WorkV1alpha1().Works(kc.work.Namespace).Delete(ctx, kc.work.Name, metav1.DeleteOptions{}))
+	must(t, hub.WorkV1alpha1().Works(kc.Work.Namespace).Delete(ctx, kc.Work.Name, metav1.DeleteOptions{}))
 	testenv.Eventually(t, 2*time.Minute, "the Work's deletion removes the member object and releases the finalizer", func() (bool, error) {
-		_, werr := hub.WorkV1alpha1().Works(kc.work.Namespace).Get(ctx, kc.work.Name, metav1.GetOptions{})
+		_, werr := hub.WorkV1alpha1().Works(kc.Work.Namespace).Get(ctx, kc.Work.Name, metav1.GetOptions{})
 		_, derr := member.AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
 		return apierrors.IsNotFound(werr) && apierrors.IsNotFound(derr), nil
 	})

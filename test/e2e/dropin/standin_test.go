@@ -1,4 +1,4 @@
-package migrate
+package dropin
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
+	"github.com/tether-io/tether/test/karmadamember"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -30,7 +31,7 @@ func startStandIn(t *testing.T, hub kubernetes.Interface, cluster, identity stri
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &standIn{identity: identity, stop: cancel, done: make(chan struct{})}
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock: &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: agentNS, Name: "karmada-agent-" + cluster},
+		Lock: &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: karmadamember.Namespace, Name: "karmada-agent-" + cluster},
 			Client: hub.CoordinationV1(), LockConfig: resourcelock.ResourceLockConfig{Identity: identity}},
 		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
 		Callbacks: leaderelection.LeaderCallbacks{OnStartedLeading: func(context.Context) {}, OnStoppedLeading: func() {}},
@@ -49,7 +50,7 @@ func (s *standIn) halt() { s.stop(); <-s.done }
 // hubLease reads karmada-agent's Lease on the hub.
 func hubLease(t *testing.T, hub kubernetes.Interface, cluster string) *coordinationv1.Lease {
 	t.Helper()
-	l, err := hub.CoordinationV1().Leases(agentNS).Get(context.Background(), "karmada-agent-"+cluster, metav1.GetOptions{})
+	l, err := hub.CoordinationV1().Leases(karmadamember.Namespace).Get(context.Background(), "karmada-agent-"+cluster, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("read karmada-agent's hub Lease: %v", err)
 	}
@@ -69,7 +70,7 @@ func waitHolder(t *testing.T, hub kubernetes.Interface, cluster string, timeout 
 	var l *coordinationv1.Lease
 	testenv.Eventually(t, timeout, what, func() (bool, error) {
 		var err error
-		l, err = hub.CoordinationV1().Leases(agentNS).Get(context.Background(), "karmada-agent-"+cluster, metav1.GetOptions{})
+		l, err = hub.CoordinationV1().Leases(karmadamember.Namespace).Get(context.Background(), "karmada-agent-"+cluster, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
 		}

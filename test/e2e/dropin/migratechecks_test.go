@@ -1,4 +1,4 @@
-package migrate
+package dropin
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
@@ -20,6 +21,7 @@ import (
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/test/karmadamember"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -29,10 +31,10 @@ func (k *karmadaMember) marks(t *testing.T) marks {
 	t.Helper()
 	var m marks
 	var err error
-	if m.member, err = k.member.AuditMark(); err != nil {
+	if m.member, err = k.Member.AuditMark(); err != nil {
 		t.Fatal(err)
 	}
-	if m.hub, err = k.env.Hub.AuditMark(); err != nil {
+	if m.hub, err = k.Env.Hub.AuditMark(); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -44,7 +46,7 @@ func complete(match func(testenv.AuditEvent) bool) func(testenv.AuditEvent) bool
 
 func (k *karmadaMember) memberWrites(t *testing.T, m marks, match func(testenv.AuditEvent) bool) []testenv.AuditEvent {
 	t.Helper()
-	ev, err := k.member.AuditEvents(m.member, complete(match))
+	ev, err := k.Member.AuditEvents(m.member, complete(match))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func (k *karmadaMember) memberWrites(t *testing.T, m marks, match func(testenv.A
 
 func (k *karmadaMember) hubWrites(t *testing.T, m marks, match func(testenv.AuditEvent) bool) []testenv.AuditEvent {
 	t.Helper()
-	ev, err := k.env.Hub.AuditEvents(m.hub, complete(match))
+	ev, err := k.Env.Hub.AuditEvents(m.hub, complete(match))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ type workload struct {
 
 func (k *karmadaMember) workloadState(t *testing.T) workload {
 	t.Helper()
-	d, err := k.memberCS.AppsV1().Deployments("default").Get(context.Background(), "nginx", metav1.GetOptions{})
+	d, err := k.MemberClient.AppsV1().Deployments("default").Get(context.Background(), "nginx", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,9 +84,9 @@ func (k *karmadaMember) workloadState(t *testing.T) workload {
 // again and writes nothing but its own member leader Lease.
 func (k *karmadaMember) waitsWhileKarmadaAgentHolds(t *testing.T, agent *testenv.AgentProcess, m marks) {
 	t.Helper()
-	user := clusterv1alpha1.AgentUser(k.cluster)
+	user := clusterv1alpha1.AgentUser(k.Name)
 	leaseReads := func(e testenv.AuditEvent) bool {
-		return e.User == user && e.Resource == "leases" && e.Name == "karmada-agent-"+k.cluster && e.Verb == "get"
+		return e.User == user && e.Resource == "leases" && e.Name == "karmada-agent-"+k.Name && e.Verb == "get"
 	}
 	notLease := func(e testenv.AuditEvent) bool { return e.User == agentSA && e.IsWrite() && e.Resource != "leases" }
 	noWrites := func() {
@@ -108,7 +110,7 @@ func (k *karmadaMember) waitsWhileKarmadaAgentHolds(t *testing.T, agent *testenv
 	if log, _ := os.ReadFile(agent.Log); !strings.Contains(string(log), "Waiting for karmada-agent's Lease on the hub") {
 		t.Error("the agent did not log that it waits for karmada-agent's hub Lease")
 	}
-	if h := holderOf(hubLease(t, k.hubCS, k.cluster)); h != "karmada-agent-standin_"+k.cluster {
+	if h := holderOf(hubLease(t, k.HubClient, k.Name)); h != "karmada-agent-standin_"+k.Name {
 		t.Errorf("the hub Lease is held by %q while the stand-in renews it", h)
 	}
 }
@@ -120,7 +122,7 @@ func (k *karmadaMember) checkTakeover(t *testing.T, before workload, m marks) {
 	t.Helper()
 	ctx := context.Background()
 	testenv.Eventually(t, 2*time.Minute, "Tether takes the workload's fields over", func() (bool, error) {
-		d, err := k.memberCS.AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
+		d, err := k.MemberClient.AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
@@ -144,7 +146,7 @@ func (k *karmadaMember) checkTakeover(t *testing.T, before workload, m marks) {
 		t.Errorf("%d writes to the unchanged workload, want at most the one managedFields patch: %+v", len(writes), writes)
 	}
 	t.Logf("writes to the workload by the Tether agent: %d", len(writes))
-	d, err := k.memberCS.AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
+	d, err := k.MemberClient.AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +169,8 @@ func (k *karmadaMember) watchApplied(t *testing.T) *appliedWatch {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &appliedWatch{stop: cancel, done: make(chan struct{})}
-	w, err := k.hubKarmada.WorkV1alpha1().Works(k.work.Namespace).Watch(ctx, metav1.ListOptions{
-		FieldSelector: fields.OneTermEqualSelector("metadata.name", k.work.Name).String(), ResourceVersion: k.currentWork(t).ResourceVersion})
+	w, err := k.Karmada.WorkV1alpha1().Works(k.Work.Namespace).Watch(ctx, metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("metadata.name", k.Work.Name).String(), ResourceVersion: k.currentWork(t).ResourceVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +183,7 @@ func (k *karmadaMember) watchApplied(t *testing.T) *appliedWatch {
 				continue
 			}
 			a.events.Add(1)
-			if c := meta(work.Status.Conditions, workv1alpha1.WorkApplied); c == nil || c.Status != metav1.ConditionTrue {
+			if c := meta.FindStatusCondition(work.Status.Conditions, workv1alpha1.WorkApplied); c == nil || c.Status != metav1.ConditionTrue {
 				a.flipped.Store(true)
 			}
 		}
@@ -190,18 +192,9 @@ func (k *karmadaMember) watchApplied(t *testing.T) *appliedWatch {
 	return a
 }
 
-func meta(conds []metav1.Condition, typ string) *metav1.Condition {
-	for i := range conds {
-		if conds[i].Type == typ {
-			return &conds[i]
-		}
-	}
-	return nil
-}
-
 func (k *karmadaMember) currentWork(t *testing.T) *workv1alpha1.Work {
 	t.Helper()
-	w, err := k.hubKarmada.WorkV1alpha1().Works(k.work.Namespace).Get(context.Background(), k.work.Name, metav1.GetOptions{})
+	w, err := k.Karmada.WorkV1alpha1().Works(k.Work.Namespace).Get(context.Background(), k.Work.Name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +206,7 @@ func (k *karmadaMember) currentWork(t *testing.T) *workv1alpha1.Work {
 func (k *karmadaMember) checkWorkStatus(t *testing.T, a *appliedWatch, m marks) {
 	t.Helper()
 	statusWrites := k.hubWrites(t, m, func(e testenv.AuditEvent) bool {
-		return e.User == clusterv1alpha1.AgentUser(k.cluster) && e.IsWrite() && e.Resource == "works" && e.Subresource == "status"
+		return e.User == clusterv1alpha1.AgentUser(k.Name) && e.IsWrite() && e.Resource == "works" && e.Subresource == "status"
 	})
 	t.Logf("Work status writes by the Tether agent: %d; Work events seen: %d", len(statusWrites), a.events.Load())
 	if len(statusWrites) > 1 {
@@ -222,7 +215,7 @@ func (k *karmadaMember) checkWorkStatus(t *testing.T, a *appliedWatch, m marks) 
 	if a.flipped.Load() {
 		t.Error("the Work's Applied condition left True during the swap")
 	}
-	if c := meta(k.currentWork(t).Status.Conditions, workv1alpha1.WorkApplied); c == nil || c.Status != metav1.ConditionTrue {
+	if c := meta.FindStatusCondition(k.currentWork(t).Status.Conditions, workv1alpha1.WorkApplied); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("Applied after the swap: %+v", c)
 	}
 }
@@ -231,7 +224,7 @@ func (k *karmadaMember) checkWorkStatus(t *testing.T, a *appliedWatch, m marks) 
 // by the agent's Deployment, so that deleting the Deployment removes it.
 func (k *karmadaMember) checkMemberLeaseOwner(t *testing.T, d interface{ GetUID() types.UID }) {
 	t.Helper()
-	l, err := k.memberCS.CoordinationV1().Leases(agentNS).Get(context.Background(), "karmada-agent-"+k.cluster, metav1.GetOptions{})
+	l, err := k.MemberClient.CoordinationV1().Leases(karmadamember.Namespace).Get(context.Background(), "karmada-agent-"+k.Name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("the Tether agent's member Lease: %v", err)
 	}
@@ -262,11 +255,11 @@ func (k *karmadaMember) checkFieldRemoval(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Spec.Workload.Manifests[0].Raw = raw
-	if _, err := k.hubKarmada.WorkV1alpha1().Works(w.Namespace).Update(context.Background(), w, metav1.UpdateOptions{}); err != nil {
+	if _, err := k.Karmada.WorkV1alpha1().Works(w.Namespace).Update(context.Background(), w, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 2*time.Minute, "the annotation removed from the Work disappears from the member object", func() (bool, error) {
-		d, err := k.memberCS.AppsV1().Deployments("default").Get(context.Background(), "nginx", metav1.GetOptions{})
+		d, err := k.MemberClient.AppsV1().Deployments("default").Get(context.Background(), "nginx", metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
@@ -280,11 +273,11 @@ func (k *karmadaMember) checkFieldRemoval(t *testing.T) {
 func (k *karmadaMember) checkUnregisterRemovesMemberLease(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	if err := k.memberCS.AppsV1().Deployments(agentNS).Delete(ctx, "karmada-agent", metav1.DeleteOptions{}); err != nil {
+	if err := k.MemberClient.AppsV1().Deployments(karmadamember.Namespace).Delete(ctx, "karmada-agent", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 2*time.Minute, "the member Lease is garbage-collected with the agent Deployment", func() (bool, error) {
-		_, err := k.memberCS.CoordinationV1().Leases(agentNS).Get(ctx, "karmada-agent-"+k.cluster, metav1.GetOptions{})
+		_, err := k.MemberClient.CoordinationV1().Leases(karmadamember.Namespace).Get(ctx, "karmada-agent-"+k.Name, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
 }

@@ -1,10 +1,8 @@
-package migrate
+package dropin
 
 import (
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,8 +17,12 @@ import (
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/migrate"
+	"github.com/tether-io/tether/test/karmadamember"
 	"github.com/tether-io/tether/test/testenv"
 )
+
+// karmadaMember is the migrate test's view of the registered cluster.
+type karmadaMember struct{ *karmadamember.Registered }
 
 const (
 	operator = "migrate-operator" // the member identity migrate runs with
@@ -32,14 +34,14 @@ const (
 // workload over without touching it, and the rollback.
 func TestMigrateSwapsKarmadaAgentForTether(t *testing.T) {
 	env := testenv.Require(t)
-	k := setupKarmadaMember(t, env)
+	k := &karmadaMember{karmadamember.SetUp(t, env, karmadamember.Options{ClusterStatus: true})}
 	bin := testenv.AgentBinary(t)
-	opKubeconfig, err := k.member.IdentityKubeconfig(operator, "system:masters")
+	opKubeconfig, err := k.Member.IdentityKubeconfig(operator, "system:masters")
 	if err != nil {
 		t.Fatal(err)
 	}
-	standin := startStandIn(t, k.hubCS, k.cluster, "karmada-agent-standin_"+k.cluster)
-	waitHolder(t, k.hubCS, k.cluster, time.Minute, "the stand-in karmada-agent holds its hub Lease", func(h string) bool { return h == standin.identity })
+	standin := startStandIn(t, k.HubClient, k.Name, "karmada-agent-standin_"+k.Name)
+	waitHolder(t, k.HubClient, k.Name, time.Minute, "the stand-in karmada-agent holds its hub Lease", func(h string) bool { return h == standin.identity })
 	before := k.workloadState(t)
 
 	k.dryRun(t, bin, opKubeconfig)
@@ -50,11 +52,11 @@ func TestMigrateSwapsKarmadaAgentForTether(t *testing.T) {
 	migrated := k.checkMigratedDeployment(t)
 
 	mark := k.marks(t)
-	agent := k.startAgent(t, bin, migrated)
+	agent := k.startMigrated(t, bin, migrated)
 	k.waitsWhileKarmadaAgentHolds(t, agent, mark)
 	statusWatch := k.watchApplied(t)
 	standin.halt()
-	waitHolder(t, k.hubCS, k.cluster, 2*time.Minute, "Tether holds karmada-agent's hub Lease once the stand-in stopped", isTether)
+	waitHolder(t, k.HubClient, k.Name, 2*time.Minute, "Tether holds karmada-agent's hub Lease once the stand-in stopped", isTether)
 	agent.WaitReady(t, 2*time.Minute)
 	k.checkTakeover(t, before, mark)
 	k.checkWorkStatus(t, statusWatch, mark)
@@ -75,7 +77,7 @@ func TestMigrateSwapsKarmadaAgentForTether(t *testing.T) {
 	if code := agent.Stop(); code != 0 {
 		t.Errorf("the Tether agent exited with %d on SIGTERM, want 0", code)
 	}
-	waitHolder(t, k.hubCS, k.cluster, 12*time.Second, "karmada-agent takes its hub Lease right after Tether released it (not after Tether's 60s)",
+	waitHolder(t, k.HubClient, k.Name, 12*time.Second, "karmada-agent takes its hub Lease right after Tether released it (not after Tether's 60s)",
 		func(h string) bool { return h == back.identity })
 	k.checkUnregisterRemovesMemberLease(t)
 }
@@ -85,17 +87,17 @@ func TestMigrateSwapsKarmadaAgentForTether(t *testing.T) {
 func (k *karmadaMember) karmadaAgentWaitsForTether(t *testing.T) *standIn {
 	t.Helper()
 	const user = "karmada-agent-back"
-	cfg, err := k.env.Hub.Identity(user, "system:masters")
+	cfg, err := k.Env.Hub.Identity(user, "system:masters")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := k.marks(t)
-	back := startStandIn(t, kubernetes.NewForConfigOrDie(cfg), k.cluster, "karmada-agent-back_"+k.cluster)
+	back := startStandIn(t, kubernetes.NewForConfigOrDie(cfg), k.Name, "karmada-agent-back_"+k.Name)
 	testenv.Eventually(t, time.Minute, "karmada-agent tries to take its hub Lease three times", func() (bool, error) {
 		reads := k.hubWrites(t, m, func(e testenv.AuditEvent) bool { return e.User == user && e.Resource == "leases" && e.Verb == "get" })
 		return len(reads) >= 3, nil
 	})
-	if h := holderOf(hubLease(t, k.hubCS, k.cluster)); !isTether(h) {
+	if h := holderOf(hubLease(t, k.HubClient, k.Name)); !isTether(h) {
 		t.Fatalf("karmada-agent took the hub Lease while Tether held it (holder %q)", h)
 	}
 	return back
@@ -125,8 +127,8 @@ func (k *karmadaMember) dryRun(t *testing.T, bin, kubeconfig string) {
 		"command: /bin/karmada-agent --karmada-kubeconfig=/etc/kubeconfig/karmada-kubeconfig",
 		"-> tether-agent run --karmada-kubeconfig=/etc/kubeconfig/karmada-kubeconfig",
 		"strategy: RollingUpdate -> Recreate",
-		"Cluster " + k.cluster + " on the hub: id",
-		"held by karmada-agent-standin_" + k.cluster,
+		"Cluster " + k.Name + " on the hub: id",
+		"held by karmada-agent-standin_" + k.Name,
 		"Deployment/default/nginx (Work nginx-",
 		"Dry run: nothing was written",
 	} {
@@ -137,11 +139,11 @@ func (k *karmadaMember) dryRun(t *testing.T, bin, kubeconfig string) {
 	if w := k.memberWrites(t, mark, testenv.WritesBy(operator)); len(w) != 0 {
 		t.Errorf("the dry run wrote %d times to the member: %v", len(w), w)
 	}
-	if w := k.hubWrites(t, mark, testenv.WritesBy(clusterv1alpha1.AgentUser(k.cluster))); len(w) != 0 {
+	if w := k.hubWrites(t, mark, testenv.WritesBy(clusterv1alpha1.AgentUser(k.Name))); len(w) != 0 {
 		t.Errorf("the dry run wrote %d times to the hub: %v", len(w), w)
 	}
 	d := k.agentDeployment(t)
-	if !equality.Semantic.DeepEqual(d.Spec, k.deployment.Spec) || d.Annotations[migrate.RecordAnnotation] != "" {
+	if !equality.Semantic.DeepEqual(d.Spec, k.Deployment.Spec) || d.Annotations[migrate.RecordAnnotation] != "" {
 		t.Error("the dry run changed the karmada-agent Deployment")
 	}
 }
@@ -151,64 +153,49 @@ func (k *karmadaMember) dryRun(t *testing.T, bin, kubeconfig string) {
 func (k *karmadaMember) checkMigratedDeployment(t *testing.T) *appsv1.Deployment {
 	t.Helper()
 	d := k.agentDeployment(t)
-	c, old := d.Spec.Template.Spec.Containers[0], k.deployment.Spec.Template.Spec.Containers[0]
+	c, old := d.Spec.Template.Spec.Containers[0], k.Deployment.Spec.Template.Spec.Containers[0]
 	if c.Image != "tether-agent:test" || !slices.Equal(c.Command[:2], migrate.TetherCommand) || !slices.Equal(c.Command[2:], old.Command[1:]) {
 		t.Errorf("migrated container: image %s, command %v; want tether-agent:test and tether-agent run with every karmada-agent flag %v", c.Image, c.Command, old.Command[1:])
 	}
-	if !equality.Semantic.DeepEqual(d.Spec.Strategy, k.deployment.Spec.Strategy) {
-		t.Errorf("strategy after migrate: %+v, want the original %+v restored", d.Spec.Strategy, k.deployment.Spec.Strategy)
+	if !equality.Semantic.DeepEqual(d.Spec.Strategy, k.Deployment.Spec.Strategy) {
+		t.Errorf("strategy after migrate: %+v, want the original %+v restored", d.Spec.Strategy, k.Deployment.Spec.Strategy)
 	}
 	if d.Name != "karmada-agent" || d.Spec.Template.Spec.ServiceAccountName != "karmada-agent-sa" || d.Annotations[migrate.RecordAnnotation] == "" {
 		t.Errorf("migrated Deployment %s: service account %q, record annotation present %v", d.Name, d.Spec.Template.Spec.ServiceAccountName,
 			d.Annotations[migrate.RecordAnnotation] != "")
 	}
-	raw, err := karmadactlHubKubeconfig(context.Background(), k.memberCS, d)
+	raw, err := karmadactlHubKubeconfig(context.Background(), k.MemberClient, d)
 	if err != nil {
 		t.Fatalf("karmadactl's lookup of the hub credentials fails on the migrated Deployment: %v", err)
 	}
-	if _, err := clientcmd.Load(raw); err != nil || string(raw) != string(k.hubKubeconfig) {
+	if _, err := clientcmd.Load(raw); err != nil || string(raw) != string(k.HubKubeconfig) {
 		t.Errorf("karmadactl's lookup found other credentials than the agent's (parse error %v)", err)
 	}
 	return d
 }
 
-// startAgent runs bin/tether-agent as the migrated Deployment says: its
-// command's flags, with the paths adjusted (the hub kubeconfig mounted from
-// the Secret, the member reached as the agent's service account, probes on
-// free ports) and the pod named by the downward API.
-func (k *karmadaMember) startAgent(t *testing.T, bin string, d *appsv1.Deployment) *testenv.AgentProcess {
+// startMigrated runs bin/tether-agent as the migrated Deployment says: its
+// command's flags, pointed at the test environment (the hub kubeconfig
+// mounted from the Secret, the member reached as the agent's service
+// account, probes on free ports) and the pod named by the downward API.
+func (k *karmadaMember) startMigrated(t *testing.T, bin string, d *appsv1.Deployment) *testenv.AgentProcess {
 	t.Helper()
-	dir := t.TempDir()
-	hubKC := filepath.Join(dir, "karmada-kubeconfig")
-	if err := os.WriteFile(hubKC, k.hubKubeconfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	memberKC, err := k.member.IdentityKubeconfig(agentSA, "system:serviceaccounts", "system:serviceaccounts:"+agentNS)
+	memberKC, err := k.Member.IdentityKubeconfig(agentSA, "system:serviceaccounts", "system:serviceaccounts:"+karmadamember.Namespace)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var args []string
-	for _, a := range d.Spec.Template.Spec.Containers[0].Command[2:] {
-		switch {
-		case strings.HasPrefix(a, "--karmada-kubeconfig="):
-			a = "--karmada-kubeconfig=" + hubKC
-		case strings.HasPrefix(a, "--metrics-bind-address="), strings.HasPrefix(a, "--health-probe-bind-address="):
-			continue
-		}
-		args = append(args, a)
-	}
-	pods, err := k.memberCS.CoreV1().Pods(agentNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app=karmada-agent"})
+	pods, err := k.MemberClient.CoreV1().Pods(karmadamember.Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "app=karmada-agent"})
 	if err != nil || len(pods.Items) == 0 {
 		t.Fatalf("the migrated Deployment's pod: %v (%d pods)", err, len(pods.Items))
 	}
-	return testenv.StartAgent(t, k.env, testenv.AgentOptions{Binary: bin, HubKubeconfig: hubKC,
-		Args: append(args, "--kubeconfig="+memberKC),
-		Env:  []string{"POD_NAME=" + pods.Items[0].Name, "POD_NAMESPACE=" + agentNS}})
+	return testenv.StartAgent(t, k.Env, testenv.AgentOptions{Binary: bin, HubKubeconfig: k.Kubeconfig,
+		Args: k.AgentArgs(d.Spec.Template.Spec.Containers[0].Command[2:], memberKC),
+		Env:  []string{"POD_NAME=" + pods.Items[0].Name, "POD_NAMESPACE=" + karmadamember.Namespace}})
 }
 
 func (k *karmadaMember) agentDeployment(t *testing.T) *appsv1.Deployment {
 	t.Helper()
-	d, err := k.memberCS.AppsV1().Deployments(agentNS).Get(context.Background(), "karmada-agent", metav1.GetOptions{})
+	d, err := k.MemberClient.AppsV1().Deployments(karmadamember.Namespace).Get(context.Background(), "karmada-agent", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,14 +207,14 @@ func (k *karmadaMember) agentDeployment(t *testing.T) *appsv1.Deployment {
 func (k *karmadaMember) checkRolledBack(t *testing.T) {
 	t.Helper()
 	d := k.agentDeployment(t)
-	if !equality.Semantic.DeepEqual(d.Spec, k.deployment.Spec) {
-		t.Errorf("after the rollback the Deployment's spec differs from karmadactl's:\n got %+v\nwant %+v", d.Spec, k.deployment.Spec)
+	if !equality.Semantic.DeepEqual(d.Spec, k.Deployment.Spec) {
+		t.Errorf("after the rollback the Deployment's spec differs from karmadactl's:\n got %+v\nwant %+v", d.Spec, k.Deployment.Spec)
 	}
 	if _, ok := d.Annotations[migrate.RecordAnnotation]; ok {
 		t.Error("the migration record is still on the Deployment after the rollback")
 	}
-	if !equality.Semantic.DeepEqual(d.Labels, k.deployment.Labels) {
-		t.Errorf("labels after the rollback: %v, want %v", d.Labels, k.deployment.Labels)
+	if !equality.Semantic.DeepEqual(d.Labels, k.Deployment.Labels) {
+		t.Errorf("labels after the rollback: %v, want %v", d.Labels, k.Deployment.Labels)
 	}
 }
 
@@ -235,7 +222,7 @@ func (k *karmadaMember) checkRolledBack(t *testing.T) {
 // template hash).
 func (k *karmadaMember) replicaSets(t *testing.T) []string {
 	t.Helper()
-	list, err := k.memberCS.AppsV1().ReplicaSets("default").List(context.Background(),
+	list, err := k.MemberClient.AppsV1().ReplicaSets("default").List(context.Background(),
 		metav1.ListOptions{LabelSelector: labels.Set{"app": "nginx"}.String()})
 	if err != nil {
 		t.Fatal(err)
