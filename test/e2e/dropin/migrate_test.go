@@ -11,7 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -216,21 +215,4 @@ func (k *karmadaMember) checkRolledBack(t *testing.T) {
 	if !equality.Semantic.DeepEqual(d.Labels, k.Deployment.Labels) {
 		t.Errorf("labels after the rollback: %v, want %v", d.Labels, k.Deployment.Labels)
 	}
-}
-
-// replicaSets are the names of the workload's ReplicaSets (one per pod
-// template hash).
-func (k *karmadaMember) replicaSets(t *testing.T) []string {
-	t.Helper()
-	list, err := k.MemberClient.AppsV1().ReplicaSets("default").List(context.Background(),
-		metav1.ListOptions{LabelSelector: labels.Set{"app": "nginx"}.String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, rs := range list.Items {
-		names = append(names, rs.Name+"/"+rs.Labels["pod-template-hash"])
-	}
-	slices.Sort(names)
-	return names
 }
