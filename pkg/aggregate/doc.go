@@ -1,8 +1,8 @@
 // Package aggregate reads a hub the way Karmada's control plane does, for
 // hubs that have no control plane: it groups the manifests of Works from all
 // execution namespaces (karmada-es-<cluster>) by resource and aggregates each
-// resource across clusters (contract: karmada-compat.md, section 6, and
-// section 1.6 for FullyApplied).
+// resource across clusters (docs/karmada-compatibility.md, "Aggregation on
+// a plain hub").
 //
 // It is a pure library: no clients, no I/O. Files by operation:
 //

@@ -30,9 +30,9 @@ var (
 	statefulSetGVK = appsv1.SchemeGroupVersion.WithKind("StatefulSet")
 )
 
-// aggregators is the per-kind table, Karmada's native AggregateStatus hooks
-// (karmada-compat.md, section 6). A kind that is not in it has no
-// aggregated status.
+// aggregators is the per-kind table: the kinds whose status Karmada's control
+// plane aggregates natively (docs/karmada-compatibility.md, "Aggregation on a
+// plain hub"). A kind that is not in it has no aggregated status.
 var aggregators = map[schema.GroupVersionKind]aggregator{
 	deploymentGVK:  sum("replicas", "readyReplicas", "updatedReplicas", "availableReplicas", "unavailableReplicas"),
 	replicaSetGVK:  sum("replicas", "readyReplicas", "availableReplicas"),

@@ -7,10 +7,11 @@ import (
 	"io"
 	"time"
 
+	"github.com/tether-io/tether/pkg/rollout"
+
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -100,28 +101,8 @@ func (m *migration) update(ctx context.Context, d *appsv1.Deployment) (*appsv1.D
 // waitRollout waits until every replica of d runs its current template.
 func (m *migration) waitRollout(ctx context.Context, d *appsv1.Deployment) error {
 	m.step("Waiting for the rollout of Deployment %s/%s (at most %s)", d.Namespace, d.Name, m.cfg.Timeout)
-	var last *appsv1.Deployment
-	err := wait.PollUntilContextTimeout(ctx, time.Second, m.cfg.Timeout, true, func(ctx context.Context) (bool, error) {
-		cur, err := m.member.AppsV1().Deployments(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil
-		}
-		last = cur
-		want := int32(1)
-		if cur.Spec.Replicas != nil {
-			want = *cur.Spec.Replicas
-		}
-		s := cur.Status
-		return s.ObservedGeneration >= cur.Generation && s.UpdatedReplicas == want && s.Replicas == want && s.AvailableReplicas >= want, nil
-	})
-	if err != nil {
-		status := "never read"
-		if last != nil {
-			s := last.Status
-			status = fmt.Sprintf("%d updated, %d available, %d in all", s.UpdatedReplicas, s.AvailableReplicas, s.Replicas)
-		}
-		return fmt.Errorf("the rollout of Deployment %s/%s did not finish within --timeout %s (%s); check its pods, then run the same command again to resume",
-			d.Namespace, d.Name, m.cfg.Timeout, status)
+	if err := rollout.Wait(ctx, m.member, d.Namespace, d.Name, m.cfg.Timeout); err != nil {
+		return fmt.Errorf("%w; check its pods, then run the same command again to resume", err)
 	}
 	m.step("Rollout finished: every replica runs the new template")
 	return nil

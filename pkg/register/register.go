@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/tether-io/tether/pkg/rollout"
+
 	certificatesv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -98,7 +100,7 @@ func Register(ctx context.Context, cfg Config) (err error) {
 	if err := r.createMemberObjects(ctx, kubeconfig); err != nil {
 		return err
 	}
-	if err := waitForRollout(ctx, r.member, r.agent.Namespace, AgentName, r.opts.DiscoveryTimeout); err != nil {
+	if err := rollout.Wait(ctx, r.member, r.agent.Namespace, AgentName, r.opts.DiscoveryTimeout); err != nil {
 		return err
 	}
 	r.printf("cluster(%s) is joined successfully in %s\n", r.cluster, time.Since(start).Round(100*time.Millisecond))

@@ -45,7 +45,7 @@ func (c *Controller) registerEngineMetrics(reg prometheus.Registerer) {
 	}
 	stat := func(request string, f func(s apply.Stats) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_apply_requests_total",
-			Help:        "Member requests of the apply engine: get (a cache miss), apply, dry_run (an inconclusive local check), delete.",
+			Help:        "Member requests of the apply engine: get (a cache miss), apply, dry_run (an inconclusive local check), delete, ownership (a managedFields-only patch taking over karmada-agent's fields).",
 			ConstLabels: prometheus.Labels{"request": request}},
 			func() float64 { return float64(f(c.applier.Stats())) })
 	}
@@ -54,6 +54,7 @@ func (c *Controller) registerEngineMetrics(reg prometheus.Registerer) {
 		stat("apply", func(s apply.Stats) int64 { return s.Applies }),
 		stat("dry_run", func(s apply.Stats) int64 { return s.DryRuns }),
 		stat("delete", func(s apply.Stats) int64 { return s.Deletes }),
+		stat("ownership", func(s apply.Stats) int64 { return s.OwnershipMoves }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_apply_unchanged_local_total",
 			Help: "Objects found unchanged from managedFields and field sets alone, with no member request."},
 			func() float64 { return float64(c.applier.Stats().LocalSame) }),

@@ -1,6 +1,6 @@
 // Package capacity is the resource arithmetic behind a Cluster's
-// status.nodeSummary and status.resourceSummary (contract:
-// karmada-compat.md, sections 1.3 and 3.4). It is a pure library.
+// status.nodeSummary and status.resourceSummary (docs/karmada-compatibility.md,
+// "Cluster status"). It is a pure library.
 //
 // The member's Node and Pod caches hold Node and Pod, the slices of the API
 // objects this arithmetic reads (NodeOf and PodOf build them, and they are
@@ -13,7 +13,7 @@
 // started before it, KEP-753), pod-level requests where set, resources being
 // resized in place (the larger of spec and status), plus spec.overhead.
 //
-// Summarize fixes the reference agent's arithmetic (weakness 7.10):
+// Summarize fixes karmada-agent's arithmetic:
 //
 //   - each pod's request is its own; Karmada shared one accumulator across
 //     pods, so an init container was compared with the running total;

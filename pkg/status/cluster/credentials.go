@@ -20,8 +20,9 @@ import (
 // Credentials are member credentials for the hub to reach the member (what
 // karmada-agent reports as KubeCredentials). Join writes them to the hub
 // Secret <Namespace>/<cluster> with the keys caBundle and token, owned by
-// the Cluster, and points spec.secretRef at it. Unlike karmada-agent it
-// refreshes the Secret when the token changed (weakness 7.17).
+// the Cluster, and points spec.secretRef at it. Unlike karmada-agent, which
+// creates the Secret once and never updates it, it refreshes the Secret when
+// the token changed (docs/karmada-compatibility.md, "Cluster status").
 type Credentials struct {
 	// HubCore writes the Secret on the hub.
 	HubCore kubernetes.Interface

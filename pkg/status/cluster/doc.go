@@ -1,12 +1,13 @@
 // Package cluster keeps the agent's Cluster object on the hub true: it joins
 // the member (Join), heartbeats (Heartbeat) and reports the member's state in
-// the Cluster's status (StatusController). Contract: karmada-compat.md,
-// sections 1.3, 1.4, 3.1, 3.4, 3.5 and 6.
+// the Cluster's status (StatusController). What it keeps and changes
+// relative to karmada-agent: docs/karmada-compatibility.md, "Cluster status";
+// the loops: docs/architecture.md.
 //
 // # Wiring
 //
-// cmd/agent builds one hub identity and one member client set and calls, in
-// order:
+// pkg/agent (run.go) builds one hub identity and one member client set and
+// calls, in order:
 //
 //	res, err := cluster.Join(ctx, cluster.JoinConfig{Hub: hubKarmada, Member: member, Settings: s})
 //	hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: hubKube, Clusters: hubKarmada.ClusterV1alpha1().Clusters(),
@@ -36,10 +37,12 @@
 //   - with Credentials only: secrets in the credentials namespace: get,
 //     patch with resourceNames [<C>], and create.
 //
-// Karmada's register grants clusters update and clusters/status update but
-// no patch; Tether patches the fields it owns instead of PUTting the whole
-// object, so a changed region cannot fail with Forbidden (weakness 7.21),
-// and its register must grant patch.
+// Karmada's register grants clusters/status update but no patch, and no
+// write of the Cluster itself, so karmada-agent's update of a changed region
+// is refused with Forbidden. Tether patches the fields it owns instead of
+// PUTting the whole object, and its register grants patch; under Karmada's
+// grants the agent falls back to Update where update is granted
+// (JoinConfig.Access, StatusConfig.UpdateStatus; package hubaccess).
 //
 // What such an identity cannot see: any other Cluster. Join therefore always
 // detects a name clash (the Cluster of that name is readable whoever created
@@ -72,9 +75,9 @@
 //     does stop reporting while the Cluster is being deleted.
 //   - apiEnablements come from aggregated discovery with If-None-Match, so
 //     an unchanged member costs two 304s per interval and no recomputation
-//     (karmada-agent runs full discovery every 10s, weakness 7.5).
+//     (karmada-agent runs full discovery every 10s).
 //   - Capacity is computed per pod, without terminating or finished pods,
-//     over usable nodes only (package capacity, weakness 7.10), from
+//     over usable nodes only (package capacity), from
 //     slimmed Node and Pod caches.
 //   - The status is merge-patched only when it changed, with only the changed
 //     fields, guarded by resourceVersion so foreign conditions (such as those

@@ -16,7 +16,9 @@ type HubRules struct {
 // AgentHubRules is the least-privilege hub RBAC of the agent of cluster for
 // everything in this package: its own Cluster, its status, its Lease, and,
 // when credentialsNamespace is not empty, its credentials Secret there.
-// Registration grants exactly this; the tests run with nothing more.
+// The status tests (test/e2e/status) run with it. Registration grants a
+// larger set, which also covers Works, policies, CSRs and Events
+// (pkg/register/hub).
 func AgentHubRules(cluster, credentialsNamespace string) HubRules {
 	own := []string{cluster}
 	rules := HubRules{

@@ -1,7 +1,8 @@
 // Package interpret turns a live member object into what the hub reads about
 // it in Work.status.manifestStatuses: the reflected status, in Karmada's exact
-// per-kind shapes, and a health verdict (contract: karmada-compat.md, section
-// 3.8, and section 6 for how the control plane sums the shapes).
+// per-kind shapes, and a health verdict (docs/karmada-compatibility.md, "Work
+// status"; how the control plane sums the shapes: "Aggregation on a plain
+// hub").
 //
 // It is a pure library: no clients, no globals that change, no I/O. Each
 // operation is one table of functions keyed by GroupVersionKind with one
@@ -30,10 +31,11 @@
 //
 //   - A missing or non-numeric resourcetemplate.karmada.io/generation
 //     annotation omits resourceTemplateGeneration instead of failing the
-//     reflection, so hand-written Works get status too (weakness 7.19).
+//     reflection, so hand-written Works get status too (karmada-agent fails
+//     it and never reports status for such an object).
 //   - StatefulSet status also carries observedGeneration, which Karmada's
-//     reflector drops so the template's observedGeneration cannot advance
-//     (weakness 7.9). Reporting more is allowed; nothing is renamed.
+//     reflector drops so the template's observedGeneration cannot advance.
+//     Reporting more is allowed; nothing is renamed.
 //   - The StatefulSet health rule honours a rolling-update partition the way
 //     kubectl rollout status does (as newer Karmada releases do).
 package interpret

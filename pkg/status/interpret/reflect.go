@@ -163,7 +163,8 @@ func daemonSetStatus(obj *unstructured.Unstructured, s *appsv1.DaemonSetStatus) 
 }
 
 // statefulSetStatus also reports observedGeneration, which karmada-agent
-// leaves out (weakness 7.9).
+// leaves out, so that the control plane can advance the template's
+// observedGeneration (docs/karmada-compatibility.md, "Work status").
 func statefulSetStatus(obj *unstructured.Unstructured, s *appsv1.StatefulSetStatus) any {
 	return struct {
 		generations

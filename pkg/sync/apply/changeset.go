@@ -3,8 +3,9 @@
 // fluxcd/pkg/ssa. It applies under one field manager, in dependency order
 // (CustomResourceDefinitions, then Namespaces, then the rest), waits for CRDs
 // to be Established, skips writes that would change nothing, and isolates
-// per-object failures. It knows nothing about Works or the hub, so a 'diff'
-// command can reuse it with DryRun.
+// per-object failures. It knows nothing about Works or the hub. Options.DryRun
+// computes the change set without writing; no command of tether-agent uses it
+// today.
 package apply
 
 import (

@@ -17,9 +17,12 @@ import (
 type Priority int
 
 const (
-	// Low is for the initial list and periodic re-syncs.
+	// Low is for the items of an informer's initial list. There are no
+	// periodic resyncs to queue: the sync controller's informers run with a
+	// resync period of 0.
 	Low Priority = iota
-	// High is for new objects, changed generations and retries.
+	// High is for new and changed objects, drift seen in the member, and
+	// retries.
 	High
 )
 

@@ -1,4 +1,8 @@
-package register
+// Package rollout waits for a Deployment in the member to run its current
+// template on every replica, and explains a rollout that does not finish.
+// register waits for the agent Deployment it wrote, migrate for each switch
+// between karmada-agent and Tether.
+package rollout
 
 import (
 	"context"
@@ -13,10 +17,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// waitForRollout waits until the Deployment's current generation is
-// rolled out and available, as karmadactl register does. On timeout the
-// error says what its pods are waiting for.
-func waitForRollout(ctx context.Context, cs kubernetes.Interface, namespace, name string, timeout time.Duration) error {
+// Wait waits until the Deployment's current generation is rolled out: every
+// replica runs the current template and is available, and no replica of an
+// older template is left (so after a Recreate rollout the old pods are
+// gone). On timeout the error says what its pods are waiting for.
+func Wait(ctx context.Context, cs kubernetes.Interface, namespace, name string, timeout time.Duration) error {
 	var last *appsv1.Deployment
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		d, err := cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
@@ -29,7 +34,8 @@ func waitForRollout(ctx context.Context, cs kubernetes.Interface, namespace, nam
 			want = *d.Spec.Replicas
 		}
 		s := d.Status
-		return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas >= want && s.AvailableReplicas >= s.UpdatedReplicas && s.AvailableReplicas >= want, nil
+		return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas >= want && s.Replicas == s.UpdatedReplicas &&
+			s.AvailableReplicas >= s.UpdatedReplicas, nil
 	})
 	if err == nil {
 		return nil
