@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,4 +119,26 @@ func (r *Registered) identity(t *testing.T) {
 	if err := os.WriteFile(r.Kubeconfig, r.HubKubeconfig, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// AgentArgs is the agent Deployment's command line after its program
+// (/bin/karmada-agent, or 'tether-agent run' after a migration), with only
+// what must point at the test environment changed: the mounted hub
+// kubeconfig's path and the member kubeconfig (the Deployment runs
+// in-cluster). The metrics and probe addresses are left to
+// testenv.StartAgent's free loopback ports, so that the test can run beside
+// anything.
+func (r *Registered) AgentArgs(flags []string, memberKubeconfig string) []string {
+	var args []string
+	for _, a := range flags {
+		name, _, _ := strings.Cut(a, "=")
+		switch name {
+		case "--karmada-kubeconfig":
+			a = name + "=" + r.Kubeconfig
+		case "--metrics-bind-address", "--health-probe-bind-address":
+			continue
+		}
+		args = append(args, a)
+	}
+	return append(args, "--kubeconfig="+memberKubeconfig)
 }

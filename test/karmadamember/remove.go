@@ -2,7 +2,6 @@ package karmadamember
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,28 +11,6 @@ import (
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 )
-
-// AgentArgs is the agent Deployment's command line after its program
-// (/bin/karmada-agent, or 'tether-agent run' after a migration), with only
-// what must point at the test environment changed: the mounted hub
-// kubeconfig's path and the member kubeconfig (the Deployment runs
-// in-cluster). The metrics and probe addresses are left to
-// testenv.StartAgent's free loopback ports, so that the test can run beside
-// anything.
-func (r *Registered) AgentArgs(flags []string, memberKubeconfig string) []string {
-	var args []string
-	for _, a := range flags {
-		name, _, _ := strings.Cut(a, "=")
-		switch name {
-		case "--karmada-kubeconfig":
-			a = name + "=" + r.Kubeconfig
-		case "--metrics-bind-address", "--health-probe-bind-address":
-			continue
-		}
-		args = append(args, a)
-	}
-	return append(args, "--kubeconfig="+memberKubeconfig)
-}
 
 // remove deletes the Cluster and its Works (their finalizers first: no
 // control plane runs here to remove them), and on the member the workload
