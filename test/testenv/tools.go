@@ -14,9 +14,16 @@ import (
 // ephemeral range (see freePorts), for processes a test starts itself.
 func FreePorts(n int) ([]int, error) { return freePorts(n) }
 
+// AgentBinaryEnv names a tether-agent binary for the tests to run instead of
+// building ./cmd/agent: to check that a test fails on an older agent.
+const AgentBinaryEnv = "TETHER_E2E_AGENT_BINARY"
+
 // BuildAgent compiles the repository's ./cmd/agent into dir and returns the
-// binary's path.
+// binary's path, or returns the binary AgentBinaryEnv names.
 func BuildAgent(dir string) (string, error) {
+	if bin := os.Getenv(AgentBinaryEnv); bin != "" {
+		return bin, nil
+	}
 	bin := filepath.Join(dir, "tether-agent")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/agent")
 	build.Dir = RepoRoot()

@@ -35,7 +35,7 @@ func TestAgentStartedWhileTheHubIsUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy.Cut()
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kubeconfig, Args: electionArgs})
+	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kubeconfig, Args: electionArgs})
 
 	testenv.Eventually(t, 60*time.Second, "the agent leads and has logged two failed joins", func() (bool, error) {
 		if _, done := a.Exited(); done {

@@ -21,7 +21,7 @@ import (
 func TestControllersStoppingEndsTheProcessAndReleasesTheLease(t *testing.T) {
 	const cluster = "lead-exit"
 	args := append([]string{"--cluster-success-threshold=-1s"}, electionArgs...)
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, Args: args})
+	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, Args: args})
 	t.Cleanup(func() {
 		_ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{})
 	})

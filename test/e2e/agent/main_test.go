@@ -3,7 +3,7 @@
 // cut off by a TCP proxy, controllers that stop, SIGTERM in the middle of
 // work. Writes are counted from the apiservers' audit logs.
 //
-// TETHER_E2E_AGENT_BINARY=path runs that tether-agent instead of one built
+// TETHER_E2E_AGENT_BINARY=path (testenv.AgentBinaryEnv) runs that tether-agent instead of one built
 // from this tree: the way to show that a test fails on an older agent.
 package agent
 
@@ -31,16 +31,6 @@ func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Members: 1, Audit:
 
 // electionArgs shorten leader election so that tests fit (defaults 15s/10s/2s).
 var electionArgs = []string{"--leader-elect-lease-duration=6s", "--leader-elect-renew-deadline=4s", "--leader-elect-retry-period=1s"}
-
-// startAgent is testenv.StartAgent, with the binary TETHER_E2E_AGENT_BINARY
-// names, if any.
-func startAgent(t *testing.T, o testenv.AgentOptions) *testenv.AgentProcess {
-	t.Helper()
-	if bin := os.Getenv("TETHER_E2E_AGENT_BINARY"); bin != "" {
-		o.Binary = bin
-	}
-	return testenv.StartAgent(t, testenv.Require(t), o)
-}
 
 func hub(t *testing.T) karmadaclient.Interface {
 	return karmadaclient.NewForConfigOrDie(testenv.Require(t).Hub.Config)

@@ -30,7 +30,7 @@ func TestSIGTERMDuringWorkWritesNothingAfterTheRelease(t *testing.T) {
 	}
 	memberNamespace(t, cluster)
 	args := append([]string{"--kubeconfig", memberKubeconfig}, electionArgs...)
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, Args: args})
+	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, Args: args})
 	t.Cleanup(func() {
 		_ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{})
 	})

@@ -33,7 +33,7 @@ func TestWorkStatusByUpdate(t *testing.T) {
 	}})
 	mark, err := env.Hub.AuditMark()
 	must(t, err)
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
+	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
 	a.WaitReady(t, 2*time.Minute)
 
 	hub := karmadaclient.NewForConfigOrDie(env.Hub.Config)

@@ -41,7 +41,7 @@ func TestWhatCannotFallBackIsReported(t *testing.T) {
 	mark, err := env.Hub.AuditMark()
 	must(t, err)
 	args := append(agentArgs(kc), "--render-overrides=Always")
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: args})
+	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: args})
 	a.WaitReady(t, 2*time.Minute)
 
 	hub := karmadaclient.NewForConfigOrDie(env.Hub.Config)
@@ -109,7 +109,7 @@ func TestStatusUnwritableIsReported(t *testing.T) {
 	}})
 	mark, err := env.Hub.AuditMark()
 	must(t, err)
-	a := startAgent(t, testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
+	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
 	a.WaitReady(t, 2*time.Minute)
 
 	admin := kubernetes.NewForConfigOrDie(env.Hub.Config)

@@ -11,14 +11,12 @@
 // Tether agent run the way the migrated Deployment says, and the rollback.
 // Writes are counted from the apiservers' audit logs.
 //
-// TETHER_E2E_AGENT_BINARY=path runs that tether-agent instead of one built
-// from this tree in the swap tests: the way to show that they fail on an
-// older agent.
+// TETHER_E2E_AGENT_BINARY=path (testenv.AgentBinaryEnv) runs that tether-agent instead of one built
+// from this tree: the way to show that the tests fail on an older agent.
 package dropin
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -36,16 +34,6 @@ func must(t *testing.T, err error) {
 
 func describe(e testenv.AuditEvent) string {
 	return fmt.Sprintf("%s %s/%s %s/%s -> %d", e.Verb, e.Resource, e.Subresource, e.Namespace, e.Name, e.Code)
-}
-
-// startAgent is testenv.StartAgent, with the binary TETHER_E2E_AGENT_BINARY
-// names, if any.
-func startAgent(t *testing.T, o testenv.AgentOptions) *testenv.AgentProcess {
-	t.Helper()
-	if bin := os.Getenv("TETHER_E2E_AGENT_BINARY"); bin != "" {
-		o.Binary = bin
-	}
-	return testenv.StartAgent(t, testenv.Require(t), o)
 }
 
 func containsAll(s string, subs ...string) bool {
