@@ -71,6 +71,24 @@ func newMigration(cfg Config) (*migration, error) {
 	return &migration{cfg: cfg, member: cs}, nil
 }
 
+// start builds the migration and reads the agent Deployment and the
+// record of an earlier migrate (nil when there is none).
+func start(ctx context.Context, cfg Config) (*migration, *appsv1.Deployment, *record, error) {
+	m, err := newMigration(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d, err := m.deployment(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rec, err := readRecord(d)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return m, d, rec, nil
+}
+
 func (m *migration) step(format string, args ...any) { fmt.Fprintf(m.cfg.Out, format+"\n", args...) }
 
 func (m *migration) deployment(ctx context.Context) (*appsv1.Deployment, error) {

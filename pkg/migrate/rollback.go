@@ -12,15 +12,7 @@ import (
 // idempotent: a Deployment that runs karmada-agent without a record has
 // nothing to roll back, and an interrupted rollback is finished.
 func Rollback(ctx context.Context, cfg Config) error {
-	m, err := newMigration(cfg)
-	if err != nil {
-		return err
-	}
-	d, err := m.deployment(ctx)
-	if err != nil {
-		return err
-	}
-	rec, err := readRecord(d)
+	m, d, rec, err := start(ctx, cfg)
 	if err != nil {
 		return err
 	}

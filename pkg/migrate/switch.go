@@ -13,15 +13,7 @@ import (
 // idempotent: on a migrated Deployment it finishes what an interrupted run
 // left (the rollout and the strategy) and changes nothing else.
 func Migrate(ctx context.Context, cfg Config) error {
-	m, err := newMigration(cfg)
-	if err != nil {
-		return err
-	}
-	d, err := m.deployment(ctx)
-	if err != nil {
-		return err
-	}
-	rec, err := readRecord(d)
+	m, d, rec, err := start(ctx, cfg)
 	if err != nil {
 		return err
 	}
