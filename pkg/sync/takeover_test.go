@@ -331,3 +331,39 @@ func TestTakeOverLeavesRetainedReplicas(t *testing.T) {
 	untouched(t, before, settledRollout(t, ns, "nginx"))
 	deleteDeploymentWork(t, es, work.Name, ns, "nginx")
 }
+
+// TestRetainLabelKeepsTheReplicasTetherApplied: a Deployment Tether applied
+// with spec.replicas whose template then gets the retain-replicas label
+// (replicas left to an HPA; the manifest no longer sets them) keeps its
+// replicas: the next apply must not remove a field Tether owned, which
+// would drop the workload to one replica.
+func TestRetainLabelKeepsTheReplicasTetherApplied(t *testing.T) {
+	const cluster, ns = "retain-later", "retain-later"
+	es := workv1alpha1.ExecutionNamespace(cluster)
+	memberNamespace(t, 0, ns)
+	a := startAgent(t, cluster, 0, nil)
+	defer a.stop()
+	work := createWork(t, newWork(cluster, "web", manifests(t, deploymentManifest(ns, "web", 3))))
+	waitApplied(t, es, work.Name, metav1.ConditionTrue)
+	updateWork(t, es, work.Name, func(w *workv1alpha1.Work) {
+		m := &unstructured.Unstructured{}
+		must(t, m.UnmarshalJSON(w.Spec.Workload.Manifests[0].Raw))
+		m.SetLabels(map[string]string{workv1alpha1.RetainReplicasLabel: "true"})
+		unstructured.RemoveNestedField(m.Object, "spec", "replicas")
+		raw, err := m.MarshalJSON()
+		must(t, err)
+		w.Spec.Workload.Manifests[0].Raw = raw
+	})
+	waitApplied(t, es, work.Name, metav1.ConditionTrue)
+	eventually(t, "the retain-replicas label on the member Deployment", func(ctx context.Context) (bool, error) {
+		d, err := memberClient(t, 0).AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		if got := ptr.Deref(d.Spec.Replicas, 1); got != 3 {
+			t.Fatalf("spec.replicas is %d after the retain-replicas label came, want 3", got)
+		}
+		return d.Labels[workv1alpha1.RetainReplicasLabel] == "true", nil
+	})
+	deleteDeploymentWork(t, es, work.Name, ns, "web")
+}

@@ -125,6 +125,7 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 			e.Action, e.Err = Failed, classify(e.Subject, err)
 			return e
 		}
+		a.keepRetainedReplicas(desired, live)
 		switch v, _ := a.compareLocally(desired, live); v {
 		case same:
 			a.stats.localSame.Add(1)
