@@ -89,15 +89,7 @@ func (c *StatusController) updateStatus(ctx context.Context, cluster *clusterv1a
 func rebaseStatus(fresh, before, after *clusterv1alpha1.ClusterStatus) (*clusterv1alpha1.ClusterStatus, error) {
 	b, a := before.DeepCopy(), after.DeepCopy()
 	b.Conditions, a.Conditions = nil, nil
-	braw, err := json.Marshal(b)
-	if err != nil {
-		return nil, err
-	}
-	araw, err := json.Marshal(a)
-	if err != nil {
-		return nil, err
-	}
-	diff, err := jsonpatch.CreateMergePatch(braw, araw)
+	diff, err := mergeDiff(b, a)
 	if err != nil {
 		return nil, err
 	}
@@ -128,15 +120,7 @@ func rebaseStatus(fresh, before, after *clusterv1alpha1.ClusterStatus) (*cluster
 // statusPatch is the merge patch from cluster.Status to desired, or nil
 // when their JSON is the same.
 func statusPatch(cluster *clusterv1alpha1.Cluster, desired *clusterv1alpha1.ClusterStatus) ([]byte, error) {
-	before, err := json.Marshal(cluster.Status)
-	if err != nil {
-		return nil, err
-	}
-	after, err := json.Marshal(desired)
-	if err != nil {
-		return nil, err
-	}
-	diff, err := jsonpatch.CreateMergePatch(before, after)
+	diff, err := mergeDiff(cluster.Status, desired)
 	if err != nil {
 		return nil, err
 	}
@@ -147,4 +131,17 @@ func statusPatch(cluster *clusterv1alpha1.Cluster, desired *clusterv1alpha1.Clus
 		"metadata": map[string]any{"resourceVersion": cluster.ResourceVersion},
 		"status":   json.RawMessage(diff),
 	})
+}
+
+// mergeDiff is the JSON merge patch that turns before into after.
+func mergeDiff(before, after any) ([]byte, error) {
+	b, err := json.Marshal(before)
+	if err != nil {
+		return nil, err
+	}
+	a, err := json.Marshal(after)
+	if err != nil {
+		return nil, err
+	}
+	return jsonpatch.CreateMergePatch(b, a)
 }
