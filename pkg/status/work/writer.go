@@ -47,6 +47,9 @@ const (
 	LivePending
 )
 
+// DefaultProgressInterval is Config.ProgressInterval's default.
+const DefaultProgressInterval = 10 * time.Second
+
 // pendingLimit bounds how long a write waits for member caches to sync.
 const pendingLimit = 30 * time.Second
 
@@ -67,16 +70,13 @@ type Config struct {
 	// Window coalesces changes of one Work into one write (default 200ms).
 	Window time.Duration
 	// ProgressInterval spaces writes whose only change is a reflected
-	// counter at least this far apart per Work (default 5s); a change of
+	// counter (health, conditions and identifiers unchanged) at least this
+	// far apart per Work (default 10s), during a rollout as after it: a
+	// rollout's intermediate counters reach the hub at least this often,
+	// and those that change faster are folded into one write, or into the
+	// write of the health change that ends the rollout. A change of
 	// health, of a condition or of an identifier goes out within Window.
 	ProgressInterval time.Duration
-	// RolloutInterval replaces ProgressInterval while some manifest is not
-	// Healthy, that is while a rollout is under way (default 2m): its
-	// intermediate counters are folded into the write that reports its end
-	// (the health change), so a new Work costs two writes, Applied and
-	// Healthy, even when a busy member takes a minute to roll it out; a long
-	// rollout still shows progress this often.
-	RolloutInterval time.Duration
 	// Limiter bounds status writes for the whole cluster (default 200/s, burst 400).
 	Limiter *rate.Limiter
 	// Observe, if set, is told the latency from a member change to the write that carried it.
@@ -126,10 +126,7 @@ func New(cfg Config) *Writer {
 		cfg.Window = 200 * time.Millisecond
 	}
 	if cfg.ProgressInterval <= 0 {
-		cfg.ProgressInterval = 5 * time.Second
-	}
-	if cfg.RolloutInterval <= 0 {
-		cfg.RolloutInterval = 2 * time.Minute
+		cfg.ProgressInterval = DefaultProgressInterval
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = rate.NewLimiter(200, 400)
@@ -454,25 +451,24 @@ func (w *Writer) recordWrite(ctx context.Context, key string, a attempt) {
 	}
 }
 
-// progressWait returns how long to hold a write that only updates reflected
-// counters (health and conditions unchanged) so that such writes are at
-// least ProgressInterval apart, or RolloutInterval while a manifest is not
-// Healthy; 0 means write now.
+// progressWait returns how long to hold the write of next over cur, the
+// status on the hub; 0 means write now.
 func (w *Writer) progressWait(key string, cur, next workv1alpha1.WorkStatus) time.Duration {
-	if !onlyProgress(cur, next) {
-		return 0
-	}
-	interval := w.cfg.ProgressInterval
-	for _, ms := range next.ManifestStatuses {
-		if ms.Health != workv1alpha1.ResourceHealthy {
-			interval = w.cfg.RolloutInterval
-			break
-		}
-	}
 	w.mu.Lock()
 	last := w.written[key]
 	w.mu.Unlock()
-	return time.Until(last.Add(interval))
+	return progressDelay(cur, next, last, time.Now(), w.cfg.ProgressInterval)
+}
+
+// progressDelay: a write that only updates reflected counters waits until
+// interval has passed since the Work's last write (lastWrite; zero when
+// this process has not written it); any other change, a health change
+// above all, goes now.
+func progressDelay(cur, next workv1alpha1.WorkStatus, lastWrite, now time.Time, interval time.Duration) time.Duration {
+	if lastWrite.IsZero() || !onlyProgress(cur, next) {
+		return 0
+	}
+	return max(lastWrite.Add(interval).Sub(now), 0)
 }
 
 // changeOf names the first kind of difference between two statuses, for logs.
