@@ -4,7 +4,11 @@
 // it when a member object changed, and it builds manifestStatuses (identifier,
 // reflected status, health) for every manifest. Writes are coalesced per Work
 // over a short window, rate-limited per cluster, and sent only when the
-// status changed, so a restart rewrites nothing.
+// status changed, so a restart rewrites nothing. A change of health or of a
+// condition goes out within the window; a change of reflected counters
+// alone (a rollout's progress) at most and at least every progress
+// interval per Work, and only from the first half of the cluster's write
+// budget, so that it never delays the former.
 package work
 
 import (
@@ -282,6 +286,10 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 		w.hold(key, since, wait)
 		return nil
 	}
+	if onlyProgress(work.Status, status) && !progressMaySpend(w.cfg.Limiter) {
+		w.hold(key, since, progressYield) // the budget's last half is for health and conditions
+		return nil
+	}
 	if !w.gate.admit(key) {
 		w.hold(key, since, -1) // parked until the hub is back
 		return nil
@@ -469,6 +477,19 @@ func progressDelay(cur, next workv1alpha1.WorkStatus, lastWrite, now time.Time, 
 		return 0
 	}
 	return max(lastWrite.Add(interval).Sub(now), 0)
+}
+
+// progressYield is how long a counter-only write waits when the write
+// budget is more than half spent.
+const progressYield = time.Second
+
+// progressMaySpend reports whether a counter-only write may take from the
+// cluster's write budget now: only while more than half of its burst is
+// left, so that during a bulk rollout, when thousands of Works report
+// progress, a manifest becoming Healthy or a failed apply never queues
+// behind them.
+func progressMaySpend(l *rate.Limiter) bool {
+	return l.Tokens() > float64(l.Burst())/2
 }
 
 // changeOf names the first kind of difference between two statuses, for logs.

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -84,5 +85,24 @@ func TestHeadersAreDecodedOncePerGeneration(t *testing.T) {
 	w.Forget("ns/w")
 	if _, ok := w.decoded["ns/w"]; ok {
 		t.Error("Forget kept the decoded headers")
+	}
+}
+
+// TestProgressLeavesHalfTheBudgetToHealth: counter-only writes stop
+// spending the cluster's write budget once half of its burst is gone, so
+// that health and condition writes, which always may, find tokens left.
+func TestProgressLeavesHalfTheBudgetToHealth(t *testing.T) {
+	l := rate.NewLimiter(0, 10) // no refill
+	spent := 0
+	for progressMaySpend(l) && l.Allow() {
+		spent++
+	}
+	if spent != 5 {
+		t.Fatalf("progress writes spent %d of a burst of 10, want 5", spent)
+	}
+	for i := range 5 {
+		if !l.Allow() {
+			t.Fatalf("a health write found no token after %d", i)
+		}
 	}
 }
