@@ -17,6 +17,7 @@ import (
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/override"
+	statuswork "github.com/tether-io/tether/pkg/status/work"
 )
 
 // Options are the agent's settings. Flag names are karmada-agent's wherever
@@ -61,7 +62,7 @@ type Options struct {
 	LogFormat              string
 	Verbosity              int
 	StatusWindow           time.Duration
-	StatusRolloutInterval  time.Duration
+	StatusProgressInterval time.Duration
 	// BulkDeleteThreshold and HeldDeleteGrace configure the bulk-deletion
 	// guard (pkg/deletion).
 	BulkDeleteThreshold int
@@ -109,7 +110,7 @@ func NewOptions() *Options {
 		HealthProbeBindAddress:   ":10357",
 		LogFormat:                "json",
 		StatusWindow:             200 * time.Millisecond,
-		StatusRolloutInterval:    2 * time.Minute,
+		StatusProgressInterval:   statuswork.DefaultProgressInterval,
 		BulkDeleteThreshold:      deletion.DefaultThreshold,
 		HeldDeleteGrace:          deletion.DefaultGrace,
 		// Above the 2-minute bound of one reconcile, so that only workers
@@ -162,8 +163,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "Log format: json, or console for people.")
 	fs.IntVarP(&o.Verbosity, "v", "v", o.Verbosity, "Log verbosity (0 is quiet; 2 shows each apply; 4 is chatty).")
 	fs.DurationVar(&o.StatusWindow, "work-status-window", o.StatusWindow, "Window over which changes of one Work's status are folded into one write.")
-	fs.DurationVar(&o.StatusRolloutInterval, "work-status-rollout-interval", o.StatusRolloutInterval,
-		"While a manifest is not Healthy (a rollout under way), its changing counters are written at most this often; health changes are written at once.")
+	fs.DurationVar(&o.StatusProgressInterval, "work-status-progress-interval", o.StatusProgressInterval,
+		"A Work status change of reflected counters alone (a rollout's progress) is written at most this often per Work, and at least this soon; health and condition changes are written at once.")
+	fs.DurationVar(&o.StatusProgressInterval, "work-status-rollout-interval", o.StatusProgressInterval, "Deprecated name of --work-status-progress-interval.")
+	_ = fs.MarkDeprecated("work-status-rollout-interval", "use --work-status-progress-interval")
 	fs.IntVar(&o.BulkDeleteThreshold, "bulk-delete-threshold", o.BulkDeleteThreshold,
 		"Hold the member deletes of Works found already terminating on the first list of the hub after a start or a reconnect when they are more than this many and more than 10% of the cluster's Works; -1 never holds.")
 	fs.DurationVar(&o.HeldDeleteGrace, "held-delete-grace", o.HeldDeleteGrace,
@@ -194,6 +197,9 @@ func (o *Options) Validate() error {
 	}
 	if o.ClusterStatusUpdateFrequency <= 0 || o.ClusterLeaseDuration <= 0 {
 		return fmt.Errorf("--cluster-status-update-frequency and --cluster-lease-duration must be positive")
+	}
+	if o.StatusProgressInterval <= 0 {
+		return fmt.Errorf("--work-status-progress-interval must be positive, got %s", o.StatusProgressInterval)
 	}
 	if o.ConcurrentWorkSyncs <= 0 {
 		return fmt.Errorf("--concurrent-work-syncs must be at least 1, got %d", o.ConcurrentWorkSyncs)

@@ -293,6 +293,6 @@ func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access
 	}
 	mode, _ := override.ParseMode(o.RenderOverrides)
 	return tsync.New(tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
-		Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusRolloutInterval: o.StatusRolloutInterval,
+		Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusProgressInterval: o.StatusProgressInterval,
 		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube, Access: access})
 }

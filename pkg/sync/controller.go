@@ -82,9 +82,9 @@ type Config struct {
 	Guard *deletion.Config
 	// StatusWindow coalesces Work status writes (default 200ms).
 	StatusWindow time.Duration
-	// StatusRolloutInterval spaces writes of a rollout's intermediate
-	// counters (see statuswork.Config.RolloutInterval; default 2m).
-	StatusRolloutInterval time.Duration
+	// StatusProgressInterval spaces writes of reflected counters alone
+	// (see statuswork.Config.ProgressInterval; default 10s).
+	StatusProgressInterval time.Duration
 	// StatusLimiter bounds Work status writes for the cluster (default 200/s, burst 400).
 	StatusLimiter *rate.Limiter
 	// Reflect and Health interpret member objects for Work status
@@ -186,7 +186,7 @@ func New(cfg Config) (*Controller, error) {
 	c.writer = statuswork.New(statuswork.Config{
 		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
 		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
-		Window: cfg.StatusWindow, RolloutInterval: cfg.StatusRolloutInterval, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: c.recorder,
+		Window: cfg.StatusWindow, ProgressInterval: cfg.StatusProgressInterval, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: c.recorder,
 		UpdateStatus: !cfg.Access.Has(hubaccess.WorkStatusPatch) && cfg.Access.Has(hubaccess.WorkStatusUpdate),
 	})
 	c.registerEngineMetrics(cfg.Registerer)

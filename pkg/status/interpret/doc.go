@@ -14,17 +14,21 @@
 //     status.loadBalancer; Job, PodDisruptionBudget and autoscaling/v2
 //     HorizontalPodAutoscaler their fields; any other kind (Ingress
 //     included) its whole .status; nil when there is nothing to report.
-//   - health.go: Health. Karmada's native rules for the kinds it knows, rules
-//     of our own where Karmada guesses (a failed Job is Unhealthy, a CronJob,
-//     Namespace, PersistentVolume, ResourceQuota or autoscaling/v2
-//     HorizontalPodAutoscaler gets a real rule, a CustomResourceDefinition
-//     kstatus's rule), a kstatus verdict for any object with
-//     kstatus-standard conditions (Ready, Reconciling, Stalled),
-//     Healthy for an object without a status, and Unknown for everything
-//     else: Tether never guesses Healthy. kstatus is Flux's maintained
-//     github.com/fluxcd/cli-utils/pkg/kstatus/status (v1.2.2, the newest
-//     release built on Kubernetes 0.36 and Go 1.26; sigs.k8s.io/cli-utils
-//     does not resolve through the module proxy).
+//   - health.go: Health. Karmada's native rules for the kinds it knows
+//     (Deployment, StatefulSet, ReplicaSet, DaemonSet, Service, Ingress,
+//     PersistentVolumeClaim, Pod, PodDisruptionBudget), and a rule of our
+//     own for three kinds Karmada has none for, where Healthy would hide a
+//     plain failure: a failed Job, a Failed PersistentVolume, a
+//     CustomResourceDefinition not established. Any other kind is Healthy
+//     because it exists, as karmada-agent judges a kind without a rule.
+//   - thirdparty.go and thirdparty_<project>.go: status reflection and
+//     health of well-known custom kinds (OpenKruise CloneSet and Advanced
+//     StatefulSet, Argo Rollouts, Flux HelmRelease and Kustomization,
+//     Kubeflow training jobs, KubeRay RayJob and RayCluster), written from
+//     each project's status fields. Their reflection keeps the shape of
+//     Karmada's third-party scripts, so that the control plane aggregates
+//     it the same way, and their verdicts agree with those scripts for
+//     the API versions Karmada has them for.
 //
 // Deliberate differences from karmada-agent, all of which the control plane
 // accepts (it reads the fields it knows and ignores the rest):
@@ -38,4 +42,13 @@
 //     Reporting more is allowed; nothing is renamed.
 //   - The StatefulSet health rule honours a rolling-update partition the way
 //     kubectl rollout status does (as newer Karmada releases do).
+//   - The rules of our own above, and the third-party rules for API
+//     versions Karmada has no script for, judge what karmada-agent calls
+//     Healthy. Where a Karmada script fails on a missing status field
+//     (Unknown), Tether reads an absent counter as 0 and an absent status
+//     as not yet reconciled (Unhealthy). Flux objects are also Unhealthy
+//     while their status describes an older generation, and a HelmRelease
+//     is Healthy on Ready True whatever the success reason (Karmada's
+//     v2beta1 script wants ReconciliationSucceeded, which newer
+//     helm-controllers no longer write).
 package interpret

@@ -1,13 +1,12 @@
 package interpret
 
 import (
-	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -25,9 +24,11 @@ const (
 // read as its kind.
 type healthRule func(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth
 
-// healthRules is the per-kind table of Health. The first nine are Karmada's
-// native rules; the rest replace a guessed Healthy with a real rule.
-var healthRules = map[schema.GroupVersionKind]healthRule{
+// healthRules is the per-kind table of Health: Karmada's native rules (the
+// first nine), three rules of Tether's own for kinds Karmada has none for
+// (where its answer, Healthy, hides a plain failure), and the third-party
+// kinds (thirdparty.go).
+var healthRules = withThirdPartyHealth(map[schema.GroupVersionKind]healthRule{
 	appsv1.SchemeGroupVersion.WithKind("Deployment"):                                 typed(deploymentHealth),
 	appsv1.SchemeGroupVersion.WithKind("StatefulSet"):                                typed(statefulSetHealth),
 	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):                                 typed(replicaSetHealth),
@@ -38,38 +39,18 @@ var healthRules = map[schema.GroupVersionKind]healthRule{
 	corev1.SchemeGroupVersion.WithKind("Pod"):                                        typed(podHealth),
 	policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"):                      typed(pdbHealth),
 	batchv1.SchemeGroupVersion.WithKind("Job"):                                       typed(jobHealth),
-	batchv1.SchemeGroupVersion.WithKind("CronJob"):                                   existsHealth,
-	corev1.SchemeGroupVersion.WithKind("ResourceQuota"):                              existsHealth,
-	corev1.SchemeGroupVersion.WithKind("Namespace"):                                  typed(namespaceHealth),
 	corev1.SchemeGroupVersion.WithKind("PersistentVolume"):                           typed(pvHealth),
-	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"):             typed(hpaHealth),
-	{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"}: kstatusHealth,
-}
+	{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"}: typed(crdHealth),
+})
 
-// Health judges obj, a live member object:
-//
-//   - a kind with a rule in the table gets that rule's verdict;
-//   - an object without a status (or with an empty one) is Healthy: it
-//     exists, and nothing more is promised for it;
-//   - an object whose status has kstatus-standard conditions (Ready,
-//     Reconciling, Stalled) gets the kstatus verdict: Current is Healthy,
-//     InProgress, Failed and Terminating are Unhealthy;
-//   - anything else is Unknown.
+// Health judges obj, a live member object: a kind with a rule in the table
+// gets that rule's verdict; any other kind is Healthy, because it exists,
+// as karmada-agent judges a kind without a rule.
 func Health(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
 	if rule, ok := healthRules[obj.GroupVersionKind()]; ok {
 		return rule(obj)
 	}
-	status, found, err := unstructured.NestedMap(obj.Object, "status")
-	switch {
-	case err != nil:
-		return unknown
-	case !found || len(status) == 0:
-		return healthy
-	case hasStandardCondition(status):
-		return kstatusHealth(obj)
-	default:
-		return unknown
-	}
+	return healthy
 }
 
 // typed adapts a rule over a typed object to the table.
@@ -91,44 +72,6 @@ func verdict(ok bool) workv1alpha1.ResourceHealth {
 		return healthy
 	}
 	return unhealthy
-}
-
-// existsHealth is for kinds whose status only reports activity (CronJob)
-// or usage (ResourceQuota): existing is all they promise.
-func existsHealth(*unstructured.Unstructured) workv1alpha1.ResourceHealth { return healthy }
-
-// kstatusHealth maps the kstatus verdict onto Karmada's three values.
-func kstatusHealth(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
-	res, err := kstatus.Compute(obj)
-	if err != nil {
-		return unknown
-	}
-	switch res.Status {
-	case kstatus.CurrentStatus:
-		return healthy
-	case kstatus.InProgressStatus, kstatus.FailedStatus, kstatus.TerminatingStatus:
-		return unhealthy
-	default:
-		return unknown
-	}
-}
-
-// hasStandardCondition reports whether status has a condition kstatus reads
-// without a kind-specific rule. Without one, kstatus assumes an object is
-// Current, which is a guess Tether does not make.
-func hasStandardCondition(status map[string]any) bool {
-	conditions, _, _ := unstructured.NestedSlice(status, "conditions")
-	for _, c := range conditions {
-		m, ok := c.(map[string]any)
-		if !ok {
-			continue
-		}
-		switch m["type"] {
-		case "Ready", string(kstatus.ConditionReconciling), string(kstatus.ConditionStalled):
-			return true
-		}
-	}
-	return false
 }
 
 func deploymentHealth(d *appsv1.Deployment) workv1alpha1.ResourceHealth {
@@ -222,35 +165,23 @@ func jobHealth(job *batchv1.Job) workv1alpha1.ResourceHealth {
 	return healthy
 }
 
-func namespaceHealth(ns *corev1.Namespace) workv1alpha1.ResourceHealth {
-	return verdict(ns.Status.Phase != corev1.NamespaceTerminating)
-}
-
+// pvHealth: a volume whose reclamation failed is Unhealthy.
 func pvHealth(pv *corev1.PersistentVolume) workv1alpha1.ResourceHealth {
-	switch pv.Status.Phase {
-	case corev1.VolumeAvailable, corev1.VolumeBound:
-		return healthy
-	case corev1.VolumePending, corev1.VolumeFailed:
-		return unhealthy
-	default: // Released, or no phase yet
-		return unknown
-	}
+	return verdict(pv.Status.Phase != corev1.VolumeFailed)
 }
 
-// hpaHealth: an autoscaler that cannot scale, or cannot compute a scale
-// (other than being disabled on purpose by a zero-replica target), is
-// Unhealthy; one without conditions has not been observed yet.
-func hpaHealth(hpa *autoscalingv2.HorizontalPodAutoscaler) workv1alpha1.ResourceHealth {
-	if len(hpa.Status.Conditions) == 0 {
-		return unknown
-	}
-	for _, c := range hpa.Status.Conditions {
-		if c.Status != corev1.ConditionFalse {
-			continue
-		}
-		if c.Type == autoscalingv2.AbleToScale || (c.Type == autoscalingv2.ScalingActive && c.Reason != "ScalingDisabled") {
+// crdHealth: a CustomResourceDefinition is Healthy once it is Established;
+// one whose names were refused (NamesAccepted False) or that is not
+// established yet is Unhealthy.
+func crdHealth(crd *apiextensionsv1.CustomResourceDefinition) workv1alpha1.ResourceHealth {
+	established := false
+	for _, c := range crd.Status.Conditions {
+		switch {
+		case c.Type == apiextensionsv1.NamesAccepted && c.Status == apiextensionsv1.ConditionFalse:
 			return unhealthy
+		case c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue:
+			established = true
 		}
 	}
-	return healthy
+	return verdict(established)
 }

@@ -21,9 +21,10 @@ import (
 // is present. It returns nil when there is nothing to report.
 type reflector func(obj *unstructured.Unstructured, status map[string]any) (any, error)
 
-// reflectors is the per-kind table of ReflectStatus; a kind that is not in it
-// reports its whole .status.
-var reflectors = map[schema.GroupVersionKind]reflector{
+// reflectors is the per-kind table of ReflectStatus, native kinds and the
+// third-party kinds (thirdparty.go); a kind that is not in it reports its
+// whole .status.
+var reflectors = withThirdPartyReflectors(map[schema.GroupVersionKind]reflector{
 	appsv1.SchemeGroupVersion.WithKind("Deployment"):                     pick(deploymentStatus),
 	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):                     pick(replicaSetStatus),
 	appsv1.SchemeGroupVersion.WithKind("DaemonSet"):                      pick(daemonSetStatus),
@@ -35,7 +36,7 @@ var reflectors = map[schema.GroupVersionKind]reflector{
 	// A Secret has no status; should one ever carry a .status, it is not
 	// reflected either: nothing of a Secret reaches the hub.
 	corev1.SchemeGroupVersion.WithKind("Secret"): nothing,
-}
+})
 
 // nothing reflects no status.
 func nothing(*unstructured.Unstructured, map[string]any) (any, error) { return nil, nil }

@@ -4,7 +4,11 @@
 // it when a member object changed, and it builds manifestStatuses (identifier,
 // reflected status, health) for every manifest. Writes are coalesced per Work
 // over a short window, rate-limited per cluster, and sent only when the
-// status changed, so a restart rewrites nothing.
+// status changed, so a restart rewrites nothing. A change of health or of a
+// condition goes out within the window; a change of reflected counters
+// alone (a rollout's progress) at most and at least every progress
+// interval per Work, and only from the first half of the cluster's write
+// budget, so that it never delays the former.
 package work
 
 import (
@@ -47,6 +51,9 @@ const (
 	LivePending
 )
 
+// DefaultProgressInterval is Config.ProgressInterval's default.
+const DefaultProgressInterval = 10 * time.Second
+
 // pendingLimit bounds how long a write waits for member caches to sync.
 const pendingLimit = 30 * time.Second
 
@@ -67,16 +74,13 @@ type Config struct {
 	// Window coalesces changes of one Work into one write (default 200ms).
 	Window time.Duration
 	// ProgressInterval spaces writes whose only change is a reflected
-	// counter at least this far apart per Work (default 5s); a change of
+	// counter (health, conditions and identifiers unchanged) at least this
+	// far apart per Work (default 10s), during a rollout as after it: a
+	// rollout's intermediate counters reach the hub at least this often,
+	// and those that change faster are folded into one write, or into the
+	// write of the health change that ends the rollout. A change of
 	// health, of a condition or of an identifier goes out within Window.
 	ProgressInterval time.Duration
-	// RolloutInterval replaces ProgressInterval while some manifest is not
-	// Healthy, that is while a rollout is under way (default 2m): its
-	// intermediate counters are folded into the write that reports its end
-	// (the health change), so a new Work costs two writes, Applied and
-	// Healthy, even when a busy member takes a minute to roll it out; a long
-	// rollout still shows progress this often.
-	RolloutInterval time.Duration
 	// Limiter bounds status writes for the whole cluster (default 200/s, burst 400).
 	Limiter *rate.Limiter
 	// Observe, if set, is told the latency from a member change to the write that carried it.
@@ -126,10 +130,7 @@ func New(cfg Config) *Writer {
 		cfg.Window = 200 * time.Millisecond
 	}
 	if cfg.ProgressInterval <= 0 {
-		cfg.ProgressInterval = 5 * time.Second
-	}
-	if cfg.RolloutInterval <= 0 {
-		cfg.RolloutInterval = 2 * time.Minute
+		cfg.ProgressInterval = DefaultProgressInterval
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = rate.NewLimiter(200, 400)
@@ -283,6 +284,10 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 	}
 	if wait := w.progressWait(key, work.Status, status); wait > 0 {
 		w.hold(key, since, wait)
+		return nil
+	}
+	if onlyProgress(work.Status, status) && !progressMaySpend(w.cfg.Limiter) {
+		w.hold(key, since, progressYield) // the budget's last half is for health and conditions
 		return nil
 	}
 	if !w.gate.admit(key) {
@@ -454,25 +459,37 @@ func (w *Writer) recordWrite(ctx context.Context, key string, a attempt) {
 	}
 }
 
-// progressWait returns how long to hold a write that only updates reflected
-// counters (health and conditions unchanged) so that such writes are at
-// least ProgressInterval apart, or RolloutInterval while a manifest is not
-// Healthy; 0 means write now.
+// progressWait returns how long to hold the write of next over cur, the
+// status on the hub; 0 means write now.
 func (w *Writer) progressWait(key string, cur, next workv1alpha1.WorkStatus) time.Duration {
-	if !onlyProgress(cur, next) {
-		return 0
-	}
-	interval := w.cfg.ProgressInterval
-	for _, ms := range next.ManifestStatuses {
-		if ms.Health != workv1alpha1.ResourceHealthy {
-			interval = w.cfg.RolloutInterval
-			break
-		}
-	}
 	w.mu.Lock()
 	last := w.written[key]
 	w.mu.Unlock()
-	return time.Until(last.Add(interval))
+	return progressDelay(cur, next, last, time.Now(), w.cfg.ProgressInterval)
+}
+
+// progressDelay: a write that only updates reflected counters waits until
+// interval has passed since the Work's last write (lastWrite; zero when
+// this process has not written it); any other change, a health change
+// above all, goes now.
+func progressDelay(cur, next workv1alpha1.WorkStatus, lastWrite, now time.Time, interval time.Duration) time.Duration {
+	if lastWrite.IsZero() || !onlyProgress(cur, next) {
+		return 0
+	}
+	return max(lastWrite.Add(interval).Sub(now), 0)
+}
+
+// progressYield is how long a counter-only write waits when the write
+// budget is more than half spent.
+const progressYield = time.Second
+
+// progressMaySpend reports whether a counter-only write may take from the
+// cluster's write budget now: only while more than half of its burst is
+// left, so that during a bulk rollout, when thousands of Works report
+// progress, a manifest becoming Healthy or a failed apply never queues
+// behind them.
+func progressMaySpend(l *rate.Limiter) bool {
+	return l.Tokens() > float64(l.Burst())/2
 }
 
 // changeOf names the first kind of difference between two statuses, for logs.

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -21,28 +22,41 @@ func status(health workv1alpha1.ResourceHealth, ready int, applied metav1.Condit
 	}
 }
 
-func TestProgressWaitHoldsOnlyCounterChanges(t *testing.T) {
-	w := New(Config{ProgressInterval: 5 * time.Second, RolloutInterval: 30 * time.Second})
-	w.written["ns/w"] = time.Now()
+func TestProgressDelay(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const interval = 10 * time.Second
+	unhealthy, healthy := workv1alpha1.ResourceUnhealthy, workv1alpha1.ResourceHealthy
 	cases := []struct {
 		name      string
 		cur, next workv1alpha1.WorkStatus
-		min, max  time.Duration
+		lastWrite time.Time
+		want      time.Duration
 	}{
-		{"counters during a rollout wait for the rollout interval", status(workv1alpha1.ResourceUnhealthy, 1, "True"), status(workv1alpha1.ResourceUnhealthy, 2, "True"), 29 * time.Second, 30 * time.Second},
-		{"counters of a healthy object wait for the progress interval", status(workv1alpha1.ResourceHealthy, 1, "True"), status(workv1alpha1.ResourceHealthy, 2, "True"), 4 * time.Second, 5 * time.Second},
-		{"a health change goes at once", status(workv1alpha1.ResourceUnhealthy, 2, "True"), status(workv1alpha1.ResourceHealthy, 3, "True"), 0, 0},
-		{"a condition change goes at once", status(workv1alpha1.ResourceUnhealthy, 1, "True"), status(workv1alpha1.ResourceUnhealthy, 1, "False"), 0, 0},
+		{"counters during a rollout wait for the rest of the interval", status(unhealthy, 1, "True"), status(unhealthy, 2, "True"), now.Add(-3 * time.Second), 7 * time.Second},
+		{"counters during a rollout go once the interval has passed", status(unhealthy, 1, "True"), status(unhealthy, 2, "True"), now.Add(-11 * time.Second), 0},
+		{"counters of a healthy object wait for the rest of the interval", status(healthy, 1, "True"), status(healthy, 2, "True"), now.Add(-1 * time.Second), 9 * time.Second},
+		{"a manifest becoming Healthy goes at once", status(unhealthy, 0, "True"), status(healthy, 1, "True"), now.Add(-100 * time.Millisecond), 0},
+		{"a manifest becoming Unhealthy goes at once", status(healthy, 1, "True"), status(unhealthy, 0, "True"), now, 0},
+		{"a condition change goes at once", status(unhealthy, 1, "True"), status(unhealthy, 1, "False"), now, 0},
+		{"never written by this process (a restart)", status(unhealthy, 1, "True"), status(unhealthy, 2, "True"), time.Time{}, 0},
 	}
 	for _, c := range cases {
-		got := max(w.progressWait("ns/w", c.cur, c.next), 0)
-		if got < c.min || got > c.max {
-			t.Errorf("%s: wait %s, want within [%s, %s]", c.name, got, c.min, c.max)
+		if got := progressDelay(c.cur, c.next, c.lastWrite, now, interval); got != c.want {
+			t.Errorf("%s: delay %s, want %s", c.name, got, c.want)
 		}
 	}
-	// Never written by this process (a restart): nothing to space from.
-	if got := w.progressWait("ns/other", status(workv1alpha1.ResourceUnhealthy, 1, "True"), status(workv1alpha1.ResourceUnhealthy, 2, "True")); got > 0 {
-		t.Errorf("first write held for %s", got)
+}
+
+// TestRolloutProgressIsWrittenWithinTheDefaultInterval: with the
+// defaults, the counters of a manifest that is still rolling out (not
+// Healthy) are held no longer than DefaultProgressInterval (10s) after
+// the Work's last write, not folded into a minutes-long interval.
+func TestRolloutProgressIsWrittenWithinTheDefaultInterval(t *testing.T) {
+	w := New(Config{})
+	w.written["ns/w"] = time.Now()
+	got := w.progressWait("ns/w", status(workv1alpha1.ResourceUnhealthy, 0, "True"), status(workv1alpha1.ResourceUnhealthy, 1, "True"))
+	if got <= 0 || got > 10*time.Second {
+		t.Fatalf("counter-only progress of a rollout held for %s, want within (0, 10s]", got)
 	}
 }
 
@@ -71,5 +85,24 @@ func TestHeadersAreDecodedOncePerGeneration(t *testing.T) {
 	w.Forget("ns/w")
 	if _, ok := w.decoded["ns/w"]; ok {
 		t.Error("Forget kept the decoded headers")
+	}
+}
+
+// TestProgressLeavesHalfTheBudgetToHealth: counter-only writes stop
+// spending the cluster's write budget once half of its burst is gone, so
+// that health and condition writes, which always may, find tokens left.
+func TestProgressLeavesHalfTheBudgetToHealth(t *testing.T) {
+	l := rate.NewLimiter(0, 10) // no refill
+	spent := 0
+	for progressMaySpend(l) && l.Allow() {
+		spent++
+	}
+	if spent != 5 {
+		t.Fatalf("progress writes spent %d of a burst of 10, want 5", spent)
+	}
+	for i := range 5 {
+		if !l.Allow() {
+			t.Fatalf("a health write found no token after %d", i)
+		}
 	}
 }

@@ -19,7 +19,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,11 +28,9 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
-	informers "github.com/tether-io/tether/pkg/generated/informers/externalversions"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -42,7 +39,7 @@ func TestMain(m *testing.M) {
 		fmt.Println("test/bench/sync: skipped (set TETHER_BENCH=1, or run 'make bench')")
 		os.Exit(0)
 	}
-	testenv.Main(m, testenv.Options{Members: 1, Nodes: 3,
+	testenv.Main(m, testenv.Options{Members: 1, Nodes: 3, Audit: true,
 		NodeCapacity: map[string]string{"cpu": "1000", "memory": "4000Gi", "pods": "3000"}})
 }
 
@@ -131,9 +128,12 @@ func TestBenchSync(t *testing.T) {
 	before := ag.scrape(t)
 	cpuBefore := cpuSeconds(ag.proc.Pid)
 
-	created, applied := map[string]time.Time{}, map[string]time.Time{}
-	var mu gosync.Mutex
-	watchDone := watchApplied(t, hub, es, n, &mu, applied)
+	life := newLifecycle(n)
+	life.watch(t, hub, es, env.Members[0].Config)
+	mark, err := env.Hub.AuditMark()
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	testenv.Parallel(n, creators(), func(i int) {
 		name := fmt.Sprintf("w%05d", i)
@@ -144,36 +144,43 @@ func TestBenchSync(t *testing.T) {
 		if _, err := hub.WorkV1alpha1().Works(es).Create(ctx, w, metav1.CreateOptions{}); err != nil {
 			t.Error(err)
 		}
-		mu.Lock()
-		created[name] = at
-		mu.Unlock()
+		life.create(name, at)
 	})
 	createdIn := time.Since(start)
 	select {
-	case <-watchDone:
+	case <-life.allApplied:
 	case <-time.After(20 * time.Minute):
-		t.Fatalf("only %d of %d Works became Applied", len(applied), n)
+		t.Fatalf("not all of %d Works became Applied", n)
 	}
 	elapsed := time.Since(start)
 	after := ag.scrape(t)
 	cpu := cpuSeconds(ag.proc.Pid) - cpuBefore
 	rss := testenv.ProcStatusMiB(ag.proc.Pid, "VmRSS")
-	var lat []time.Duration
-	for name, at := range applied {
-		lat = append(lat, at.Sub(created[name]))
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	lat := life.since(life.created, life.applied)
 	rate := float64(n) / elapsed.Seconds()
 	perWork := func(a, b float64) float64 { return (b - a) / float64(n) }
 	fmt.Printf("BENCH sync agent_workers=%d (tether-agent run, its own process)\n", benchWorkers())
 	fmt.Printf("BENCH sync created_in_s=%.1f creators=%d\n", createdIn.Seconds(), creators())
 	fmt.Printf("BENCH sync works=%d time_to_all_applied_s=%.1f works_per_s=%.0f ratio_to_raw_ssa=%.2f ratio_to_raw_until_available=%.2f applied_latency_p50_ms=%d p99_ms=%d\n",
 		n, elapsed.Seconds(), rate, rate/raw, rate/rawEffective, pct(lat, 50).Milliseconds(), pct(lat, 99).Milliseconds())
-	fmt.Printf("BENCH sync hub_writes_per_work=%.2f (work_status_writes_per_work=%.2f) hub_reads_per_work=%.2f member_requests_per_work=%.2f (all of the agent's requests until the last Work was Applied, heartbeat and cluster status included)\n",
-		perWork(before.hubWrites, after.hubWrites), perWork(before.get(statusWrites), after.get(statusWrites)),
+	appliedWrites, appliedStatus := hubWrites(t, env, mark)
+	fmt.Printf("BENCH sync hub_writes_per_work=%.2f (work_status_writes_per_work=%.2f; from the hub's audit log) hub_reads_per_work=%.2f member_requests_per_work=%.2f (all of the agent's requests until the last Work was Applied, heartbeat and cluster status included)\n",
+		float64(appliedWrites)/float64(n), float64(appliedStatus)/float64(n),
 		perWork(before.hubReads, after.hubReads), perWork(before.memberReads+before.memberWrites, after.memberReads+after.memberWrites))
 	fmt.Printf("BENCH sync agent_rss_mib=%d agent_cpu_s=%.1f agent_cpu_ms_per_work=%.2f\n", rss, cpu, cpu*1000/float64(n))
 
+	// Lifecycle: create -> Applied -> Healthy, and the agent's hub writes
+	// per Work, counted in the hub's audit log.
+	select {
+	case <-life.allHealthy:
+	case <-time.After(20 * time.Minute):
+		t.Fatalf("not all of %d Works became Healthy", n)
+	}
+	healthy := ag.scrape(t)
+	life.report()
+	allWrites, statusPatches := hubWrites(t, env, mark)
+	fmt.Printf("BENCH sync hub_writes_per_work_lifecycle=%.2f work_status_writes_per_work_lifecycle=%.2f (create -> Applied -> Healthy; from the hub's audit log: every write of the agent, heartbeat and cluster status included) agent_peak_rss_mib=%d\n",
+		float64(allWrites)/float64(n), float64(statusPatches)/float64(n), testenv.ProcStatusMiB(ag.proc.Pid, "VmHWM"))
 	if os.Getenv("TETHER_BENCH_QUICK") != "" {
 		fmt.Printf("BENCH sync apply_duration_mean_ms=%.1f queue_wait_mean_ms=%.0f reconciles_per_work=%.2f\n",
 			1000*(after.get("tether_work_apply_duration_seconds_sum")-before.get("tether_work_apply_duration_seconds_sum"))/
@@ -183,13 +190,8 @@ func TestBenchSync(t *testing.T) {
 			perWork(before.get(`workqueue_queue_duration_seconds_count{name="work"}`), after.get(`workqueue_queue_duration_seconds_count{name="work"}`)))
 		deleteAll(t, env, hub, es, n, ag)
 		ag.stop()
-		return // TETHER_BENCH_QUICK: the throughput figures and the delete-all figure only
+		return // TETHER_BENCH_QUICK: the throughput, lifecycle and delete-all figures only
 	}
-	// Lifecycle: create -> Applied -> Healthy, hub writes per Work.
-	waitAllHealthy(t, hub, es, n)
-	healthy := ag.scrape(t)
-	fmt.Printf("BENCH sync hub_writes_per_work_lifecycle=%.2f work_status_writes_per_work_lifecycle=%.2f (create -> Applied -> Healthy) agent_peak_rss_mib=%d\n",
-		perWork(before.hubWrites, healthy.hubWrites), perWork(before.get(statusWrites), healthy.get(statusWrites)), testenv.ProcStatusMiB(ag.proc.Pid, "VmHWM"))
 	idleWindow := 30 * time.Second
 	<-time.After(idleWindow) // a measurement window, not a wait for a condition
 	idle := ag.scrape(t)
@@ -243,39 +245,6 @@ func waitReconciled(t *testing.T, a *agent, n int) time.Time {
 	return at
 }
 
-// watchApplied records when each Work is first seen with Applied=True. It
-// uses an informer, which re-lists when the hub drops a watch that fell behind.
-func watchApplied(t *testing.T, hub versioned.Interface, ns string, n int, mu *gosync.Mutex, applied map[string]time.Time) <-chan struct{} {
-	done := make(chan struct{})
-	var once gosync.Once
-	factory := informers.NewSharedInformerFactoryWithOptions(hub, 0, informers.WithNamespace(ns))
-	record := func(obj any) {
-		work, ok := obj.(*workv1alpha1.Work)
-		if !ok {
-			return
-		}
-		if c := meta.FindStatusCondition(work.Status.Conditions, workv1alpha1.WorkApplied); c != nil && c.Status == metav1.ConditionTrue {
-			mu.Lock()
-			if _, seen := applied[work.Name]; !seen {
-				applied[work.Name] = time.Now()
-			}
-			all := len(applied) >= n
-			mu.Unlock()
-			if all {
-				once.Do(func() { close(done) })
-			}
-		}
-	}
-	inf := factory.Work().V1alpha1().Works().Informer()
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: record, UpdateFunc: func(_, obj any) { record(obj) }}); err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	t.Cleanup(func() { close(stop) })
-	factory.Start(stop)
-	return done
-}
-
 // rawSSARate is the member apiserver's server-side-apply create rate for the
 // same Deployments with a bare 8-worker loop.
 func rawSSARate(t *testing.T, cfg *rest.Config, n int) float64 {
@@ -298,26 +267,6 @@ func pct(d []time.Duration, p int) time.Duration {
 		return 0
 	}
 	return d[(len(d)-1)*p/100]
-}
-
-// waitAllHealthy waits until every Work reports its Deployment Healthy.
-func waitAllHealthy(t *testing.T, hub versioned.Interface, ns string, n int) {
-	err := wait.PollUntilContextTimeout(context.Background(), time.Second, 20*time.Minute, true, func(ctx context.Context) (bool, error) {
-		list, err := hub.WorkV1alpha1().Works(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return false, nil
-		}
-		healthy := 0
-		for _, w := range list.Items {
-			if len(w.Status.ManifestStatuses) == 1 && w.Status.ManifestStatuses[0].Health == workv1alpha1.ResourceHealthy {
-				healthy++
-			}
-		}
-		return healthy >= n, nil
-	})
-	if err != nil {
-		t.Fatalf("not all Works became Healthy: %v", err)
-	}
 }
 
 // statusLatency deletes the pod of k Deployments and measures, per
