@@ -88,7 +88,9 @@ func TestCustomizationsInterpretAtTheEdge(t *testing.T) {
 	_, err = works.Create(ctx, work(t, cluster, "other", custom("Widget", ns, "w2", map[string]any{"replicas": int64(1)})), metav1.CreateOptions{})
 	must(t, err)
 	testenv.StartAgent(t, env, testenv.AgentOptions{Cluster: cluster})
-	t.Cleanup(func() { _ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{})
+	})
 
 	// The member's controller reports progress, with a field the reflection leaves out.
 	setStatus(t, "widgets", ns, "w1", map[string]any{"readyReplicas": int64(1), "phase": "Rolling", "internal": "not-reflected"})

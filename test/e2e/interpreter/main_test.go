@@ -144,4 +144,3 @@ func manifestStatus(t *testing.T, cluster, name string, ordinal int) (workv1alph
 	}
 	return workv1alpha1.ManifestStatus{}, nil, nil
 }
-
