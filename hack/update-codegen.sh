@@ -11,7 +11,7 @@ mkdir -p "$GEN"
   k8s.io/code-generator/cmd/client-gen k8s.io/code-generator/cmd/lister-gen k8s.io/code-generator/cmd/informer-gen)
 
 MOD=github.com/tether-io/tether
-APIS=(cluster/v1alpha1 policy/v1alpha1 work/v1alpha1)
+APIS=(cluster/v1alpha1 config/v1alpha1 policy/v1alpha1 work/v1alpha1)
 PKGS=("${APIS[@]/#/$MOD/pkg/apis/}")
 HEADER=hack/boilerplate.go.txt
 

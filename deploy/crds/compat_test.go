@@ -15,8 +15,12 @@ import (
 // fresh clone has no ../shared, so the comparison skips itself there.
 const karmadaCRDDir = "../../../shared/karmada-crds"
 
+// karmadaRICFile is Karmada's ResourceInterpreterCustomization CRD, kept
+// apart from the others in the workplace; compared when present.
+const karmadaRICFile = "../../../shared/karmada-fixtures/crds/config.karmada.io_resourceinterpretercustomizations.yaml"
+
 // TestSchemaAcceptsKarmadaFields walks every field path in Karmada's Work,
-// OverridePolicy and ClusterOverridePolicy schemas and checks that Tether's CRD
+// OverridePolicy, ClusterOverridePolicy and ResourceInterpreterCustomization schemas and checks that Tether's CRD
 // has the same path with the same type, enum, format and preserve-unknown
 // setting, and that Tether requires nothing Karmada does not.
 func TestSchemaAcceptsKarmadaFields(t *testing.T) {
@@ -34,6 +38,9 @@ func TestSchemaAcceptsKarmadaFields(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(karmadaCRDDir, "*.yaml"))
 	if len(files) < 3 {
 		t.Fatalf("expected Karmada's three CRD files in %s, found %v", karmadaCRDDir, files)
+	}
+	if _, err := os.Stat(karmadaRICFile); err == nil {
+		files = append(files, karmadaRICFile)
 	}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)

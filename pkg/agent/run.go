@@ -205,10 +205,12 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 	var runs []func(context.Context) error
 	var guard *deletion.Guard
 	if o.enabled("execution") || o.enabled("workStatus") {
-		ctrl, err := newWorkController(o, c, reg, access)
+		custom := newCustomizations(c, access)
+		ctrl, err := newWorkController(o, c, reg, access, custom)
 		if err != nil {
 			return nil, err
 		}
+		runs = append(runs, custom.run(ctrl))
 		guard = ctrl.DeletionGuard()
 		health.addReady("work-sync", func() error {
 			if !ctrl.Synced() {
@@ -276,7 +278,7 @@ func clusterStatusRuns(ctx context.Context, o *Options, c *clients, join *cluste
 	return []func(context.Context) error{func(ctx context.Context) error { hb.Run(ctx); return nil }, sc.Run}, nil
 }
 
-func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access hubaccess.Set) (*tsync.Controller, error) {
+func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access hubaccess.Set, custom *customizations) (*tsync.Controller, error) {
 	dyn, err := dynamic.NewForConfig(c.memberConfig)
 	if err != nil {
 		return nil, err
@@ -292,7 +294,9 @@ func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access
 		return nil, err
 	}
 	mode, _ := override.ParseMode(o.RenderOverrides)
-	return tsync.New(tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
+	cfg := tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
 		Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusProgressInterval: o.StatusProgressInterval,
-		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube, Access: access})
+		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube, Access: access}
+	custom.wire(&cfg)
+	return tsync.New(cfg)
 }

@@ -13,6 +13,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	configv1alpha1 "github.com/tether-io/tether/pkg/apis/config/v1alpha1"
 	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 )
@@ -48,6 +49,8 @@ const (
 	EventPatch
 	CSRCreate
 	CSRGet
+	CustomizationList
+	CustomizationWatch
 	numPermissions
 )
 
@@ -99,6 +102,8 @@ var specs = [numPermissions]spec{
 	EventPatch:                 {resource: "events", verb: "patch", scope: executionNamespace},
 	CSRCreate:                  {group: "certificates.k8s.io", resource: "certificatesigningrequests", verb: "create"},
 	CSRGet:                     {group: "certificates.k8s.io", resource: "certificatesigningrequests", verb: "get"},
+	CustomizationList:          {group: configv1alpha1.GroupName, resource: "resourceinterpretercustomizations", verb: "list"},
+	CustomizationWatch:         {group: configv1alpha1.GroupName, resource: "resourceinterpretercustomizations", verb: "watch"},
 }
 
 // Permissions lists every Permission the agent uses.

@@ -53,6 +53,8 @@ func TestProbeKarmadaGrant(t *testing.T) {
 		{APIGroups: group("coordination.k8s.io"), Resources: []string{"leases"}, Verbs: []string{"get", "create", "update"}},
 		{APIGroups: group("certificates.k8s.io"), Resources: []string{"certificatesigningrequests"}, Verbs: []string{"get", "create"}},
 		{APIGroups: group(""), Resources: []string{"events"}, Verbs: []string{"patch", "create", "update"}},
+		{APIGroups: group("config.karmada.io"), Resources: []string{"resourceinterpreterwebhookconfigurations", "resourceinterpretercustomizations"},
+			Verbs: []string{"get", "list", "watch"}},
 	}
 	work := []rbacv1.PolicyRule{
 		{APIGroups: group("work.karmada.io"), Resources: []string{"works"}, Verbs: []string{"get", "create", "list", "watch", "update", "delete"}},

@@ -41,6 +41,9 @@ var (
 	ReadPolicies = Task{ID: "policies", Name: "list and watch OverridePolicies and ClusterOverridePolicies (--render-overrides=Always)",
 		AnyOf:  [][]Permission{{OverridePolicyList, OverridePolicyWatch, ClusterOverridePolicyList, ClusterOverridePolicyWatch}},
 		Effect: "manifests are not applied, since they cannot be rendered"}
+	ReadCustomizations = Task{ID: "customizations", Name: "list and watch ResourceInterpreterCustomizations",
+		AnyOf:  [][]Permission{{CustomizationList, CustomizationWatch}},
+		Effect: "their Lua scripts are not run: the built-in rules alone reflect status, judge health and retain values"}
 )
 
 // Needs are the tasks of an agent that runs what the options say.
@@ -62,7 +65,7 @@ type Needs struct {
 func (n Needs) Tasks() []Task {
 	var out []Task
 	if n.Works {
-		out = append(out, WatchWorks, WorkFinalizer, WriteWorkStatus, PostEvents)
+		out = append(out, WatchWorks, WorkFinalizer, WriteWorkStatus, PostEvents, ReadCustomizations)
 		if n.RenderAlways {
 			out = append(out, ReadPolicies)
 		}

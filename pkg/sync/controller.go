@@ -88,9 +88,12 @@ type Config struct {
 	// StatusLimiter bounds Work status writes for the cluster (default 200/s, burst 400).
 	StatusLimiter *rate.Limiter
 	// Reflect and Health interpret member objects for Work status
-	// (default: pkg/status/interpret).
+	// (default: pkg/status/interpret; pkg/interpreter runs customizations first).
 	Reflect func(*unstructured.Unstructured) (*runtime.RawExtension, error)
-	Health  func(*unstructured.Unstructured) workv1alpha1.ResourceHealth
+	Health  func(*unstructured.Unstructured) (workv1alpha1.ResourceHealth, error)
+	// Retain, if set, runs before each apply over an existing object
+	// (apply.Config.Retain: a customization's retention rule).
+	Retain apply.RetainFunc
 	// Registerer receives the controller's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 	// Events, if set, posts transition Events on Works (hub core/v1 client).
@@ -154,7 +157,9 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Reflect = interpret.ReflectStatus
 	}
 	if cfg.Health == nil {
-		cfg.Health = interpret.Health
+		cfg.Health = func(obj *unstructured.Unstructured) (workv1alpha1.ResourceHealth, error) {
+			return interpret.Health(obj), nil
+		}
 	}
 	c := &Controller{cfg: cfg, applied: map[string][]manifest.Identity{}, fresh: map[liveKey]freshObject{}}
 	c.metrics = newMetrics(cfg.Registerer)
@@ -164,7 +169,7 @@ func New(cfg Config) (*Controller, error) {
 		c.member.slim = interpret.Slim
 	}
 	c.applier = apply.New(apply.Config{Client: cfg.MemberDynamic, Mapper: c.mapper, Types: apply.NewTypeCache(cfg.MemberDiscovery),
-		FieldManager: cfg.FieldManager, Lookup: c.cachedLive, OwnedFields: c.member.OwnedFields})
+		FieldManager: cfg.FieldManager, Lookup: c.cachedLive, OwnedFields: c.member.OwnedFields, Retain: cfg.Retain})
 	c.releaser = release.New(release.Config{Applier: c.applier, Client: cfg.MemberDynamic, Cached: c.cachedLive, Blockers: cascadeCheck(cfg)})
 	var qm *queue.Metrics
 	if cfg.Registerer != nil {

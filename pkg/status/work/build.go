@@ -90,9 +90,23 @@ func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1a
 		}
 	}
 	if w.cfg.Health != nil {
-		ms.Health = w.cfg.Health(live)
+		var err error
+		if ms.Health, err = w.cfg.Health(live); err != nil {
+			ms.Status = withEntry(ms.Status, "healthError", safeText(err.Error(), TextLimit))
+		}
 	}
 	return ms, false
+}
+
+// withEntry adds key to a reflected status that is a JSON object, or
+// returns an object with key alone.
+func withEntry(status *runtime.RawExtension, key, value string) *runtime.RawExtension {
+	m := map[string]any{}
+	if status != nil && json.Unmarshal(status.Raw, &m) != nil {
+		m = map[string]any{}
+	}
+	m[key] = value
+	return rawStatus(m)
 }
 
 // header is what the status needs of a manifest: its apiVersion, kind,

@@ -126,7 +126,8 @@ func startHubWriter(t *testing.T, ns string, live LiveSource, health func(*unstr
 	factory := externalversions.NewSharedInformerFactoryWithOptions(hub, 0, externalversions.WithNamespace(ns))
 	informer := factory.Work().V1alpha1().Works()
 	w := New(Config{Client: versioned.NewForConfigOrDie(cfg).WorkV1alpha1(), Lister: informer.Lister(),
-		Live: live, Reflect: interpret.ReflectStatus, Health: health, Window: 50 * time.Millisecond})
+		Live: live, Reflect: interpret.ReflectStatus, Window: 50 * time.Millisecond,
+		Health: func(obj *unstructured.Unstructured) (workv1alpha1.ResourceHealth, error) { return health(obj), nil }})
 	touch := func(obj any) {
 		if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
 			w.Touch(key)

@@ -69,8 +69,10 @@ type Config struct {
 	Live   LiveSource
 	// Reflect returns the status to report for a live object (nil for none).
 	Reflect func(obj *unstructured.Unstructured) (*runtime.RawExtension, error)
-	// Health judges a live object.
-	Health func(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth
+	// Health judges a live object. An error (a customization's script
+	// failed) is reported next to the status as healthError, with the
+	// health it returns (Unknown).
+	Health func(obj *unstructured.Unstructured) (workv1alpha1.ResourceHealth, error)
 	// Window coalesces changes of one Work into one write (default 200ms).
 	Window time.Duration
 	// ProgressInterval spaces writes whose only change is a reflected

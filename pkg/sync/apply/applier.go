@@ -35,7 +35,15 @@ type Config struct {
 	// (nil: read the object's own managedFields).
 	OwnedFields  func(live *unstructured.Unstructured) []byte
 	FieldManager string
+	// Retain, if set, runs before an apply over an existing object, after
+	// the engine's own retention: it returns the object to apply, with the
+	// values to keep copied from live (a ResourceInterpreterCustomization's
+	// retention rule). An error fails the object's apply.
+	Retain RetainFunc
 }
+
+// RetainFunc returns desired with the values to keep copied from live.
+type RetainFunc func(desired, live *unstructured.Unstructured) (*unstructured.Unstructured, error)
 
 // Applier applies objects to one cluster with server-side apply.
 type Applier struct {
@@ -45,6 +53,7 @@ type Applier struct {
 	lookup       LiveLookup
 	ownedLookup  func(live *unstructured.Unstructured) []byte
 	fieldManager string
+	retain       RetainFunc
 	stats        counters
 	mappings     mappingCache
 }
@@ -69,7 +78,7 @@ func New(cfg Config) *Applier {
 	if fm == "" {
 		fm = DefaultFieldManager
 	}
-	return &Applier{client: cfg.Client, mapper: cfg.Mapper, types: cfg.Types, lookup: cfg.Lookup, ownedLookup: cfg.OwnedFields, fieldManager: fm}
+	return &Applier{client: cfg.Client, mapper: cfg.Mapper, types: cfg.Types, lookup: cfg.Lookup, ownedLookup: cfg.OwnedFields, fieldManager: fm, retain: cfg.Retain}
 }
 
 // Stats returns the request counters.
@@ -126,6 +135,10 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 			return e
 		}
 		a.keepRetainedReplicas(desired, live)
+		if desired, err = a.retained(desired, live); err != nil {
+			e.Action, e.Err = Failed, fmt.Errorf("%s: %w", e.Subject, err)
+			return e
+		}
 		switch v, _ := a.compareLocally(desired, live); v {
 		case same:
 			a.stats.localSame.Add(1)

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
@@ -34,4 +36,16 @@ func (a *Applier) keepRetainedReplicas(desired, live *unstructured.Unstructured)
 		return
 	}
 	_ = unstructured.SetNestedField(desired.Object, runtime.DeepCopyJSONValue(v), "spec", "replicas")
+}
+
+// retained runs the configured Retain on desired, if any.
+func (a *Applier) retained(desired, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	if a.retain == nil {
+		return desired, nil
+	}
+	out, err := a.retain(desired, live)
+	if err != nil {
+		return nil, fmt.Errorf("retention customization: %w", err)
+	}
+	return out, nil
 }

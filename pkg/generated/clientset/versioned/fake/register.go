@@ -20,6 +20,7 @@ package fake
 
 import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	configv1alpha1 "github.com/tether-io/tether/pkg/apis/config/v1alpha1"
 	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,6 +35,7 @@ var codecs = serializer.NewCodecFactory(scheme)
 
 var localSchemeBuilder = runtime.SchemeBuilder{
 	clusterv1alpha1.AddToScheme,
+	configv1alpha1.AddToScheme,
 	policyv1alpha1.AddToScheme,
 	workv1alpha1.AddToScheme,
 }
