@@ -50,8 +50,9 @@ func hasAddresses(addresses ...string) func(*workv1alpha1.Work) bool {
 func TestMultiClusterServices(t *testing.T) {
 	env := testenv.Require(t)
 	installCRDs(t, env.Members[0].Config) // member2 gets them later, while its agent runs
-	a1 := testenv.StartAgent(t, env, testenv.AgentOptions{Member: 0, Args: []string{controllers}})
-	a2 := testenv.StartAgent(t, env, testenv.AgentOptions{Member: 1, Args: []string{controllers}})
+	args := append([]string{controllers}, electionArgs...)
+	a1 := testenv.StartAgent(t, env, testenv.AgentOptions{Member: 0, Args: args})
+	a2 := testenv.StartAgent(t, env, testenv.AgentOptions{Member: 1, Args: args})
 	a1.WaitReady(t, time.Minute)
 	a2.WaitReady(t, time.Minute)
 	c1, c2 := a1.Cluster, a2.Cluster
@@ -130,7 +131,15 @@ func TestMultiClusterServices(t *testing.T) {
 	t.Run("endpointsliceCollect reports a MultiClusterService's slices", func(t *testing.T) {
 		collect(t, c1)
 	})
+
+	t.Run("on a Karmada control plane the finalizer is added and left to it", func(t *testing.T) {
+		controlPlaneFinalizer(t, a1)
+	})
 }
+
+// electionArgs shorten leader election, so that a killed agent's successor
+// takes over quickly (defaults 15s/10s/2s).
+var electionArgs = []string{"--leader-elect-lease-duration=6s", "--leader-elect-renew-deadline=4s", "--leader-elect-retry-period=1s"}
 
 // checkReportedWork compares a reported Work with what karmada-agent writes.
 func checkReportedWork(t *testing.T, w *workv1alpha1.Work, cluster string) {
@@ -177,7 +186,9 @@ func otherWork(t *testing.T, cluster string) *workv1alpha1.Work {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = hub(t).WorkV1alpha1().Works(w.Namespace).Delete(context.Background(), w.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = hub(t).WorkV1alpha1().Works(w.Namespace).Delete(context.Background(), w.Name, metav1.DeleteOptions{})
+	})
 	return got
 }
 
