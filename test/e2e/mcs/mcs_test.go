@@ -115,14 +115,20 @@ func TestMultiClusterServices(t *testing.T) {
 		}
 	})
 
-	t.Run("an export deleted while the agent is down is cleaned up at start", func(t *testing.T) {
+	t.Run("an export and a slice deleted while the agent is down are cleaned up at start", func(t *testing.T) {
+		createSlice(t, 0, slice(ns, "web-c", "web", "endpointslice-controller.k8s.io", "10.1.0.6"))
 		export(t, 0, ns, "web")
 		waitReported(t, c1, ns, "web-a", nil)
+		waitReported(t, c1, ns, "web-c", nil)
 		other := otherWork(t, c1)
 		a1.Kill()
 		unexport(t, 0, ns, "web")
+		if err := member(t, 0).DiscoveryV1().EndpointSlices(ns).Delete(context.Background(), "web-c", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
 		a1.Restart(t)
 		waitGone(t, c1, ns, "web-a")
+		waitGone(t, c1, ns, "web-c") // no member event names it: only the hub's Works do
 		if _, err := hub(t).WorkV1alpha1().Works(other.Namespace).Get(context.Background(), other.Name, metav1.GetOptions{}); err != nil {
 			t.Errorf("the start-up cleanup touched a Work that is not a reported slice: %v", err)
 		}
