@@ -3,6 +3,7 @@ package mcs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -116,7 +117,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	if c.exports != nil {
 		if err := c.exports.start(ctx); err != nil {
-			return nil //nolint:nilerr // ctx ended
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("follow the member's ServiceExports: %w", err)
 		}
 		go c.exports.run(ctx)
 	}
@@ -150,13 +154,4 @@ func (c *Controller) next(ctx context.Context) bool {
 		c.queue.AddRateLimited(key)
 	}
 	return true
-}
-
-// Synced reports whether the caches have synced.
-func (c *Controller) Synced() bool {
-	ok := c.slices.HasSynced() && c.reported.HasSynced()
-	if c.mcs != nil {
-		ok = ok && c.mcs.HasSynced()
-	}
-	return ok
 }
