@@ -21,10 +21,11 @@ import (
 func hubNeeds(o *Options) hubaccess.Needs {
 	mode, _ := override.ParseMode(o.RenderOverrides)
 	return hubaccess.Needs{
-		Works:         o.enabled("execution") || o.enabled("workStatus"),
-		ClusterStatus: o.enabled("clusterStatus"),
-		Rotation:      o.Rotation.Enabled,
-		RenderAlways:  mode == override.ModeAlways,
+		Works:          o.enabled("execution") || o.enabled("workStatus"),
+		ClusterStatus:  o.enabled("clusterStatus"),
+		Rotation:       o.Rotation.Enabled,
+		RenderAlways:   mode == override.ModeAlways,
+		EndpointSlices: o.enabled("serviceExport") || o.enabled("endpointsliceCollect"),
 	}
 }
 

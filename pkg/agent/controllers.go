@@ -9,12 +9,13 @@ import (
 // Controllers --controllers names. Tether runs karmada-agent's execution and
 // workStatus as one controller: it applies a Work's manifests and records
 // in the Work's status what it applied, which its garbage collection and
-// orphan scan read back, so neither half runs alone.
+// orphan scan read back, so neither half runs alone. serviceExport and
+// endpointsliceCollect are the two sources of one reporter (pkg/mcs).
 var (
-	tetherControllers = []string{"clusterStatus", "execution", "workStatus", "certRotation"}
+	tetherControllers = []string{"clusterStatus", "execution", "workStatus", "certRotation", "serviceExport", "endpointsliceCollect"}
 	// absentControllers are karmada-agent's that Tether does not have: they
-	// are accepted and, when named, reported at start.
-	absentControllers = []string{"serviceExport", "endpointsliceCollect"}
+	// are accepted and, when named, reported at start. There are none.
+	absentControllers []string
 	// offByDefault are not enabled by '*', as in karmada-agent.
 	offByDefault = []string{"certRotation", "endpointsliceCollect"}
 )

@@ -148,7 +148,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers,
 		"Controllers to run: '*' for all that are on by default, 'name' to enable one, '-name' to disable one; the first that names a controller decides. "+
 			"Names: clusterStatus, execution, workStatus (one controller in Tether: enable or disable both), certRotation (off under '*': --controllers=*,certRotation; on when --controllers is not given), "+
-			"and serviceExport, endpointsliceCollect (karmada-agent's, which Tether does not have).")
+			"serviceExport (reports exported Services' EndpointSlices to the hub) and endpointsliceCollect (the same for MultiClusterServices; off under '*').")
 	fs.StringVar(&o.RenderOverrides, "render-overrides", o.RenderOverrides,
 		"When to render OverridePolicies at the edge: Auto (Works Karmada's control plane wrote, which it renders itself or never overrides, are applied as is), Always or Never.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader among agent replicas, with a Lease in the member cluster.")

@@ -213,7 +213,7 @@ func TestIgnoredFlagsNamedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(o.IgnoredSet(fs), " ")
-	want := "--alsologtostderr --controllers=serviceExport --enable-cluster-resource-modeling --feature-gates --logtostderr --vmodule"
+	want := "--alsologtostderr --enable-cluster-resource-modeling --feature-gates --logtostderr --vmodule"
 	if got != want {
 		t.Errorf("IgnoredSet = %q, want %q", got, want)
 	}

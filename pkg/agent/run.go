@@ -234,6 +234,11 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 		}
 		runs = append(runs, status...)
 	}
+	mcsRun, err := mcsRuns(ctx, o, c)
+	if err != nil {
+		return nil, err
+	}
+	runs = append(runs, mcsRun...)
 	if len(runs) == 0 { // nothing could start; the reason is logged and on the Cluster
 		runs = append(runs, func(ctx context.Context) error { <-ctx.Done(); return nil })
 	}

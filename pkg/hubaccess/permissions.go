@@ -36,6 +36,8 @@ const (
 	WorkWatch
 	WorkUpdate
 	WorkPatch
+	WorkCreate
+	WorkDelete
 	WorkStatusUpdate
 	WorkStatusPatch
 	OverridePolicyList
@@ -89,6 +91,8 @@ var specs = [numPermissions]spec{
 	WorkWatch:                  {group: workv1alpha1.GroupName, resource: "works", verb: "watch", scope: executionNamespace},
 	WorkUpdate:                 {group: workv1alpha1.GroupName, resource: "works", verb: "update", scope: executionNamespace},
 	WorkPatch:                  {group: workv1alpha1.GroupName, resource: "works", verb: "patch", scope: executionNamespace},
+	WorkCreate:                 {group: workv1alpha1.GroupName, resource: "works", verb: "create", scope: executionNamespace},
+	WorkDelete:                 {group: workv1alpha1.GroupName, resource: "works", verb: "delete", scope: executionNamespace},
 	WorkStatusUpdate:           {group: workv1alpha1.GroupName, resource: "works", subresource: "status", verb: "update", scope: executionNamespace},
 	WorkStatusPatch:            {group: workv1alpha1.GroupName, resource: "works", subresource: "status", verb: "patch", scope: executionNamespace},
 	OverridePolicyList:         {group: policyv1alpha1.GroupName, resource: "overridepolicies", verb: "list"},

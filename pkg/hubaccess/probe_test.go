@@ -72,6 +72,9 @@ func TestProbeKarmadaGrant(t *testing.T) {
 	}
 	s := probe(t, cluster, []hubaccess.Permission{hubaccess.ClusterUpdate, hubaccess.ClusterPatch, hubaccess.ClusterStatusPatch, hubaccess.WorkPatch,
 		hubaccess.OverridePolicyList, hubaccess.OverridePolicyWatch, hubaccess.ClusterOverridePolicyList, hubaccess.ClusterOverridePolicyWatch})
+	if !s.Can(hubaccess.ReportEndpointSlices) {
+		t.Error("Karmada's grant does not let the agent report EndpointSlices, as karmada-agent does")
+	}
 	if !s.Can(hubaccess.WorkFinalizer) || !s.Can(hubaccess.WriteClusterStatus) || s.CanReadPolicies() {
 		t.Fatalf("fallbacks: finalizer %v, cluster status %v, policies %v", s.Can(hubaccess.WorkFinalizer), s.Can(hubaccess.WriteClusterStatus), s.CanReadPolicies())
 	}
@@ -86,7 +89,7 @@ func TestProbeTetherGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := probe(t, cluster, nil)
-	r := hubaccess.Assess(cluster, s, hubaccess.Needs{Works: true, ClusterStatus: true, Rotation: true, RenderAlways: true}.Tasks())
+	r := hubaccess.Assess(cluster, s, hubaccess.Needs{Works: true, ClusterStatus: true, Rotation: true, RenderAlways: true, EndpointSlices: true}.Tasks())
 	if len(r.Missing) != 0 || len(r.Fallbacks) != 0 {
 		t.Fatalf("Tether's own grant: missing %+v, fallbacks %+v", r.Missing, r.Fallbacks)
 	}

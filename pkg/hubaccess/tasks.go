@@ -44,6 +44,9 @@ var (
 	ReadCustomizations = Task{ID: "customizations", Name: "list and watch ResourceInterpreterCustomizations",
 		AnyOf:  [][]Permission{{CustomizationList, CustomizationWatch}},
 		Effect: "their Lua scripts are not run: the built-in rules alone reflect status, judge health and retain values"}
+	ReportEndpointSlices = Task{ID: "endpointslices", Name: "report exported EndpointSlices as Works in its execution namespace (serviceExport, endpointsliceCollect)",
+		AnyOf:  [][]Permission{{WorkList, WorkWatch, WorkGet, WorkCreate, WorkUpdate, WorkDelete}},
+		Effect: "the member's exported Services get no endpoints on the control plane, and Works reported earlier are not removed"}
 )
 
 // Needs are the tasks of an agent that runs what the options say.
@@ -58,6 +61,8 @@ type Needs struct {
 	// policies. With Auto, no policy access means no edge rendering: a
 	// Karmada control plane renders the overrides itself.
 	RenderAlways bool
+	// EndpointSlices: serviceExport or endpointsliceCollect runs.
+	EndpointSlices bool
 }
 
 // Tasks lists the tasks of n. Updating the Cluster's spec is not among them:
@@ -75,6 +80,9 @@ func (n Needs) Tasks() []Task {
 	}
 	if n.Rotation {
 		out = append(out, RenewCertificate)
+	}
+	if n.EndpointSlices {
+		out = append(out, ReportEndpointSlices)
 	}
 	return out
 }

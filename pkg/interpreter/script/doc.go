@@ -22,7 +22,9 @@
 //     function at the deadline is abandoned (its state is never reused) and
 //     the caller gets the timeout at once.
 //   - Memory: a watchdog samples the Go heap while calls run and stops them
-//     when it grew by more than Limits.Memory since they started; library
+//     when it grew by more than Limits.Memory over its lowest point since
+//     they started and a forced collection confirms it (the rest of the
+//     agent's garbage alone never stops a script); library
 //     functions that build a string in one step (string.rep, string.format,
 //     string.gsub, table.concat) refuse results over MaxString; the value
 //     stack and call depth are capped. A single concatenation of existing

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"runtime"
 	"runtime/metrics"
 	"sync"
 	"time"
@@ -13,9 +14,14 @@ const heapMetric = "/memory/classes/heap/objects:bytes"
 const sampleEvery = time.Millisecond
 
 // watchdog stops calls when the Go heap grows by more than budget bytes
-// over its size when the oldest running call started. It cannot tell
-// which call allocated, so it stops every call running at that moment; it
-// samples only while calls run.
+// over its lowest size since the call started (a collection that frees
+// the garbage made before the call lowers the mark). It cannot tell which goroutine
+// allocated, so a sample over the budget is only a suspicion: garbage the
+// rest of the agent made counts too. A suspicion is confirmed by a
+// collection; only when the heap is still over the budget afterwards are
+// the calls running at that moment stopped, and otherwise the next
+// collection waits for another budget of growth, measured from the live
+// heap it found. It samples only while calls run.
 type watchdog struct {
 	budget uint64
 
@@ -25,7 +31,8 @@ type watchdog struct {
 }
 
 type tracked struct {
-	base   uint64
+	base   uint64 // lowest heap seen since the call started
+	gate   uint64 // heap after which a collection confirms; base at first
 	cancel func()
 	fired  bool
 }
@@ -46,7 +53,8 @@ func heapBytes() uint64 {
 // track watches a call until the returned stop, which reports whether the
 // watchdog cancelled it.
 func (w *watchdog) track(cancel func()) (stop func() bool) {
-	t := &tracked{base: heapBytes(), cancel: cancel}
+	base := heapBytes()
+	t := &tracked{base: base, gate: base, cancel: cancel}
 	w.mu.Lock()
 	w.calls[t] = struct{}{}
 	if !w.running {
@@ -67,19 +75,43 @@ func (w *watchdog) loop() {
 	tick := time.NewTicker(sampleEvery)
 	defer tick.Stop()
 	for range tick.C {
-		now := heapBytes()
-		w.mu.Lock()
-		if len(w.calls) == 0 {
-			w.running = false
-			w.mu.Unlock()
+		if !w.sample(heapBytes()) {
 			return
 		}
-		for t := range w.calls {
-			if !t.fired && now > t.base && now-t.base > w.budget {
-				t.fired = true
-				t.cancel()
-			}
-		}
-		w.mu.Unlock()
 	}
+}
+
+// sample checks the calls against the heap now; false when none is left.
+func (w *watchdog) sample(now uint64) bool {
+	w.mu.Lock()
+	if len(w.calls) == 0 {
+		w.running = false
+		w.mu.Unlock()
+		return false
+	}
+	suspect := false
+	for t := range w.calls {
+		t.base, t.gate = min(t.base, now), min(t.gate, now)
+		suspect = suspect || !t.fired && now-t.gate > w.budget
+	}
+	w.mu.Unlock()
+	if !suspect {
+		return true
+	}
+	runtime.GC() // sweeps too: what is left is live
+	after := heapBytes()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for t := range w.calls {
+		switch {
+		case t.fired:
+		case after > t.base && after-t.base > w.budget:
+			t.fired = true
+			t.cancel()
+		default: // from here on, growth is measured from a live heap
+			t.base = min(t.base, after)
+			t.gate = max(t.gate, after)
+		}
+	}
+	return true
 }
