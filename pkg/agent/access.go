@@ -20,7 +20,10 @@ import (
 // hubNeeds are the hub tasks of what the options run.
 func hubNeeds(o *Options) hubaccess.Needs {
 	mode, _ := override.ParseMode(o.RenderOverrides)
+	report := o.Credentials.report()
 	return hubaccess.Needs{
+		Credentials:   report.Credentials,
+		Impersonator:  report.Impersonator,
 		Works:         o.enabled("execution") || o.enabled("workStatus"),
 		ClusterStatus: o.enabled("clusterStatus"),
 		Rotation:      o.Rotation.Enabled,

@@ -41,6 +41,12 @@ var (
 	ReadPolicies = Task{ID: "policies", Name: "list and watch OverridePolicies and ClusterOverridePolicies (--render-overrides=Always)",
 		AnyOf:  [][]Permission{{OverridePolicyList, OverridePolicyWatch, ClusterOverridePolicyList, ClusterOverridePolicyWatch}},
 		Effect: "manifests are not applied, since they cannot be rendered"}
+	ReportCredentials = Task{ID: "credentials", Name: "write its member credentials to the Secret <C> in the cluster namespace (--report-secrets=KubeCredentials)",
+		AnyOf:  [][]Permission{{CredentialsSecretGet, CredentialsSecretPatch, SecretCreate}},
+		Effect: "the control plane gets no token for the member, so its cluster proxy, karmada-search and metrics adapter cannot reach it (a Secret reported earlier stays, and is not refreshed)"}
+	ReportImpersonator = Task{ID: "impersonator", Name: "write its impersonator token to the Secret <C>-impersonator in the cluster namespace (--report-secrets=KubeImpersonator)",
+		AnyOf:  [][]Permission{{ImpersonatorSecretGet, ImpersonatorSecretPatch, SecretCreate}},
+		Effect: "the control plane gets no impersonator token, so requests through its cluster proxy cannot act as their users in the member (a Secret reported earlier stays, and is not refreshed)"}
 )
 
 // Needs are the tasks of an agent that runs what the options say.
@@ -55,6 +61,8 @@ type Needs struct {
 	// policies. With Auto, no policy access means no edge rendering: a
 	// Karmada control plane renders the overrides itself.
 	RenderAlways bool
+	// Credentials and Impersonator: --report-secrets reports them.
+	Credentials, Impersonator bool
 }
 
 // Tasks lists the tasks of n. Updating the Cluster's spec is not among them:
@@ -72,6 +80,12 @@ func (n Needs) Tasks() []Task {
 	}
 	if n.Rotation {
 		out = append(out, RenewCertificate)
+	}
+	if n.Credentials {
+		out = append(out, ReportCredentials)
+	}
+	if n.Impersonator {
+		out = append(out, ReportImpersonator)
 	}
 	return out
 }
