@@ -47,11 +47,11 @@ func readReported(ctx context.Context, t *testing.T, cluster string) (reported, 
 	for _, s := range []*corev1.Secret{s, imp} {
 		if s.Labels["karmada.io/system"] != "true" || len(s.OwnerReferences) != 1 || s.OwnerReferences[0].UID != c.UID ||
 			s.OwnerReferences[0].Controller == nil || !*s.OwnerReferences[0].Controller {
-			t.Fatalf("Secret %s: labels %v owners %+v, want karmada.io/system and the Cluster as controller", s.Name, s.Labels, s.OwnerReferences)
+			return reported{}, fmt.Errorf("Secret %s: labels %v owners %+v, want karmada.io/system and the Cluster as controller", s.Name, s.Labels, s.OwnerReferences)
 		}
 	}
 	if len(s.Data) != 2 || len(imp.Data) != 1 {
-		t.Fatalf("Secret keys: %d and %d, want caBundle and token, and token", len(s.Data), len(imp.Data))
+		return reported{}, fmt.Errorf("Secret keys: %d and %d, want caBundle and token, and token", len(s.Data), len(imp.Data))
 	}
 	r := reported{endpoint: c.Spec.APIEndpoint, ca: s.Data["caBundle"], token: s.Data["token"], imper: imp.Data["token"]}
 	if len(r.ca) == 0 || len(r.token) == 0 || len(r.imper) == 0 {
