@@ -6,6 +6,8 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
@@ -46,13 +48,12 @@ func applyOptions() metav1.ApplyOptions {
 	return metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
 }
 
-// ensure applies the namespace, the ServiceAccounts and (for
-// KubeCredentials) the ClusterRole and its binding. Applying again repairs
-// what was changed or deleted.
+// ensure creates the namespace when it is missing, and applies the
+// ServiceAccounts and (for KubeCredentials) the ClusterRole and its
+// binding. Applying again repairs what was changed or deleted.
 func (m member) ensure(ctx context.Context, r Report) error {
-	ns := corev1ac.Namespace(m.namespace).WithLabels(systemLabels())
-	if _, err := m.client.CoreV1().Namespaces().Apply(ctx, ns, applyOptions()); err != nil {
-		return fmt.Errorf("apply member Namespace %s: %w", m.namespace, err)
+	if err := m.ensureNamespace(ctx); err != nil {
+		return err
 	}
 	if r.Impersonator {
 		if err := m.applyServiceAccount(ctx, ImpersonatorServiceAccount); err != nil {
@@ -79,6 +80,23 @@ func (m member) ensure(ctx context.Context, r Report) error {
 		WithSubjects(rbacv1ac.Subject().WithKind("ServiceAccount").WithName(sa).WithNamespace(m.namespace))
 	if _, err := m.client.RbacV1().ClusterRoleBindings().Apply(ctx, binding, applyOptions()); err != nil {
 		return fmt.Errorf("apply member ClusterRoleBinding %s: %w", name, err)
+	}
+	return nil
+}
+
+// ensureNamespace creates the namespace, labelled as the agent's (so that
+// unregister deletes it), when it is missing; a namespace that exists is
+// left as it is, for it may hold what is not the agent's.
+func (m member) ensureNamespace(ctx context.Context) error {
+	_, err := m.client.CoreV1().Namespaces().Get(ctx, m.namespace, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: m.namespace, Labels: systemLabels()}}
+		if _, err = m.client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: FieldManager}); apierrors.IsAlreadyExists(err) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("ensure member Namespace %s: %w", m.namespace, err)
 	}
 	return nil
 }

@@ -72,7 +72,12 @@ func whoAmI(ctx context.Context, cs kubernetes.Interface) (string, error) {
 
 // secret reads a hub Secret in the cluster namespace.
 func secret(ctx context.Context, t *testing.T, name string) (*corev1.Secret, error) {
-	return hubKube(t).CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	return secretIn(ctx, t, ns, name)
+}
+
+// secretIn reads the hub Secret namespace/name.
+func secretIn(ctx context.Context, t *testing.T, namespace, name string) (*corev1.Secret, error) {
+	return hubKube(t).CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
 }
 
 // logLines returns the lines of the agent's log that contain s.

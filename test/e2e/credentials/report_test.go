@@ -18,6 +18,7 @@ import (
 
 // reported is what the hub holds for a cluster whose agent reports both.
 type reported struct {
+	namespace        string
 	endpoint         string
 	ca, token, imper []byte
 }
@@ -25,6 +26,11 @@ type reported struct {
 // readReported reads both Secrets and both references on the hub, and
 // checks their shape: Karmada's keys, label and owner.
 func readReported(ctx context.Context, t *testing.T, cluster string) (reported, error) {
+	return readReportedIn(ctx, t, ns, cluster)
+}
+
+// readReportedIn is readReported with the cluster namespace ns.
+func readReportedIn(ctx context.Context, t *testing.T, ns, cluster string) (reported, error) {
 	t.Helper()
 	c, err := hubKarmada(t).ClusterV1alpha1().Clusters().Get(ctx, cluster, metav1.GetOptions{})
 	if err != nil {
@@ -36,11 +42,11 @@ func readReported(ctx context.Context, t *testing.T, cluster string) (reported, 
 	if r := c.Spec.ImpersonatorSecretRef; r == nil || r.Namespace != ns || r.Name != cluster+"-impersonator" {
 		return reported{}, fmt.Errorf("spec.impersonatorSecretRef %+v", r)
 	}
-	s, err := secret(ctx, t, cluster)
+	s, err := secretIn(ctx, t, ns, cluster)
 	if err != nil {
 		return reported{}, err
 	}
-	imp, err := secret(ctx, t, cluster+"-impersonator")
+	imp, err := secretIn(ctx, t, ns, cluster+"-impersonator")
 	if err != nil {
 		return reported{}, err
 	}
@@ -53,20 +59,20 @@ func readReported(ctx context.Context, t *testing.T, cluster string) (reported, 
 	if len(s.Data) != 2 || len(imp.Data) != 1 {
 		return reported{}, fmt.Errorf("Secret keys: %d and %d, want caBundle and token, and token", len(s.Data), len(imp.Data))
 	}
-	r := reported{endpoint: c.Spec.APIEndpoint, ca: s.Data["caBundle"], token: s.Data["token"], imper: imp.Data["token"]}
+	r := reported{namespace: ns, endpoint: c.Spec.APIEndpoint, ca: s.Data["caBundle"], token: s.Data["token"], imper: imp.Data["token"]}
 	if len(r.ca) == 0 || len(r.token) == 0 || len(r.imper) == 0 {
 		return reported{}, fmt.Errorf("empty values in the Secrets")
 	}
 	return r, nil
 }
 
-// waitReported waits for readReported to succeed.
-func waitReported(t *testing.T, cluster string) reported {
+// waitReported waits for readReportedIn to succeed.
+func waitReported(t *testing.T, ns, cluster string) reported {
 	t.Helper()
 	var got reported
 	testenv.Eventually(t, 90*time.Second, "the credentials Secrets and the Cluster's references on the hub", func() (bool, error) {
 		var err error
-		got, err = readReported(context.Background(), t, cluster)
+		got, err = readReportedIn(context.Background(), t, ns, cluster)
 		return err == nil, err
 	})
 	return got
@@ -82,7 +88,7 @@ func assertWorks(t *testing.T, cluster string, r reported) {
 	ctx := context.Background()
 	creds := asToken(t, r.endpoint, r.ca, r.token)
 	user, err := whoAmI(ctx, creds)
-	if want := "system:serviceaccount:" + ns + ":karmada-" + cluster; err != nil || user != want {
+	if want := "system:serviceaccount:" + r.namespace + ":karmada-" + cluster; err != nil || user != want {
 		t.Fatalf("the KubeCredentials token: user %q, %v; want %s", user, err, want)
 	}
 	if _, err := creds.CoreV1().Namespaces().List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
@@ -90,7 +96,7 @@ func assertWorks(t *testing.T, cluster string, r reported) {
 	}
 	imp := asToken(t, r.endpoint, r.ca, r.imper)
 	user, err = whoAmI(ctx, imp)
-	if want := "system:serviceaccount:" + ns + ":karmada-impersonator"; err != nil || user != want {
+	if want := "system:serviceaccount:" + r.namespace + ":karmada-impersonator"; err != nil || user != want {
 		t.Fatalf("the impersonator token: user %q, %v; want %s", user, err, want)
 	}
 	if _, err := imp.CoreV1().Namespaces().List(ctx, metav1.ListOptions{Limit: 1}); !apierrors.IsForbidden(err) {
@@ -109,7 +115,7 @@ func TestReportedCredentialsWorkAndRotate(t *testing.T) {
 	deleteClusterAtEnd(t, cluster)
 	a := testenv.StartAgent(t, env, testenv.AgentOptions{Cluster: cluster, Args: []string{
 		"--report-secrets=KubeCredentials,KubeImpersonator", "--report-secrets-refresh-interval=20s"}})
-	first := waitReported(t, cluster)
+	first := waitReported(t, ns, cluster)
 	assertWorks(t, cluster, first)
 	if lines := logLines(t, a, "Reporting member credentials to the hub"); len(lines) != 1 || !strings.Contains(lines[0], "KubeCredentials,KubeImpersonator") {
 		t.Errorf("start-up lines saying what is reported: %q", lines)
