@@ -81,7 +81,12 @@ func TestUnregisterRemovesReportedCredentials(t *testing.T) {
 			t.Errorf("hub Secret %s/%s after unregister: %v", clusterNS, name, err)
 		}
 	}
-	if _, err := whoAmI(ctx, asToken(t, got.endpoint, got.ca, got.token)); !apierrors.IsUnauthorized(err) {
-		t.Errorf("the reported token after unregister: %v, want Unauthorized (its ServiceAccount is gone)", err)
-	}
+	// The apiserver caches a token's authentication for 10 s.
+	testenv.Eventually(t, 60*time.Second, "the reported token refused once its ServiceAccount is gone", func() (bool, error) {
+		user, err := whoAmI(ctx, asToken(t, got.endpoint, got.ca, got.token))
+		if apierrors.IsUnauthorized(err) {
+			return true, nil
+		}
+		return false, fmt.Errorf("authenticated as %q: %v", user, err)
+	})
 }
