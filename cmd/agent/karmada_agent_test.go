@@ -130,7 +130,7 @@ func TestBinaryAsKarmadaAgent(t *testing.T) {
 	if len(warnings) != 1 {
 		t.Fatalf("want one warning line naming the ignored flags, got %d:\n%s", len(warnings), strings.Join(warnings, "\n"))
 	}
-	for _, f := range []string{"--cluster-namespace", "--enable-cluster-resource-modeling", "--feature-gates", "--logtostderr"} {
+	for _, f := range []string{"--enable-cluster-resource-modeling", "--feature-gates", "--logtostderr"} {
 		if !strings.Contains(warnings[0], f) {
 			t.Errorf("the warning does not name %s: %s", f, warnings[0])
 		}

@@ -20,12 +20,15 @@ import (
 // hubNeeds are the hub tasks of what the options run.
 func hubNeeds(o *Options) hubaccess.Needs {
 	mode, _ := override.ParseMode(o.RenderOverrides)
+	report := o.Credentials.report()
 	return hubaccess.Needs{
 		Works:          o.enabled("execution") || o.enabled("workStatus"),
 		ClusterStatus:  o.enabled("clusterStatus"),
 		Rotation:       o.Rotation.Enabled,
 		RenderAlways:   mode == override.ModeAlways,
 		EndpointSlices: o.enabled("serviceExport") || o.enabled("endpointsliceCollect"),
+		Credentials:    report.Credentials,
+		Impersonator:   report.Impersonator,
 	}
 }
 

@@ -19,8 +19,8 @@ type ignoredFlag struct {
 // ignoredFlags are karmada-agent's flags (its own, component-base's
 // logging flags and klog's) that Tether does not use.
 var ignoredFlags = []ignoredFlag{
-	// Credentials reporting and resource modelling.
-	{name: "cluster-namespace"}, {name: "report-secrets"}, {name: "enable-cluster-resource-modeling", bool: true},
+	// Resource modelling.
+	{name: "enable-cluster-resource-modeling", bool: true},
 	// Informer resync and work-queue tuning: Tether's queues and informers have their own.
 	{name: "resync-period"}, {name: "concurrent-cluster-syncs"},
 	{name: "rate-limiter-base-delay"}, {name: "rate-limiter-max-delay"}, {name: "rate-limiter-qps"}, {name: "rate-limiter-bucket-size"},

@@ -72,6 +72,8 @@ type Options struct {
 	LivenessStallTimeout time.Duration
 
 	Rotation *bootstrap.RotationOptions
+	// Credentials are --report-secrets and its settings.
+	Credentials CredentialOptions
 
 	// ignored names the karmada-agent flags Tether accepts but does not need.
 	ignored []string
@@ -118,6 +120,7 @@ func NewOptions() *Options {
 		// for a slow member where every worker waits out that bound.
 		LivenessStallTimeout: 5 * time.Minute,
 		Rotation:             bootstrap.NewRotationOptions(),
+		Credentials:          NewCredentialOptions(),
 	}
 }
 
@@ -174,6 +177,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.LivenessStallTimeout, "liveness-stall-timeout", o.LivenessStallTimeout,
 		"Fail /healthz when no Work reconcile has finished for this long while reconciles are under way (a wedged agent, which a restart clears); 0 disables it. Keep it above 2m, the bound of one reconcile.")
 	o.Rotation.AddFlags(fs)
+	o.Credentials.addFlags(fs)
 	if f := fs.Lookup("enable-cert-rotation"); f != nil {
 		f.Usage += " Takes effect only when --controllers enables certRotation (--controllers=*,certRotation)."
 	}
@@ -220,6 +224,9 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--held-delete-grace must not be negative (0 waits for 'tether-agent deletes confirm'), got %s", o.HeldDeleteGrace)
 	}
 	if err := o.validateControllers(); err != nil {
+		return err
+	}
+	if err := o.Credentials.validate(); err != nil {
 		return err
 	}
 	return o.Rotation.Validate()

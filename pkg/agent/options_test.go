@@ -40,7 +40,7 @@ func TestKarmadaAgentDeploymentArgs(t *testing.T) {
 		t.Errorf("options not bound: %+v", o)
 	}
 	ignored := strings.Join(o.IgnoredSet(fs), " ")
-	for _, f := range []string{"--cluster-namespace", "--report-secrets", "--feature-gates"} {
+	for _, f := range []string{"--feature-gates"} {
 		if !strings.Contains(ignored, f) {
 			t.Errorf("%s should be reported as accepted but ignored, got %q", f, ignored)
 		}
@@ -166,6 +166,7 @@ var flagValues = map[string]string{
 	"controllers": "*,certRotation", "logging-format": "json", "cluster-name": "member1",
 	"cluster-lease-renew-interval-fraction": "0.3", "cert-rotation-remaining-time-threshold": "0.3",
 	"health-probe-bind-address": "0", "metrics-bind-address": "0", "profiling-bind-address": ":6060",
+	"report-secrets": "KubeCredentials,KubeImpersonator",
 }
 
 // TestEveryKarmadaAgentFlagParses parses every flag of karmada-agent in the

@@ -167,12 +167,13 @@ func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.
 	var access hubaccess.Set // what the hub identity may do, asked at each join attempt
 	join, err := joinUntilDone(ctx, joinBackoff(), state, func(ctx context.Context) (*cluster.JoinResult, error) {
 		var err error
-		if access, err = hubaccess.Probe(ctx, c.hubKube.AuthorizationV1().SelfSubjectAccessReviews(), o.ClusterName); err != nil {
+		if access, err = hubaccess.ProbeIn(ctx, c.hubKube.AuthorizationV1().SelfSubjectAccessReviews(), o.ClusterName, o.Credentials.ClusterNamespace); err != nil {
 			return nil, err
 		}
-		return cluster.Join(ctx, cluster.JoinConfig{Hub: c.hubKarmada, Member: c.memberKube, Access: access, Settings: cluster.Settings{
-			Name: o.ClusterName, APIEndpoint: o.ClusterAPIEndpoint, Provider: o.ClusterProvider, Region: o.ClusterRegion,
-			Zones: o.ClusterZones, ProxyURL: o.ProxyServerAddress}})
+		settings := cluster.Settings{Name: o.ClusterName, APIEndpoint: o.ClusterAPIEndpoint, Provider: o.ClusterProvider, Region: o.ClusterRegion,
+			Zones: o.ClusterZones, ProxyURL: o.ProxyServerAddress}
+		o.Credentials.secretRefs(&settings, access)
+		return cluster.Join(ctx, cluster.JoinConfig{Hub: c.hubKarmada, Member: c.memberKube, Access: access, Settings: settings})
 	})
 	if err != nil {
 		return nil // ctx ended
@@ -239,6 +240,13 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 		return nil, err
 	}
 	runs = append(runs, mcsRun...)
+	creds, err := credentialsRun(ctx, o, c, join.Cluster, access)
+	if err != nil {
+		return nil, err
+	}
+	if creds != nil {
+		runs = append(runs, creds)
+	}
 	if len(runs) == 0 { // nothing could start; the reason is logged and on the Cluster
 		runs = append(runs, func(ctx context.Context) error { <-ctx.Done(); return nil })
 	}

@@ -13,22 +13,25 @@ import (
 // cluster's name as the only resource name.
 type rule struct {
 	namespace string
-	named     bool
+	names     []string
 	verbs     []string
 	resources []string
 }
 
 // grantRules groups the preferred alternative of t by namespace and name
 // restriction, in declaration order.
-func grantRules(cluster string, t Task) []rule {
+func grantRules(w where, t Task) []rule {
 	var out []rule
 	for _, p := range t.AnyOf[0] {
 		s := specs[p]
-		ns := s.namespace(cluster)
-		i := slices.IndexFunc(out, func(r rule) bool { return r.namespace == ns && r.named == s.named })
+		ns := s.namespace(w)
+		i := slices.IndexFunc(out, func(r rule) bool { return r.namespace == ns && (len(r.names) > 0) == s.named })
 		if i < 0 {
-			out = append(out, rule{namespace: ns, named: s.named})
+			out = append(out, rule{namespace: ns})
 			i = len(out) - 1
+		}
+		if name := s.name(w.cluster); name != "" && !slices.Contains(out[i].names, name) {
+			out[i].names = append(out[i].names, name)
 		}
 		if !slices.Contains(out[i].verbs, s.verb) {
 			out[i].verbs = append(out[i].verbs, s.verb)
@@ -54,18 +57,25 @@ func kubectlResource(s spec) string {
 }
 
 // grantCommands are the kubectl commands that grant the preferred
-// alternative of t to the agent of cluster.
+// alternative of t to the agent of cluster, with the default cluster namespace.
 func grantCommands(cluster string, t Task) []string {
+	return grantCommandsIn(where{cluster: cluster}, t)
+}
+
+// grantCommandsIn are the kubectl commands that grant the preferred
+// alternative of t to the agent of w.
+func grantCommandsIn(w where, t Task) []string {
+	cluster := w.cluster
 	user := clusterv1alpha1.AgentUser(cluster)
 	var out []string
-	for i, r := range grantRules(cluster, t) {
+	for i, r := range grantRules(w, t) {
 		name := fmt.Sprintf("tether:agent:%s:%s", cluster, t.ID)
 		if i > 0 {
 			name = fmt.Sprintf("%s-%d", name, i+1)
 		}
 		args := fmt.Sprintf("--verb=%s --resource=%s", strings.Join(r.verbs, ","), strings.Join(r.resources, ","))
-		if r.named {
-			args += " --resource-name=" + cluster
+		for _, n := range r.names {
+			args += " --resource-name=" + n
 		}
 		if r.namespace == "" {
 			out = append(out, fmt.Sprintf("kubectl create clusterrole %s %s && kubectl create clusterrolebinding %s --clusterrole=%s --user=%s",

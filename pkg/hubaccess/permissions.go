@@ -53,6 +53,13 @@ const (
 	CSRGet
 	CustomizationList
 	CustomizationWatch
+	// The member credentials Secrets (--report-secrets): <C> and
+	// <C>-impersonator in the cluster namespace.
+	CredentialsSecretGet
+	CredentialsSecretPatch
+	ImpersonatorSecretGet
+	ImpersonatorSecretPatch
+	SecretCreate
 	numPermissions
 )
 
@@ -63,6 +70,7 @@ const (
 	clusterScoped      scope = iota // a cluster-scoped resource, or every namespace
 	executionNamespace              // karmada-es-<cluster>
 	leaseNamespace                  // karmada-cluster
+	clusterNamespace                // --cluster-namespace (default karmada-cluster)
 )
 
 // spec is the resource, verb and scope of a Permission.
@@ -70,8 +78,10 @@ type spec struct {
 	group, resource, subresource, verb string
 	scope                              scope
 	// named restricts the permission to the object named after the cluster
-	// (a list or watch of it is one with a metadata.name field selector).
-	named bool
+	// (a list or watch of it is one with a metadata.name field selector),
+	// followed by suffix.
+	named  bool
+	suffix string
 }
 
 const coordinationGroup = "coordination.k8s.io"
@@ -108,6 +118,25 @@ var specs = [numPermissions]spec{
 	CSRGet:                     {group: "certificates.k8s.io", resource: "certificatesigningrequests", verb: "get"},
 	CustomizationList:          {group: configv1alpha1.GroupName, resource: "resourceinterpretercustomizations", verb: "list"},
 	CustomizationWatch:         {group: configv1alpha1.GroupName, resource: "resourceinterpretercustomizations", verb: "watch"},
+	CredentialsSecretGet:       {resource: "secrets", verb: "get", scope: clusterNamespace, named: true},
+	CredentialsSecretPatch:     {resource: "secrets", verb: "patch", scope: clusterNamespace, named: true},
+	ImpersonatorSecretGet:      {resource: "secrets", verb: "get", scope: clusterNamespace, named: true, suffix: impersonatorSuffix},
+	ImpersonatorSecretPatch:    {resource: "secrets", verb: "patch", scope: clusterNamespace, named: true, suffix: impersonatorSuffix},
+	SecretCreate:               {resource: "secrets", verb: "create", scope: clusterNamespace},
+}
+
+// impersonatorSuffix follows the cluster name in the impersonator Secret's.
+const impersonatorSuffix = "-impersonator"
+
+// where is the cluster a permission is asked for, and its cluster
+// namespace (empty: karmada-cluster).
+type where struct{ cluster, clusterNamespace string }
+
+func (w where) namespace() string {
+	if w.clusterNamespace == "" {
+		return clusterv1alpha1.DefaultClusterNamespace
+	}
+	return w.clusterNamespace
 }
 
 // Permissions lists every Permission the agent uses.
@@ -136,24 +165,36 @@ func (s spec) resourcePath() string {
 	return s.resource + "/" + s.subresource
 }
 
-// namespace is where the permission applies for cluster ("" cluster-wide).
-func (s spec) namespace(cluster string) string {
+// namespace is where the permission applies for w ("" cluster-wide).
+func (s spec) namespace(w where) string {
 	switch s.scope {
 	case executionNamespace:
-		return workv1alpha1.ExecutionNamespace(cluster)
+		return workv1alpha1.ExecutionNamespace(w.cluster)
 	case leaseNamespace:
 		return clusterv1alpha1.LeaseNamespace
+	case clusterNamespace:
+		return w.namespace()
 	}
 	return ""
 }
 
-// attributes are the SelfSubjectAccessReview attributes of p for cluster.
-func (p Permission) attributes(cluster string) *authorizationv1.ResourceAttributes {
-	s := specs[p]
-	a := &authorizationv1.ResourceAttributes{Group: s.group, Resource: s.resource, Subresource: s.subresource,
-		Verb: s.verb, Namespace: s.namespace(cluster)}
-	if s.named {
-		a.Name = cluster
+// name is the only object the permission applies to, or "".
+func (s spec) name(cluster string) string {
+	if !s.named {
+		return ""
 	}
-	return a
+	return cluster + s.suffix
+}
+
+// attributes are the SelfSubjectAccessReview attributes of p for cluster,
+// with the default cluster namespace.
+func (p Permission) attributes(cluster string) *authorizationv1.ResourceAttributes {
+	return p.attributesIn(where{cluster: cluster})
+}
+
+// attributesIn are the SelfSubjectAccessReview attributes of p for w.
+func (p Permission) attributesIn(w where) *authorizationv1.ResourceAttributes {
+	s := specs[p]
+	return &authorizationv1.ResourceAttributes{Group: s.group, Resource: s.resource, Subresource: s.subresource,
+		Verb: s.verb, Namespace: s.namespace(w), Name: s.name(w.cluster)}
 }

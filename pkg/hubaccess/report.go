@@ -13,6 +13,9 @@ import (
 // Report is what a probed Set means for the agent's tasks.
 type Report struct {
 	Cluster string
+	// ClusterNamespace is the hub namespace of the credentials Secrets
+	// (empty: karmada-cluster).
+	ClusterNamespace string
 	// Missing are the tasks none of whose alternatives is granted.
 	Missing []Gap
 	// Fallbacks are the tasks done with an alternative that is not the
@@ -36,7 +39,7 @@ type Fallback struct {
 // Assess sorts the tasks into those s lets the agent do only by a fallback
 // and those it cannot do.
 func Assess(cluster string, s Set, tasks []Task) Report {
-	r := Report{Cluster: cluster}
+	r := Report{Cluster: cluster, ClusterNamespace: s.clusterNamespace}
 	for _, t := range tasks {
 		using := s.Using(t)
 		switch {
@@ -124,7 +127,7 @@ func joinPermissions(ps []Permission, sep string) string {
 func (r Report) Commands() []string {
 	var out []string
 	for _, g := range r.Missing {
-		out = append(out, grantCommands(r.Cluster, g.Task)...)
+		out = append(out, grantCommandsIn(where{cluster: r.Cluster, clusterNamespace: r.ClusterNamespace}, g.Task)...)
 	}
 	return out
 }

@@ -15,6 +15,8 @@ import (
 // it did before the probe existed.
 type Set struct {
 	denied map[Permission]bool
+	// clusterNamespace is where the credentials Secrets were asked about.
+	clusterNamespace string
 }
 
 // All is the Set that holds every permission (the zero Set).
@@ -65,13 +67,21 @@ type Reviewer interface {
 
 // Probe asks the hub, one SelfSubjectAccessReview per permission (every
 // authenticated user may create them), which permissions the agent of
-// cluster holds. A hub that refuses the reviews themselves cannot be asked:
-// Probe then logs it and returns All, and each request meets its own
-// answer. Any other error is returned for a retry.
+// cluster holds, with its credentials Secrets in karmada-cluster. A hub
+// that refuses the reviews themselves cannot be asked: Probe then logs it
+// and returns All, and each request meets its own answer. Any other error
+// is returned for a retry.
 func Probe(ctx context.Context, r Reviewer, cluster string) (Set, error) {
+	return ProbeIn(ctx, r, cluster, "")
+}
+
+// ProbeIn is Probe with the credentials Secrets in clusterNamespace
+// (--cluster-namespace; empty: karmada-cluster).
+func ProbeIn(ctx context.Context, r Reviewer, cluster, clusterNamespace string) (Set, error) {
+	w := where{cluster: cluster, clusterNamespace: clusterNamespace}
 	var denied []Permission
 	for _, p := range Permissions() {
-		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: p.attributes(cluster)}}
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: p.attributesIn(w)}}
 		res, err := r.Create(ctx, review, metav1.CreateOptions{})
 		if apierrors.IsForbidden(err) {
 			klog.FromContext(ctx).Info("The hub refuses SelfSubjectAccessReviews, so the agent cannot tell which permissions it holds; it uses every verb it prefers", "err", err.Error())
@@ -84,5 +94,7 @@ func Probe(ctx context.Context, r Reviewer, cluster string) (Set, error) {
 			denied = append(denied, p)
 		}
 	}
-	return Without(denied...), nil
+	s := Without(denied...)
+	s.clusterNamespace = clusterNamespace
+	return s, nil
 }

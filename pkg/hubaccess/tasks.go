@@ -47,6 +47,12 @@ var (
 	ReportEndpointSlices = Task{ID: "endpointslices", Name: "report exported EndpointSlices as Works in its execution namespace (serviceExport, endpointsliceCollect)",
 		AnyOf:  [][]Permission{{WorkList, WorkWatch, WorkGet, WorkCreate, WorkUpdate, WorkDelete}},
 		Effect: "the member's exported Services get no endpoints on the control plane, and Works reported earlier are not removed"}
+	ReportCredentials = Task{ID: "credentials", Name: "write its member credentials to the Secret <C> in the cluster namespace (--report-secrets=KubeCredentials)",
+		AnyOf:  [][]Permission{{CredentialsSecretGet, CredentialsSecretPatch, SecretCreate}},
+		Effect: "the control plane gets no token for the member, so its cluster proxy, karmada-search and metrics adapter cannot reach it (a Secret reported earlier stays, and is not refreshed)"}
+	ReportImpersonator = Task{ID: "impersonator", Name: "write its impersonator token to the Secret <C>-impersonator in the cluster namespace (--report-secrets=KubeImpersonator)",
+		AnyOf:  [][]Permission{{ImpersonatorSecretGet, ImpersonatorSecretPatch, SecretCreate}},
+		Effect: "the control plane gets no impersonator token, so requests through its cluster proxy cannot act as their users in the member (a Secret reported earlier stays, and is not refreshed)"}
 )
 
 // Needs are the tasks of an agent that runs what the options say.
@@ -63,6 +69,8 @@ type Needs struct {
 	RenderAlways bool
 	// EndpointSlices: serviceExport or endpointsliceCollect runs.
 	EndpointSlices bool
+	// Credentials and Impersonator: --report-secrets reports them.
+	Credentials, Impersonator bool
 }
 
 // Tasks lists the tasks of n. Updating the Cluster's spec is not among them:
@@ -83,6 +91,12 @@ func (n Needs) Tasks() []Task {
 	}
 	if n.EndpointSlices {
 		out = append(out, ReportEndpointSlices)
+	}
+	if n.Credentials {
+		out = append(out, ReportCredentials)
+	}
+	if n.Impersonator {
+		out = append(out, ReportImpersonator)
 	}
 	return out
 }

@@ -23,6 +23,7 @@ import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
+	"github.com/tether-io/tether/pkg/credentials"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/register/hub"
 	"github.com/tether-io/tether/pkg/register/objects"
@@ -239,9 +240,11 @@ func (u *unregistration) memberObjects() []runtime.Object {
 	rbac := metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String()}
 	cr, crb := rbac, rbac
 	cr.Kind, crb.Kind = "ClusterRole", "ClusterRoleBinding"
-	credName := "karmada-controller-manager:karmada-" + c
+	// The ServiceAccounts of --report-secrets, and the token Secrets that
+	// karmada-agent (not Tether, which uses TokenRequests) created for them.
+	credName, credSA, impSA := credentials.ClusterRoleName(c), credentials.ServiceAccountName(c), credentials.ImpersonatorServiceAccount
 	out := []runtime.Object{
-		sa(cns, "karmada-"+c), secret(cns, "karmada-"+c), sa(cns, "karmada-impersonator"), secret(cns, "karmada-impersonator"),
+		sa(cns, credSA), secret(cns, credSA), sa(cns, impSA), secret(cns, impSA),
 		&rbacv1.ClusterRole{TypeMeta: cr, ObjectMeta: metav1.ObjectMeta{Name: credName}},
 		&rbacv1.ClusterRoleBinding{TypeMeta: crb, ObjectMeta: metav1.ObjectMeta{Name: credName}},
 	}

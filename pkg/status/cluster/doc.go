@@ -35,7 +35,7 @@
 //   - coordination.k8s.io leases in karmada-cluster: get, update with
 //     resourceNames [<C>], and create; the namespace must exist;
 //   - with Credentials only: secrets in the credentials namespace: get,
-//     patch with resourceNames [<C>], and create.
+//     patch with resourceNames [<C>, <C>-impersonator], and create.
 //
 // Karmada's register grants clusters/status update but no patch, and no
 // write of the Cluster itself, so karmada-agent's update of a changed region
@@ -59,7 +59,9 @@
 //     proxyURL and insecureSkipTLSVerification, or merge-patches those that
 //     differ; empty optional settings leave the hub's value alone. A Cluster
 //     with an empty spec.id (written by hand for this member) is adopted.
-//     Member credentials are uploaded only when asked for (Credentials).
+//     Member credentials are uploaded only when asked for (Credentials,
+//     whose Upload the agent calls again on each token rotation; the
+//     references are written once, with the other spec fields).
 //   - Heartbeat renews Lease karmada-cluster/<C> (holder <C>, 40s, every
 //     10s, owned by the Cluster) from the moment it runs, whatever the
 //     member's health: the Lease says the agent lives, Ready says whether

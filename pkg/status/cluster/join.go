@@ -38,6 +38,10 @@ type Settings struct {
 	// InsecureSkipTLSVerification tells the hub not to verify the member's
 	// serving certificate; it is always written.
 	InsecureSkipTLSVerification bool
+	// SecretRef and ImpersonatorSecretRef point at the hub Secrets of the
+	// member credentials the agent reports (--report-secrets); nil leaves
+	// the hub's value alone (so the references karmada-agent wrote stay).
+	SecretRef, ImpersonatorSecretRef *clusterv1alpha1.LocalSecretReference
 }
 
 // JoinConfig is what Join needs.
@@ -49,7 +53,10 @@ type JoinConfig struct {
 	// Settings are the owned spec fields.
 	Settings Settings
 	// Credentials, when set, are uploaded to the hub and referenced from
-	// spec.secretRef. Nil (the default) uploads nothing.
+	// spec.secretRef and spec.impersonatorSecretRef. Nil (the default)
+	// uploads nothing. The agent sets the references in Settings instead and
+	// uploads apart from the join (Credentials.Upload), so that a failure
+	// to issue member tokens never holds the join up.
 	Credentials *Credentials
 	// Access is what the identity may do (the zero Set: everything). An
 	// existing Cluster's spec is patched, or updated when the identity may
@@ -134,7 +141,7 @@ func Join(ctx context.Context, cfg JoinConfig) (*JoinResult, error) {
 		}
 	}
 	if cfg.Credentials != nil {
-		if err := cfg.Credentials.upload(ctx, live); err != nil {
+		if err := cfg.Credentials.Upload(ctx, live); err != nil {
 			return nil, err
 		}
 	}
@@ -221,10 +228,12 @@ func desiredCluster(cfg JoinConfig, id string) *clusterv1alpha1.Cluster {
 			Zones:                       slices.Clone(s.Zones),
 			ProxyURL:                    s.ProxyURL,
 			InsecureSkipTLSVerification: s.InsecureSkipTLSVerification,
+			SecretRef:                   s.SecretRef,
+			ImpersonatorSecretRef:       s.ImpersonatorSecretRef,
 		},
 	}
 	if cfg.Credentials != nil {
-		c.Spec.SecretRef = cfg.Credentials.ref(s.Name)
+		cfg.Credentials.refs(&c.Spec, s.Name)
 	}
 	return c
 }
@@ -251,6 +260,8 @@ func ownedSpecPatch(live, want clusterv1alpha1.ClusterSpec) map[string]any {
 	}
 	set("zones", len(want.Zones) > 0 && !slices.Equal(live.Zones, want.Zones), want.Zones)
 	set("secretRef", want.SecretRef != nil && (live.SecretRef == nil || *live.SecretRef != *want.SecretRef), want.SecretRef)
+	set("impersonatorSecretRef", want.ImpersonatorSecretRef != nil &&
+		(live.ImpersonatorSecretRef == nil || *live.ImpersonatorSecretRef != *want.ImpersonatorSecretRef), want.ImpersonatorSecretRef)
 	return patch
 }
 

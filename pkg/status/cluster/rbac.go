@@ -15,7 +15,8 @@ type HubRules struct {
 
 // AgentHubRules is the least-privilege hub RBAC of the agent of cluster for
 // everything in this package: its own Cluster, its status, its Lease, and,
-// when credentialsNamespace is not empty, its credentials Secret there.
+// when credentialsNamespace is not empty, its credentials Secrets there
+// (<C> and <C>-impersonator).
 // The status tests (test/e2e/status) run with it. Registration grants a
 // larger set, which also covers Works, policies, CSRs and Events
 // (pkg/register/hub).
@@ -34,7 +35,8 @@ func AgentHubRules(cluster, credentialsNamespace string) HubRules {
 	}
 	if credentialsNamespace != "" {
 		rules.Namespaced[credentialsNamespace] = append(rules.Namespaced[credentialsNamespace],
-			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: own, Verbs: []string{"get", "patch"}},
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{cluster, cluster + "-impersonator"},
+				Verbs: []string{"get", "patch"}},
 			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
 		)
 	}
