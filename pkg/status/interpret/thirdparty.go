@@ -57,11 +57,31 @@ func gvks(group, kind string, versions ...string) []schema.GroupVersionKind {
 	return out
 }
 
+// statusHealth judges a third-party object by its status, which is there
+// and is an object.
+type statusHealth func(obj *unstructured.Unstructured, status map[string]any) workv1alpha1.ResourceHealth
+
+// rule is h behind the verdicts every third-party rule shares: a status
+// that is not an object is Unknown, and an object whose controller has
+// not written a status yet is Unhealthy.
+func (h statusHealth) rule() healthRule {
+	return func(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
+		status, found, malformed := statusOf(obj)
+		switch {
+		case malformed:
+			return unknown
+		case !found:
+			return unhealthy
+		}
+		return h(obj, status)
+	}
+}
+
 // rules gives every kind in kinds the same reflector and health rule.
-func rules(kinds []schema.GroupVersionKind, reflect reflector, health healthRule) []thirdParty {
+func rules(kinds []schema.GroupVersionKind, reflect reflector, health statusHealth) []thirdParty {
 	out := make([]thirdParty, 0, len(kinds))
 	for _, gvk := range kinds {
-		out = append(out, thirdParty{gvk: gvk, reflect: reflect, health: health})
+		out = append(out, thirdParty{gvk: gvk, reflect: reflect, health: health.rule()})
 	}
 	return out
 }

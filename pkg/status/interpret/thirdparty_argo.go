@@ -21,14 +21,7 @@ var argoKinds = rules(gvks("argoproj.io", "Rollout", "v1alpha1"),
 // Paused and Degraded are Unhealthy: the new version is not fully out. A
 // controller too old to report a phase is judged by the Deployment rule
 // over the counters.
-func rolloutHealth(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
-	status, found, malformed := statusOf(obj)
-	if malformed {
-		return unknown
-	}
-	if !found {
-		return unhealthy
-	}
+func rolloutHealth(obj *unstructured.Unstructured, status map[string]any) workv1alpha1.ResourceHealth {
 	seen, ok := observed(obj, status)
 	if !ok {
 		return unknown

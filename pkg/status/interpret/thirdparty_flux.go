@@ -25,14 +25,7 @@ var fluxKinds = concat(
 // condition's own observedGeneration when it has one, are at least
 // metadata.generation. Anything else (Ready False or Unknown, no Ready
 // yet, a newer spec not reconciled) is Unhealthy.
-func fluxHealth(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
-	status, found, malformed := statusOf(obj)
-	if malformed {
-		return unknown
-	}
-	if !found {
-		return unhealthy
-	}
+func fluxHealth(obj *unstructured.Unstructured, status map[string]any) workv1alpha1.ResourceHealth {
 	seen, ok := observed(obj, status)
 	if !ok {
 		return unknown

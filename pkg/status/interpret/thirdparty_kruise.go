@@ -25,14 +25,7 @@ var kruiseKinds = concat(
 // status: the controller observed the current generation, every desired
 // replica is updated, and the updated ones are available. Absent counters
 // read as 0, so a workload its controller has not seen yet is Unhealthy.
-func kruiseWorkloadHealth(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
-	status, found, malformed := statusOf(obj)
-	if malformed {
-		return unknown
-	}
-	if !found {
-		return unhealthy
-	}
+func kruiseWorkloadHealth(obj *unstructured.Unstructured, status map[string]any) workv1alpha1.ResourceHealth {
 	observedGen, ok1 := counter(status, "observedGeneration")
 	updated, ok2 := counter(status, "updatedReplicas")
 	available, ok3 := counter(status, "availableReplicas")

@@ -27,14 +27,7 @@ func kubeflowV1Jobs() []schema.GroupVersionKind {
 // kubeflowJobHealth: a job is Unhealthy until its operator has reported a
 // condition, and once it has Failed; created, running, restarting,
 // suspended and succeeded jobs are Healthy.
-func kubeflowJobHealth(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
-	status, found, malformed := statusOf(obj)
-	if malformed {
-		return unknown
-	}
-	if !found {
-		return unhealthy
-	}
+func kubeflowJobHealth(obj *unstructured.Unstructured, status map[string]any) workv1alpha1.ResourceHealth {
 	list, isList := status["conditions"].([]any)
 	if status["conditions"] != nil && !isList {
 		return unknown

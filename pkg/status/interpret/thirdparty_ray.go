@@ -18,14 +18,7 @@ var rayKinds = concat(
 // (jobDeploymentStatus Running) and once it completed with jobStatus
 // SUCCEEDED; initializing, waiting, retrying, suspended, failed and
 // stopped jobs are Unhealthy.
-func rayJobHealth(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
-	status, found, malformed := statusOf(obj)
-	if malformed {
-		return unknown
-	}
-	if !found {
-		return unhealthy
-	}
+func rayJobHealth(obj *unstructured.Unstructured, status map[string]any) workv1alpha1.ResourceHealth {
 	deployment, _ := status["jobDeploymentStatus"].(string)
 	job, _ := status["jobStatus"].(string)
 	return verdict(deployment == "Running" || (deployment == "Complete" && job == "SUCCEEDED"))
@@ -34,14 +27,7 @@ func rayJobHealth(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
 // rayClusterHealth: a RayCluster is Healthy when its head pod is ready
 // (HeadPodReady) and all its pods were once ready (RayClusterProvisioned),
 // and no worker group failed to create pods (RayClusterReplicaFailure).
-func rayClusterHealth(obj *unstructured.Unstructured) workv1alpha1.ResourceHealth {
-	status, found, malformed := statusOf(obj)
-	if malformed {
-		return unknown
-	}
-	if !found {
-		return unhealthy
-	}
+func rayClusterHealth(obj *unstructured.Unstructured, status map[string]any) workv1alpha1.ResourceHealth {
 	return verdict(conditionTrue(status, "HeadPodReady") && conditionTrue(status, "RayClusterProvisioned") &&
 		!conditionTrue(status, "RayClusterReplicaFailure"))
 }
