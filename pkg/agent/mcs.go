@@ -37,17 +37,19 @@ func mcsRuns(ctx context.Context, o *Options, c *clients) ([]func(context.Contex
 	return []func(context.Context) error{ctrl.Run}, nil
 }
 
-// hubIsKarmada reports whether the hub is a Karmada control plane, whose
-// controllers remove the finalizers of reported Works. Discovery that keeps
+// hubIsKarmada reports whether the hub is a Karmada control plane (it
+// serves ResourceBindings: discovery only, so the agent's identity makes
+// no refused request), whose controllers remove the finalizers of
+// reported Works. Discovery that keeps
 // failing counts as yes: a finalizer left on a plain hub holds a Work in
 // deletion, while a Work deleted without it on a Karmada control plane
 // leaves the derived EndpointSlices behind.
 func hubIsKarmada(ctx context.Context, cfg *rest.Config) bool {
 	var karmada bool
 	err := wait.PollUntilContextTimeout(ctx, 2*time.Second, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		err := hub.RefuseKarmada(ctx, cfg)
-		karmada = hub.IsKarmadaControlPlane(err)
-		return err == nil || karmada, nil
+		served, err := hub.ServesKarmadaBindings(cfg)
+		karmada = served
+		return err == nil, nil
 	})
 	if err != nil {
 		klog.FromContext(ctx).Info("Could not tell whether the hub is a Karmada control plane; reported Works get Karmada's finalizers", "err", err)

@@ -2,6 +2,7 @@ package hubaccess_test
 
 import (
 	"context"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"slices"
 	"testing"
 	"time"
@@ -70,8 +71,23 @@ func TestProbeKarmadaGrant(t *testing.T) {
 	if err := testenv.Grant(ctx, env.Hub.Config, user, ns.Name, work); err != nil {
 		t.Fatal(err)
 	}
+	// The Role agent-secret in karmada-cluster: the member credentials Secrets.
+	secrets := []rbacv1.PolicyRule{
+		{APIGroups: group(""), Resources: []string{"secrets"}, ResourceNames: []string{cluster, cluster + "-impersonator"}, Verbs: []string{"get", "patch"}},
+		{APIGroups: group(""), Resources: []string{"secrets"}, Verbs: []string{"create"}},
+	}
+	clusterNS := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: clusterv1alpha1.DefaultClusterNamespace}}
+	if _, err := kubernetes.NewForConfigOrDie(env.Hub.Config).CoreV1().Namespaces().Create(ctx, clusterNS, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	if err := testenv.Grant(ctx, env.Hub.Config, user, clusterNS.Name, secrets); err != nil {
+		t.Fatal(err)
+	}
 	s := probe(t, cluster, []hubaccess.Permission{hubaccess.ClusterUpdate, hubaccess.ClusterPatch, hubaccess.ClusterStatusPatch, hubaccess.WorkPatch,
 		hubaccess.OverridePolicyList, hubaccess.OverridePolicyWatch, hubaccess.ClusterOverridePolicyList, hubaccess.ClusterOverridePolicyWatch})
+	if !s.Can(hubaccess.ReportCredentials) || !s.Can(hubaccess.ReportImpersonator) {
+		t.Error("Karmada's grant does not let the agent report member credentials, as karmada-agent does")
+	}
 	if !s.Can(hubaccess.ReportEndpointSlices) {
 		t.Error("Karmada's grant does not let the agent report EndpointSlices, as karmada-agent does")
 	}
@@ -89,7 +105,8 @@ func TestProbeTetherGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := probe(t, cluster, nil)
-	r := hubaccess.Assess(cluster, s, hubaccess.Needs{Works: true, ClusterStatus: true, Rotation: true, RenderAlways: true, EndpointSlices: true}.Tasks())
+	r := hubaccess.Assess(cluster, s, hubaccess.Needs{Works: true, ClusterStatus: true, Rotation: true, RenderAlways: true, EndpointSlices: true,
+		Credentials: true, Impersonator: true}.Tasks())
 	if len(r.Missing) != 0 || len(r.Fallbacks) != 0 {
 		t.Fatalf("Tether's own grant: missing %+v, fallbacks %+v", r.Missing, r.Fallbacks)
 	}

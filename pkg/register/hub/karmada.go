@@ -44,16 +44,11 @@ func (e *KarmadaControlPlaneError) Error() string {
 // its Clusters through Karmada's aggregated apiserver. A marker it may not
 // read counts as absent.
 func RefuseKarmada(ctx context.Context, cfg *rest.Config) error {
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
+	switch bindings, err := ServesKarmadaBindings(cfg); {
+	case err != nil:
 		return err
-	}
-	resources, err := disc.ServerResourcesForGroupVersion(karmadaBindingsGroupVersion)
-	switch {
-	case err == nil && slices.ContainsFunc(resources.APIResources, func(r metav1.APIResource) bool { return r.Name == "resourcebindings" }):
+	case bindings:
 		return &KarmadaControlPlaneError{Marker: "the API resourcebindings." + karmadaBindingsGroupVersion}
-	case err != nil && !ignorable(err):
-		return fmt.Errorf("check whether the hub is a Karmada control plane (discovery of %s): %w", karmadaBindingsGroupVersion, err)
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -69,6 +64,25 @@ func RefuseKarmada(ctx context.Context, cfg *rest.Config) error {
 		return fmt.Errorf("check whether the hub is a Karmada control plane (APIService %s): %w", karmadaClusterAPIService, err)
 	}
 	return nil
+}
+
+// ServesKarmadaBindings reports whether the apiserver of cfg serves
+// Karmada's ResourceBindings, which only a Karmada control plane does. It
+// reads discovery only, which every authenticated identity may, so an
+// agent can ask it without a refused request.
+func ServesKarmadaBindings(cfg *rest.Config) (bool, error) {
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return false, err
+	}
+	resources, err := disc.ServerResourcesForGroupVersion(karmadaBindingsGroupVersion)
+	switch {
+	case err == nil:
+		return slices.ContainsFunc(resources.APIResources, func(r metav1.APIResource) bool { return r.Name == "resourcebindings" }), nil
+	case ignorable(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("check whether the hub is a Karmada control plane (discovery of %s): %w", karmadaBindingsGroupVersion, err)
 }
 
 func ignorable(err error) bool {

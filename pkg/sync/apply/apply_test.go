@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -152,18 +154,21 @@ func TestUpdateDriftAndRemovedFields(t *testing.T) {
 	// Another writer changes a field Tether owns: the next apply repairs it.
 	live, _ := cms.Get(ctx, "web", metav1.GetOptions{})
 	_ = unstructured.SetNestedField(live.Object, "tampered", "data", "key")
-	if _, err := cms.Update(ctx, live, metav1.UpdateOptions{FieldManager: "intruder"}); err != nil {
+	updated, err := cms.Update(ctx, live, metav1.UpdateOptions{FieldManager: "intruder"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	inWatchCache(t, cms, "web", updated)
 	if e := a.ApplyOne(ctx, cm, Options{}); e.Action != Configured {
 		t.Fatalf("drift repair: %s %v", e.Action, e.Err)
 	}
 	// Another writer adds a field Tether does not own: left alone.
 	live, _ = cms.Get(ctx, "web", metav1.GetOptions{})
 	_ = unstructured.SetNestedField(live.Object, "theirs", "data", "other")
-	if _, err := cms.Update(ctx, live, metav1.UpdateOptions{FieldManager: "intruder"}); err != nil {
+	if updated, err = cms.Update(ctx, live, metav1.UpdateOptions{FieldManager: "intruder"}); err != nil {
 		t.Fatal(err)
 	}
+	inWatchCache(t, cms, "web", updated)
 	if e := a.ApplyOne(ctx, cm, Options{}); e.Action != Unchanged {
 		t.Fatalf("foreign field: %s %v, want unchanged", e.Action, e.Err)
 	}
@@ -260,16 +265,20 @@ data: {c: d}`)
 }
 
 func TestTakeOverRefusedIsAConflict(t *testing.T) {
-	a, _, _ := newApplier(t)
+	a, dyn, _ := newApplier(t)
 	ctx := context.Background()
 	namespace(t, a, "conflict")
 	cm := objects(t, "conflict", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine, namespace: NS}\ndata: {a: b}")[0]
-	a.ApplyOne(ctx, cm, Options{})
+	e := a.ApplyOne(ctx, cm, Options{})
+	if e.Err != nil {
+		t.Fatal(e.Err)
+	}
+	inWatchCache(t, dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).Namespace("conflict"), "mine", e.Object)
 	opts := Options{
 		Owned:    func(live *unstructured.Unstructured) bool { return live.GetLabels()["owned"] == "yes" },
 		TakeOver: func(_, live *unstructured.Unstructured) error { return fmt.Errorf("%s is not ours", live.GetName()) },
 	}
-	e := a.ApplyOne(ctx, cm, opts)
+	e = a.ApplyOne(ctx, cm, opts)
 	var conflict *ConflictError
 	if e.Action != Failed || !errors.As(e.Err, &conflict) || !IsTerminal(e.Err) {
 		t.Fatalf("want a terminal conflict, got %s %v", e.Action, e.Err)
@@ -313,4 +322,20 @@ func (a *Applier) mustGVR(t *testing.T, obj *unstructured.Unstructured) schema.G
 		t.Fatal(err)
 	}
 	return m.Resource
+}
+
+// inWatchCache waits until the apiserver's watch cache, which the applier
+// reads first, holds name at obj's resourceVersion or later: it may lag a
+// write just made, more than a moment on a loaded machine.
+func inWatchCache(t *testing.T, ri dynamic.ResourceInterface, name string, obj *unstructured.Unstructured) {
+	t.Helper()
+	want, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
+	testenv.Eventually(t, 30*time.Second, name+" in the watch cache", func() (bool, error) {
+		got, err := ri.Get(context.Background(), name, metav1.GetOptions{ResourceVersion: "0"})
+		if err != nil {
+			return false, nil
+		}
+		rv, _ := strconv.ParseUint(got.GetResourceVersion(), 10, 64)
+		return rv >= want, nil
+	})
 }
