@@ -6,9 +6,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/tether-io/tether/pkg/execution"
 	"github.com/tether-io/tether/pkg/hubaccess"
 	"github.com/tether-io/tether/pkg/interpreter"
-	tsync "github.com/tether-io/tether/pkg/sync"
 )
 
 // customizations runs the hub's ResourceInterpreterCustomizations for the
@@ -16,7 +16,7 @@ import (
 // the controller which kinds to re-evaluate when a customization changes.
 type customizations struct {
 	interp *interpreter.Interpreter
-	ctrl   atomic.Pointer[tsync.Controller]
+	ctrl   atomic.Pointer[execution.Controller]
 }
 
 func newCustomizations(c *clients, access hubaccess.Set) *customizations {
@@ -31,12 +31,12 @@ func newCustomizations(c *clients, access hubaccess.Set) *customizations {
 }
 
 // wire sets the controller's interpreters: customizations first, then the built-in rules.
-func (cu *customizations) wire(cfg *tsync.Config) {
+func (cu *customizations) wire(cfg *execution.Config) {
 	cfg.Reflect, cfg.Health, cfg.Retain = cu.interp.ReflectStatus, cu.interp.Health, cu.interp.Retain
 }
 
 // run follows the customizations for ctrl until ctx ends.
-func (cu *customizations) run(ctrl *tsync.Controller) func(ctx context.Context) error {
+func (cu *customizations) run(ctrl *execution.Controller) func(ctx context.Context) error {
 	cu.ctrl.Store(ctrl)
 	return cu.interp.Run
 }

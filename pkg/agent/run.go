@@ -24,11 +24,11 @@ import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/deletion"
+	"github.com/tether-io/tether/pkg/execution"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/hubaccess"
 	"github.com/tether-io/tether/pkg/override"
 	"github.com/tether-io/tether/pkg/status/cluster"
-	tsync "github.com/tether-io/tether/pkg/sync"
 )
 
 // clients are the long-lived client sets, built once. Those the controllers
@@ -291,7 +291,7 @@ func clusterStatusRuns(ctx context.Context, o *Options, c *clients, join *cluste
 	return []func(context.Context) error{func(ctx context.Context) error { hb.Run(ctx); return nil }, sc.Run}, nil
 }
 
-func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access hubaccess.Set, custom *customizations) (*tsync.Controller, error) {
+func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access hubaccess.Set, custom *customizations) (*execution.Controller, error) {
 	dyn, err := dynamic.NewForConfig(c.memberConfig)
 	if err != nil {
 		return nil, err
@@ -307,9 +307,9 @@ func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access
 		return nil, err
 	}
 	mode, _ := override.ParseMode(o.RenderOverrides)
-	cfg := tsync.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
+	cfg := execution.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
 		Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusProgressInterval: o.StatusProgressInterval,
 		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube, Access: access}
 	custom.wire(&cfg)
-	return tsync.New(cfg)
+	return execution.New(cfg)
 }

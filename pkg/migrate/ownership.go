@@ -15,8 +15,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/tether-io/tether/pkg/apply"
 	"github.com/tether-io/tether/pkg/manifest"
-	"github.com/tether-io/tether/pkg/sync/apply"
 )
 
 // ownershipPlan prints the member objects of the cluster's Works whose

@@ -18,11 +18,11 @@ import (
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/apply"
 	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/manifest"
 	"github.com/tether-io/tether/pkg/release"
-	"github.com/tether-io/tether/pkg/sync/apply"
 )
 
 // deleteWorks deletes the cluster's Works. A running agent removes their

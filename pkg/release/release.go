@@ -14,8 +14,8 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/apply"
 	"github.com/tether-io/tether/pkg/manifest"
-	"github.com/tether-io/tether/pkg/sync/apply"
 )
 
 // Action is what Release did with one object.

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	gosync "sync"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -137,7 +137,7 @@ func (s *scenario) createWorksAsync(n int) <-chan error {
 
 func (s *scenario) createWorksErr(n int) error {
 	var failed atomic.Int64
-	var first gosync.Once
+	var first sync.Once
 	var firstErr error
 	testenv.Parallel(n, 8, func(i int) {
 		w := s.work(cmName(i), s.configMap(cmName(i), "v1"))

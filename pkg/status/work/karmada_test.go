@@ -42,7 +42,7 @@ func karmadaWork(t *testing.T, ns string) (*workv1alpha1.Work, *unstructured.Uns
 }
 
 // syncOutcome is the outcome the sync controller reports for a Work whose
-// manifests all applied (pkg/sync's Applied and Dispatching conditions).
+// manifests all applied (pkg/execution's Applied and Dispatching conditions).
 func syncOutcome(generation int64) ApplyOutcome {
 	return ApplyOutcome{Generation: generation, Errors: map[int]string{},
 		Applied: &metav1.Condition{Type: workv1alpha1.WorkApplied, Status: metav1.ConditionTrue,

@@ -3,7 +3,7 @@
 // (TESTENV_ATTACH=DIR) and so that it can be inspected by hand.
 //
 //	go run ./test/testenv/cmd/testenv up [--members N] [--nodes N]   # prints DIR
-//	TESTENV_ATTACH=DIR go test ./pkg/sync/...
+//	TESTENV_ATTACH=DIR go test ./pkg/execution/...
 //	go run ./test/testenv/cmd/testenv down DIR
 package main
 

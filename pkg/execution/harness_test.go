@@ -1,0 +1,329 @@
+package execution
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/test/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Members: 2}) }
+
+// writeCounter counts member write requests (not dry runs).
+type writeCounter struct {
+	mu     sync.Mutex
+	writes []string
+	next   http.RoundTripper
+}
+
+func (w *writeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodGet && !strings.Contains(r.URL.RawQuery, "dryRun=All") {
+		w.mu.Lock()
+		body := ""
+		if r.Body != nil {
+			raw, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+			body = string(raw)
+		}
+		w.writes = append(w.writes, r.Method+" "+r.URL.Path+" "+body)
+		w.mu.Unlock()
+	}
+	return w.next.RoundTrip(r)
+}
+
+func (w *writeCounter) count() (int, []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.writes), append([]string(nil), w.writes...)
+}
+
+type agent struct {
+	ctrl    *Controller
+	cancel  context.CancelFunc
+	done    chan struct{}
+	member  *writeCounter
+	hubPeek *writeCounter
+}
+
+func (a *agent) stop() {
+	a.cancel()
+	<-a.done
+}
+
+var rbacOnce sync.Map
+
+// agentHubConfig returns a hub identity for cluster with only what the agent
+// needs: its execution namespace's Works and their status, read-only
+// policies, and its own Cluster.
+func agentHubConfig(t *testing.T, cluster string) *rest.Config {
+	t.Helper()
+	env := testenv.Require(t)
+	user := "system:karmada:agent:" + cluster
+	if _, done := rbacOnce.LoadOrStore(cluster, true); !done {
+		ctx := context.Background()
+		cs := kubernetes.NewForConfigOrDie(env.Hub.Config)
+		ns := workv1alpha1.ExecutionNamespace(cluster)
+		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+		subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
+		role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "tether-agent", Namespace: ns}, Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"work.karmada.io"}, Resources: []string{"works"}, Verbs: []string{"get", "list", "watch", "update", "patch"}},
+			{APIGroups: []string{"work.karmada.io"}, Resources: []string{"works/status"}, Verbs: []string{"get", "update", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
+		}}
+		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "tether-agent:" + cluster}, Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"policy.karmada.io"}, Resources: []string{"overridepolicies", "clusteroverridepolicies"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"cluster.karmada.io"}, Resources: []string{"clusters"}, ResourceNames: []string{cluster}, Verbs: []string{"get", "list", "watch"}},
+		}}
+		must(t, ignoreExists(cs.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{})))
+		must(t, ignoreExists(cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "tether-agent", Namespace: ns},
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name}, Subjects: subject}, metav1.CreateOptions{})))
+		must(t, ignoreExists(cs.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{})))
+		must(t, ignoreExists(cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: cr.Name},
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: cr.Name}, Subjects: subject}, metav1.CreateOptions{})))
+	}
+	cfg, err := env.Hub.Identity(user, "system:karmada:agents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.QPS, cfg.Burst = 200, 400
+	return cfg
+}
+
+// startAgent runs a sync controller for cluster against member i.
+func startAgent(t *testing.T, cluster string, member int, tweak func(*Config)) *agent {
+	t.Helper()
+	env := testenv.Require(t)
+	a := &agent{member: &writeCounter{}, hubPeek: &writeCounter{}, done: make(chan struct{})}
+	memberCfg := rest.CopyConfig(env.Members[member].Config)
+	memberCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { a.member.next = rt; return a.member })
+	hubCfg := agentHubConfig(t, cluster)
+	ensureCluster(t, cluster) // as the agent's join does
+	hubCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { a.hubPeek.next = rt; return a.hubPeek })
+	cfg := Config{
+		ClusterName:     cluster,
+		Hub:             versioned.NewForConfigOrDie(hubCfg),
+		MemberDynamic:   dynamic.NewForConfigOrDie(memberCfg),
+		MemberDiscovery: discovery.NewDiscoveryClientForConfigOrDie(memberCfg),
+		MemberMetadata:  metadata.NewForConfigOrDie(quiet(memberCfg)),
+		StatusWindow:    50 * time.Millisecond,
+		Events:          kubernetes.NewForConfigOrDie(hubCfg),
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	ctrl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ctrl = ctrl
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	go func() {
+		defer close(a.done)
+		if err := ctrl.Run(ctx); err != nil {
+			t.Errorf("controller %s: %v", cluster, err)
+		}
+	}()
+	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return ctrl.Synced(), nil
+	}); err != nil {
+		t.Fatalf("controller %s did not sync: %v", cluster, err)
+	}
+	return a
+}
+
+var sharedAgent struct {
+	once sync.Once
+	a    *agent
+}
+
+// member1Agent is the controller of cluster member1, shared by the scenario tests.
+func member1Agent(t *testing.T) *agent {
+	sharedAgent.once.Do(func() { sharedAgent.a = startAgent(t, "member1", 0, nil) })
+	if sharedAgent.a == nil {
+		t.Fatal("the member1 controller failed to start")
+	}
+	return sharedAgent.a
+}
+
+// deleteWorkAndWait deletes a Work and waits until its named ConfigMaps in
+// the member and then the Work itself are gone.
+func deleteWorkAndWait(t *testing.T, es, name string, cms typedcorev1.ConfigMapInterface, configMaps ...string) {
+	t.Helper()
+	must(t, hubClient(t).WorkV1alpha1().Works(es).Delete(context.Background(), name, metav1.DeleteOptions{}))
+	eventually(t, "member objects deleted and the Work gone", func(ctx context.Context) (bool, error) {
+		for _, cm := range configMaps {
+			if _, err := cms.Get(ctx, cm, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				return false, nil
+			}
+		}
+		_, err := hubClient(t).WorkV1alpha1().Works(es).Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+}
+
+func hubClient(t *testing.T) versioned.Interface {
+	return versioned.NewForConfigOrDie(testenv.Require(t).Hub.Config)
+}
+
+func memberClient(t *testing.T, i int) kubernetes.Interface {
+	return kubernetes.NewForConfigOrDie(testenv.Require(t).Members[i].Config)
+}
+
+// manifests turns YAML documents into Work manifests.
+func manifests(t *testing.T, docs ...string) []workv1alpha1.Manifest {
+	t.Helper()
+	var out []workv1alpha1.Manifest
+	for _, d := range docs {
+		raw, err := yaml.YAMLToJSON([]byte(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, workv1alpha1.Manifest{RawExtension: runtime.RawExtension{Raw: raw}})
+	}
+	return out
+}
+
+func newWork(cluster, name string, ms []workv1alpha1.Manifest) *workv1alpha1.Work {
+	return &workv1alpha1.Work{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: workv1alpha1.ExecutionNamespace(cluster),
+			Finalizers: []string{workv1alpha1.ExecutionControllerFinalizer}},
+		Spec: workv1alpha1.WorkSpec{Workload: workv1alpha1.WorkloadTemplate{Manifests: ms}},
+	}
+}
+
+func createWork(t *testing.T, w *workv1alpha1.Work) *workv1alpha1.Work {
+	t.Helper()
+	out, err := hubClient(t).WorkV1alpha1().Works(w.Namespace).Create(context.Background(), w, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func updateWork(t *testing.T, ns, name string, mutate func(*workv1alpha1.Work)) {
+	t.Helper()
+	works := hubClient(t).WorkV1alpha1().Works(ns)
+	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		w, err := works.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		mutate(w)
+		_, err = works.Update(ctx, w, metav1.UpdateOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("update Work %s/%s: %v", ns, name, err)
+	}
+}
+
+// waitApplied waits until the Work's Applied condition has the wanted status
+// for its current generation, and returns the Work.
+func waitApplied(t *testing.T, ns, name string, want metav1.ConditionStatus) *workv1alpha1.Work {
+	t.Helper()
+	var w *workv1alpha1.Work
+	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		var err error
+		w, err = hubClient(t).WorkV1alpha1().Works(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		c := meta.FindStatusCondition(w.Status.Conditions, workv1alpha1.WorkApplied)
+		return c != nil && c.Status == want && c.ObservedGeneration == w.Generation, nil
+	})
+	if err != nil {
+		raw, _ := json.MarshalIndent(w, "", "  ")
+		t.Fatalf("Work %s/%s never reached Applied=%s: %v\n%s", ns, name, want, err, raw)
+	}
+	return w
+}
+
+func eventually(t *testing.T, what string, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	if err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 60*time.Second, true, cond); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ignoreExists[T any](_ T, err error) error {
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
+
+func memberNamespace(t *testing.T, i int, name string) {
+	t.Helper()
+	_, err := memberClient(t, i).CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
+func configMap(ns, name string, data map[string]string) string {
+	raw, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": name, "namespace": ns}, "data": data})
+	return string(raw)
+}
+
+// eventsFor lists the hub Events about a Work.
+func eventsFor(t *testing.T, ns, name string) []corev1.Event {
+	t.Helper()
+	list, err := kubernetes.NewForConfigOrDie(testenv.Require(t).Hub.Config).CoreV1().Events(ns).List(context.Background(),
+		metav1.ListOptions{FieldSelector: "involvedObject.kind=Work,involvedObject.name=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
+}
+
+// ensureCluster creates the Cluster object on the hub if it is missing.
+func ensureCluster(t *testing.T, name string) {
+	t.Helper()
+	c := &clusterv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: clusterv1alpha1.ClusterSpec{SyncMode: clusterv1alpha1.Pull}}
+	must(t, ignoreExists(hubClient(t).ClusterV1alpha1().Clusters().Create(context.Background(), c, metav1.CreateOptions{})))
+}
+
+// quiet drops the apiserver's deprecation warnings (the orphan scan lists
+// every resource, deprecated ones too).
+func quiet(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = rest.NoWarnings{}
+	return cfg
+}
