@@ -167,6 +167,7 @@ var sharedAgent struct {
 
 // member1Agent is the controller of cluster member1, shared by the scenario tests.
 func member1Agent(t *testing.T) *agent {
+	testenv.Require(t) // skips before the once, so a skipped run does not poison it
 	sharedAgent.once.Do(func() { sharedAgent.a = startAgent(t, "member1", 0, nil) })
 	if sharedAgent.a == nil {
 		t.Fatal("the member1 controller failed to start")
