@@ -97,6 +97,7 @@ func TestNamespaceBlockers(t *testing.T) {
 	must(t, err)
 	// The test member runs no endpoint controllers and no root CA publisher:
 	// write what they would, as they would (no managed label).
+	//lint:ignore SA1019 the member's endpoint controller still writes v1 Endpoints, which deletion must skip
 	_, err = m.kube.CoreV1().Endpoints(ns).Create(ctx, &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "web"}}, metav1.CreateOptions{})
 	must(t, err)
 	_, err = m.kube.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: "web-x1",

@@ -93,7 +93,7 @@ func agentEntry(entries []metav1.ManagedFieldsEntry) map[string]any {
 	for _, e := range entries {
 		if e.Manager == "karmada-agent" && e.Operation == metav1.ManagedFieldsOperationUpdate && e.FieldsV1 != nil {
 			var out map[string]any
-			if json.Unmarshal(e.FieldsV1.Raw, &out) == nil {
+			if json.Unmarshal(e.FieldsV1.GetRawBytes(), &out) == nil {
 				return out
 			}
 		}

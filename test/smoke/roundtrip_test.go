@@ -69,7 +69,7 @@ func TestKarmadaShapesRoundTrip(t *testing.T) {
 				status := readYAML(t, tc.statusFile)
 				want.Object["status"] = status.Object["status"]
 				got.Object["status"] = status.Object["status"]
-				if got, err = client.UpdateStatus(ctx, got, metav1.UpdateOptions{FieldValidation: "Strict"}); err != nil {
+				if _, err = client.UpdateStatus(ctx, got, metav1.UpdateOptions{FieldValidation: "Strict"}); err != nil {
 					t.Fatalf("update status: %v", err)
 				}
 			}

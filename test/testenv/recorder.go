@@ -41,7 +41,6 @@ func (r Request) Write() bool {
 type Recorder struct {
 	mu   sync.Mutex
 	reqs []Request
-	next http.RoundTripper
 }
 
 // Wrap makes cfg's clients send their requests through r and returns cfg.

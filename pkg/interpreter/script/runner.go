@@ -62,10 +62,8 @@ func NewRunner(l Limits) *Runner {
 // Limits returns the runner's limits, defaults filled in.
 func (r *Runner) Limits() Limits { return r.limits }
 
-var (
-	errTimeout = errors.New("timeout")
-	errMemory  = errors.New("memory")
-)
+// errTimeout is the cause of a call stopped by its time budget.
+var errTimeout = errors.New("timeout")
 
 // outcome is what one call produced: its converted results or an error.
 type outcome struct {
