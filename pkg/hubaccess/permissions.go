@@ -186,6 +186,13 @@ func (s spec) name(cluster string) string {
 	return cluster + s.suffix
 }
 
+// Attributes are the SelfSubjectAccessReview attributes of p for the agent
+// of cluster, with its credentials Secrets in clusterNamespace (""
+// karmada-cluster): the request the permission allows.
+func (p Permission) Attributes(cluster, clusterNamespace string) *authorizationv1.ResourceAttributes {
+	return p.attributesIn(where{cluster: cluster, clusterNamespace: clusterNamespace})
+}
+
 // attributes are the SelfSubjectAccessReview attributes of p for cluster,
 // with the default cluster namespace.
 func (p Permission) attributes(cluster string) *authorizationv1.ResourceAttributes {

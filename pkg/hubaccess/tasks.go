@@ -30,6 +30,8 @@ var (
 	WriteClusterStatus = Task{ID: "cluster-status", Name: "write the status of its Cluster",
 		AnyOf:  [][]Permission{{ClusterStatusPatch}, {ClusterStatusUpdate, ClusterGet}},
 		Effect: "the Cluster's status goes stale; the heartbeat Lease is not renewed, so that the control plane marks the cluster's readiness Unknown rather than trust a stale status"}
+	CreateCluster = Task{ID: "cluster-create", Name: "create its Cluster when the hub has none",
+		AnyOf: [][]Permission{{ClusterCreate}}, Effect: "a cluster whose Cluster object is missing cannot join"}
 	UpdateClusterSpec = Task{ID: "cluster-spec", Name: "update the spec of its Cluster",
 		AnyOf: [][]Permission{{ClusterPatch}, {ClusterUpdate, ClusterGet}}, Effect: "the Cluster keeps the spec fields it has"}
 	RenewLease = Task{ID: "lease", Name: "renew its heartbeat Lease",
@@ -55,6 +57,14 @@ var (
 		Effect: "the control plane gets no impersonator token, so requests through its cluster proxy cannot act as their users in the member (a Secret reported earlier stays, and is not refreshed)"}
 )
 
+// AllTasks are every task the agent may do on the hub, whatever its
+// options: the union that the hub's grant ('tether-agent register', the
+// approver, the tests' GrantAgent) is built from (Rules).
+func AllTasks() []Task {
+	return []Task{WatchWorks, WorkFinalizer, WriteWorkStatus, WatchCluster, WriteClusterStatus, CreateCluster, UpdateClusterSpec,
+		RenewLease, PostEvents, RenewCertificate, ReadPolicies, ReadCustomizations, ReportEndpointSlices, ReportCredentials, ReportImpersonator}
+}
+
 // Needs are the tasks of an agent that runs what the options say.
 type Needs struct {
 	// Works: the Work sync runs.
@@ -73,8 +83,9 @@ type Needs struct {
 	Credentials, Impersonator bool
 }
 
-// Tasks lists the tasks of n. Updating the Cluster's spec is not among them:
-// it is needed only when the spec differs, which the join finds out.
+// Tasks lists the tasks of n. Creating and updating the Cluster are not
+// among them: they are needed only when the Cluster is missing or its spec
+// differs, which the join finds out.
 func (n Needs) Tasks() []Task {
 	var out []Task
 	if n.Works {

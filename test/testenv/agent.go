@@ -254,7 +254,7 @@ func ensureNamespace(ctx context.Context, c *Cluster, name string) error {
 		return err
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if err := ignoreExists(cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})); err != nil {
+	if err := IgnoreExists(cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})); err != nil {
 		return fmt.Errorf("create namespace %s in %s: %w", name, c.Name, err)
 	}
 	return nil

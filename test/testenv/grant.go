@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -110,4 +111,26 @@ func upsert[T any](ctx context.Context, c rbacClient[T], obj T) error {
 		_, err = c.Update(ctx, obj, metav1.UpdateOptions{})
 	}
 	return err
+}
+
+// GrantRules grants user rules by namespace ("" cluster-wide), one Grant
+// per namespace, creating the namespaces that are missing: for the rules of
+// hubaccess.ByNamespace.
+func GrantRules(ctx context.Context, cfg *rest.Config, user string, rules map[string][]rbacv1.PolicyRule) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	for ns, nsRules := range rules {
+		if ns != "" {
+			_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+			if err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("grant %s: namespace %s: %w", user, ns, err)
+			}
+		}
+		if err := Grant(ctx, cfg, user, ns, nsRules); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -74,7 +73,7 @@ func createClusterInfo(ctx context.Context, cs kubernetes.Interface, hub *Cluste
 		ObjectMeta: metav1.ObjectMeta{Name: "cluster-info", Namespace: metav1.NamespacePublic},
 		Data:       map[string]string{"kubeconfig": string(raw)},
 	}
-	return ignoreExists(cs.CoreV1().ConfigMaps(metav1.NamespacePublic).Create(ctx, cm, metav1.CreateOptions{}))
+	return IgnoreExists(cs.CoreV1().ConfigMaps(metav1.NamespacePublic).Create(ctx, cm, metav1.CreateOptions{}))
 }
 
 // createBootstrapRBAC lets anonymous users read cluster-info and bootstrap
@@ -96,13 +95,13 @@ func createBootstrapRBAC(ctx context.Context, cs kubernetes.Interface) error {
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "system:bootstrappers"}},
 	}
 	rbac := cs.RbacV1()
-	if err := ignoreExists(rbac.Roles(role.Namespace).Create(ctx, role, metav1.CreateOptions{})); err != nil {
+	if err := IgnoreExists(rbac.Roles(role.Namespace).Create(ctx, role, metav1.CreateOptions{})); err != nil {
 		return err
 	}
-	if err := ignoreExists(rbac.RoleBindings(binding.Namespace).Create(ctx, binding, metav1.CreateOptions{})); err != nil {
+	if err := IgnoreExists(rbac.RoleBindings(binding.Namespace).Create(ctx, binding, metav1.CreateOptions{})); err != nil {
 		return err
 	}
-	return ignoreExists(rbac.ClusterRoleBindings().Create(ctx, csr, metav1.CreateOptions{}))
+	return IgnoreExists(rbac.ClusterRoleBindings().Create(ctx, csr, metav1.CreateOptions{}))
 }
 
 // InstallCRDs creates (or updates) Tether's CRDs and waits until they are
@@ -173,7 +172,7 @@ func CreateFakeNode(ctx context.Context, cs kubernetes.Interface, name string, c
 			NodeInfo:    corev1.NodeSystemInfo{KubeletVersion: kubeletVersion, OperatingSystem: "linux", Architecture: "amd64"},
 		},
 	}
-	return ignoreExists(cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}))
+	return IgnoreExists(cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}))
 }
 
 func nodeReady(n *corev1.Node) bool {
@@ -183,11 +182,4 @@ func nodeReady(n *corev1.Node) bool {
 		}
 	}
 	return false
-}
-
-func ignoreExists[T any](_ T, err error) error {
-	if apierrors.IsAlreadyExists(err) {
-		return nil
-	}
-	return err
 }

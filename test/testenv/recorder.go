@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/rest"
 )
@@ -22,6 +23,8 @@ type Request struct {
 	// Code is the response's status code, 0 when the request failed
 	// before a response (a cut link, a refused connection).
 	Code int
+	// At is when the response (or the failure) came back.
+	At time.Time
 }
 
 // Write reports whether r changes state: a POST, PUT, PATCH or DELETE that
@@ -71,6 +74,7 @@ func (t *recording) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err == nil {
 		rec.Code = resp.StatusCode
 	}
+	rec.At = time.Now()
 	t.r.mu.Lock()
 	t.r.reqs = append(t.r.reqs, rec)
 	t.r.mu.Unlock()

@@ -7,9 +7,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
-	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
+	"github.com/tether-io/tether/pkg/hubaccess"
 )
 
 // ClaimAnnotation on a cluster's ClusterRoleBinding records who registered
@@ -56,12 +56,14 @@ func (a ClusterAccess) SharedNamespaces() []runtime.Object {
 }
 
 // Objects are the cluster's own hub objects, in creation order: its
-// execution namespace and the RBAC of its agent. Least privilege: its
-// Cluster (and status) by name, its Lease, its Works and their status in
-// its execution namespace only, read-only override policies and
-// interpreter customizations, its credentials Secrets, CSR create/get for
-// renewals, and events. (Tether's agent elects its leader with a Lease in
-// the member cluster, so the hub grants no leader-election Lease.)
+// execution namespace and the RBAC of its agent. Least privilege: the rules
+// are those of every task the agent may do (hubaccess.Rules of
+// hubaccess.AllTasks), so its Cluster (and status) by name, its Lease by
+// name, its Works, their status and Events in its execution namespace only,
+// read-only override policies and interpreter customizations, its
+// credentials Secrets by name, CSR create/get for renewals. (Tether's agent
+// elects its leader with a Lease in the member cluster, so the hub grants
+// no leader-election Lease.)
 //
 // The RBAC objects are exactly those karmadactl registers, under its names
 // (the ClusterRole and ClusterRoleBinding AgentRoleName, the Roles and
@@ -84,31 +86,8 @@ func (a ClusterAccess) Objects() []runtime.Object {
 	}
 	user := rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: clusterv1alpha1.AgentUser(c)}
 	es := workv1alpha1.ExecutionNamespace(c)
-	clusterRole := &rbacv1.ClusterRole{TypeMeta: typeMeta("ClusterRole"), ObjectMeta: meta(name, ""), Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{clusterv1alpha1.GroupName}, Resources: []string{"clusters"}, ResourceNames: []string{c},
-			Verbs: []string{"get", "list", "watch", "update", "patch", "delete"}},
-		// create cannot be limited by name: RBAC sees no name on a create.
-		{APIGroups: []string{clusterv1alpha1.GroupName}, Resources: []string{"clusters"}, Verbs: []string{"create"}},
-		{APIGroups: []string{clusterv1alpha1.GroupName}, Resources: []string{"clusters/status"}, ResourceNames: []string{c},
-			Verbs: []string{"get", "update", "patch"}},
-		{APIGroups: []string{policyv1alpha1.GroupName}, Resources: []string{"overridepolicies", "clusteroverridepolicies"},
-			Verbs: []string{"get", "list", "watch"}},
-		{APIGroups: []string{"config.karmada.io"}, Resources: []string{"resourceinterpreterwebhookconfigurations", "resourceinterpretercustomizations"},
-			Verbs: []string{"get", "list", "watch"}},
-		{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{es, a.ClusterNamespace},
-			Verbs: []string{"get"}},
-		{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"certificatesigningrequests"}, Verbs: []string{"create", "get"}},
-		{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
-	}}
-	secretRules := []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{c, c + "-impersonator"}, Verbs: []string{"get", "patch", "update"}},
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
-	}
-	if a.ClusterNamespace == clusterv1alpha1.LeaseNamespace {
-		secretRules = append(secretRules, leaseRules(c)...)
-	} else {
-		clusterRole.Rules = append(clusterRole.Rules, leaseRules(c)...)
-	}
+	rules := a.rules()
+	clusterRole := &rbacv1.ClusterRole{TypeMeta: typeMeta("ClusterRole"), ObjectMeta: meta(name, ""), Rules: rules[""]}
 	out := []runtime.Object{
 		Namespace(es, labels),
 		clusterRole,
@@ -119,17 +98,28 @@ func (a ClusterAccess) Objects() []runtime.Object {
 		ns, name string
 		rules    []rbacv1.PolicyRule
 	}{
-		{a.ClusterNamespace, name + "-secret", secretRules},
-		{es, name + "-work", []rbacv1.PolicyRule{
-			{APIGroups: []string{workv1alpha1.GroupName}, Resources: []string{"works"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-			{APIGroups: []string{workv1alpha1.GroupName}, Resources: []string{"works/status"}, Verbs: []string{"get", "update", "patch"}},
-		}},
+		{a.ClusterNamespace, name + "-secret", rules[a.ClusterNamespace]},
+		{es, name + "-work", rules[es]},
 	}
 	for _, r := range roles {
 		out = append(out,
 			&rbacv1.Role{TypeMeta: typeMeta("Role"), ObjectMeta: meta(r.name, r.ns), Rules: r.rules},
 			&rbacv1.RoleBinding{TypeMeta: typeMeta("RoleBinding"), ObjectMeta: meta(r.name, r.ns),
 				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: r.name}, Subjects: []rbacv1.Subject{user}})
+	}
+	return out
+}
+
+// rules are the agent's rules by namespace of the Role that holds them:
+// "" for the ClusterRole, the cluster namespace for the -secret Role, the
+// execution namespace for the -work Role. The Lease rules go to the -secret
+// Role when the Lease namespace is the cluster namespace, else to the
+// ClusterRole (still limited by name).
+func (a ClusterAccess) rules() map[string][]rbacv1.PolicyRule {
+	out := hubaccess.ByNamespace(hubaccess.Rules(a.Cluster, a.ClusterNamespace, hubaccess.AllTasks()...))
+	if lease := clusterv1alpha1.LeaseNamespace; lease != a.ClusterNamespace {
+		out[""] = append(out[""], out[lease]...)
+		delete(out, lease)
 	}
 	return out
 }
@@ -144,15 +134,6 @@ func (a ClusterAccess) LegacyObjects() []runtime.Object {
 	return []runtime.Object{
 		&rbacv1.Role{TypeMeta: typeMeta("Role"), ObjectMeta: meta},
 		&rbacv1.RoleBinding{TypeMeta: typeMeta("RoleBinding"), ObjectMeta: meta},
-	}
-}
-
-// leaseRules let the agent keep its heartbeat Lease, named after the
-// cluster (create cannot be limited by name).
-func leaseRules(cluster string) []rbacv1.PolicyRule {
-	return []rbacv1.PolicyRule{
-		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{cluster}, Verbs: []string{"get", "update", "patch", "delete"}},
-		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
 	}
 }
 

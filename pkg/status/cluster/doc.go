@@ -24,8 +24,8 @@
 //
 // # Hub permissions (least privilege)
 //
-// AgentHubRules lists what the agent needs on the hub, for its own cluster
-// <C> only:
+// HubTasks lists what the agent needs on the hub (hubaccess.PreferredRules
+// of them is the least it can run with), for its own cluster <C> only:
 //
 //   - cluster.karmada.io clusters: get, list, watch, patch with
 //     resourceNames [<C>] (list and watch are authorized by name because the

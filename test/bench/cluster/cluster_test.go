@@ -9,7 +9,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -24,7 +23,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,6 +32,7 @@ import (
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	karmadaclient "github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/hubaccess"
 	statuscluster "github.com/tether-io/tether/pkg/status/cluster"
 	"github.com/tether-io/tether/test/testenv"
 )
@@ -105,8 +104,8 @@ func TestAgent(t *testing.T) {
 	resetPeakRSS()
 
 	hubCfg := agentIdentity(t, env)
-	hubRequests := &counter{}
-	hubCfg.Wrap(hubRequests.wrap)
+	hubRequests := &testenv.Recorder{}
+	hubRequests.Wrap(hubCfg)
 	hub := karmadaclient.NewForConfigOrDie(hubCfg)
 	member := kubernetes.NewForConfigOrDie(env.Members[0].Config)
 	start := time.Now()
@@ -151,11 +150,11 @@ func TestAgent(t *testing.T) {
 	heapAfter, rss := heapInuse(), testenv.ProcStatusMiB(os.Getpid(), "VmRSS")
 
 	// At rest: a minute of hub requests (Lease renewals, any status write).
-	idleStart := hubRequests.total.Load()
-	writesStart := hubRequests.statusWrites.Load()
+	idleStart := hubRequests.Count(nil)
+	writesStart := hubRequests.Count(statusWrite)
 	<-time.After(time.Minute)
-	idle := hubRequests.total.Load() - idleStart
-	writes := hubRequests.statusWrites.Load() - writesStart
+	idle := hubRequests.Count(nil) - idleStart
+	writes := hubRequests.Count(statusWrite) - writesStart
 
 	fmt.Printf("BENCH cluster-status nodes=%d pods=%d time_to_full_status_s=%.1f\n", wantNodes, wantPods, full.Seconds())
 	fmt.Printf("BENCH cluster-status rss_mib=%d peak_rss_mib=%d cache_heap_mib=%.1f idle_hub_requests_per_min=%d idle_status_writes_per_min=%d\n",
@@ -245,28 +244,14 @@ func parallel(t *testing.T, n int, fn func(i int) error) {
 }
 
 // agentIdentity grants system:karmada:agent:bench the least-privilege hub
-// RBAC of pkg/status/cluster (AgentHubRules) and returns its config.
+// RBAC of pkg/status/cluster (the preferred rules of its HubTasks) and
+// returns its config.
 func agentIdentity(t *testing.T, env *testenv.Env) *rest.Config {
 	t.Helper()
 	ctx := context.Background()
-	admin := kubernetes.NewForConfigOrDie(env.Hub.Config)
 	user := clusterv1alpha1.AgentUser(clusterName)
-	rules := statuscluster.AgentHubRules(clusterName, "")
-	subjects := []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}}
-	rbac := admin.RbacV1()
-	errs := []error{
-		second(rbac.ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules.ClusterWide}, metav1.CreateOptions{})),
-		second(rbac.ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user},
-			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user}, Subjects: subjects}, metav1.CreateOptions{})),
-	}
-	for ns, nsRules := range rules.Namespaced {
-		_, _ = admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-		errs = append(errs,
-			second(rbac.Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: nsRules}, metav1.CreateOptions{})),
-			second(rbac.RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user},
-				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user}, Subjects: subjects}, metav1.CreateOptions{})))
-	}
-	if err := errors.Join(errs...); err != nil {
+	rules := hubaccess.ByNamespace(hubaccess.PreferredRules(clusterName, "", statuscluster.HubTasks(false)...))
+	if err := testenv.GrantRules(ctx, env.Hub.Config, user, rules); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := env.Hub.Identity(user, clusterv1alpha1.AgentGroup)
@@ -282,26 +267,10 @@ func agentIdentity(t *testing.T, env *testenv.Env) *rest.Config {
 	return cfg
 }
 
-func second[T any](_ T, err error) error { return err }
-
-// counter counts hub requests, and status writes among them.
-type counter struct {
-	total, statusWrites atomic.Int64
+// statusWrite matches the writes of a status subresource.
+func statusWrite(r testenv.Request) bool {
+	return r.Method != http.MethodGet && strings.HasSuffix(r.Path, "/status")
 }
-
-func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripper(func(r *http.Request) (*http.Response, error) {
-		c.total.Add(1)
-		if r.Method != http.MethodGet && strings.HasSuffix(r.URL.Path, "/status") {
-			c.statusWrites.Add(1)
-		}
-		return rt.RoundTrip(r)
-	})
-}
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func heapInuse() uint64 {
 	var m goruntime.MemStats

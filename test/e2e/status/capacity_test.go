@@ -63,7 +63,7 @@ func TestClusterStatusMatchesHandSums(t *testing.T) {
 		`{"grade":0,"ranges":[{"name":"cpu","min":"0","max":"6"},{"name":"memory","min":"0","max":"16Gi"}]}`,
 		`{"grade":1,"ranges":[{"name":"cpu","min":"6","max":"1000"},{"name":"memory","min":"16Gi","max":"1Ti"}]}`)
 	_, err := hubAdmin.ClusterV1alpha1().Clusters().Patch(ctx, a.name, types.MergePatchType, []byte(models), metav1.PatchOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 
 	createCordonedNode(t, member, "capacity-cordoned")
 	fillMember(t, member)
@@ -121,7 +121,7 @@ func fillMember(t *testing.T, member kubernetes.Interface) {
 	})
 	rc := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "capacity-overhead"}, Handler: "kwok",
 		Overhead: &nodev1.Overhead{PodFixed: corev1.ResourceList{"cpu": resource.MustParse("150m"), "memory": resource.MustParse("100Mi")}}}
-	must(t, ignoreExists(member.NodeV1().RuntimeClasses().Create(ctx, rc, metav1.CreateOptions{})))
+	testenv.NoError(t, testenv.IgnoreExists(member.NodeV1().RuntimeClasses().Create(ctx, rc, metav1.CreateOptions{})))
 	t.Cleanup(func() { _ = member.NodeV1().RuntimeClasses().Delete(ctx, rc.Name, metav1.DeleteOptions{}) })
 
 	const node = "kwok-node-0"
@@ -156,18 +156,18 @@ func fillMember(t *testing.T, member kubernetes.Interface) {
 	pods[len(pods)-1].Finalizers = []string{"tether.io/test-hold"}
 	for _, p := range pods {
 		_, err := member.CoreV1().Pods(capacityNS).Create(ctx, p, metav1.CreateOptions{})
-		must(t, err)
+		testenv.NoError(t, err)
 	}
 	t.Cleanup(func() {
 		_, _ = member.CoreV1().Pods(capacityNS).Patch(ctx, "terminating", types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
 	})
-	must(t, member.CoreV1().Pods(capacityNS).Delete(ctx, "terminating", metav1.DeleteOptions{}))
+	testenv.NoError(t, member.CoreV1().Pods(capacityNS).Delete(ctx, "terminating", metav1.DeleteOptions{}))
 	// A Job's pod: kwok completes it, and a Succeeded pod is not counted.
 	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "done", Namespace: capacityNS}, Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
 		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "c", Image: "busybox", Resources: requests("cpu", "3")}}},
 	}}}
 	_, err := member.BatchV1().Jobs(capacityNS).Create(ctx, job, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	waitJobPodSucceeded(t, member)
 }
 
@@ -223,22 +223,22 @@ func addForeignCondition(t *testing.T, hub karmadaclient.Interface, name string)
 	t.Helper()
 	ctx := context.Background()
 	c, err := hub.ClusterV1alpha1().Clusters().Get(ctx, name, metav1.GetOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	c.Status.Conditions = append(c.Status.Conditions, metav1.Condition{Type: "HubOwned", Status: metav1.ConditionTrue,
 		Reason: "SetByTheHub", Message: "the agent must keep this", LastTransitionTime: metav1.Now()})
 	_, err = hub.ClusterV1alpha1().Clusters().UpdateStatus(ctx, c, metav1.UpdateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 }
 
 func createCordonedNode(t *testing.T, member kubernetes.Interface, name string) {
 	t.Helper()
 	ctx := context.Background()
 	v, err := member.Discovery().ServerVersion()
-	must(t, err)
-	must(t, testenv.CreateFakeNode(ctx, member, name, list("cpu", "8", "memory", "32Gi", "pods", "110", "ephemeral-storage", "100Gi"), v.GitVersion))
+	testenv.NoError(t, err)
+	testenv.NoError(t, testenv.CreateFakeNode(ctx, member, name, list("cpu", "8", "memory", "32Gi", "pods", "110", "ephemeral-storage", "100Gi"), v.GitVersion))
 	t.Cleanup(func() { _ = member.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}) })
 	_, err = member.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"unschedulable":true}}`), metav1.PatchOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		n, err := member.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {

@@ -50,7 +50,7 @@ func TestDeletesHeldBesideReady(t *testing.T) {
 	hub := karmadaclient.NewForConfigOrDie(testenv.Require(t).Hub.Config)
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, clusterv1alpha1.ConfirmDeletesAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
 	confirmed, err := hub.ClusterV1alpha1().Clusters().Patch(context.Background(), a.name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	guard.ObserveCluster(confirmed)
 	if n := len(guard.Held()); n != 0 {
 		t.Fatalf("%d Works still held after the confirmation", n)

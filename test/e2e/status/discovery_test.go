@@ -47,8 +47,8 @@ func TestAPIEnablementsAreRecomputedOnlyWhenDiscoveryChanges(t *testing.T) {
 	a.waitHubQuiet(t, 5*time.Second, 2*time.Minute)
 	quiet := time.Now()
 	observe(t, 8*interval, "quiet member", func() error { return nil })
-	var discovery []request
-	for _, r := range a.memberLog.since(quiet, "/") {
+	var discovery []testenv.Request
+	for _, r := range a.memberLog.Requests(since(quiet, "/")) {
 		if isDiscovery(r.Path) {
 			discovery = append(discovery, r)
 		}
@@ -61,7 +61,7 @@ func TestAPIEnablementsAreRecomputedOnlyWhenDiscoveryChanges(t *testing.T) {
 			t.Fatalf("unchanged discovery: request %s %s answered %d, want only 304s for /api and /apis", r.Method, r.Path, r.Code)
 		}
 	}
-	for _, r := range a.hubLog.since(quiet, "/") {
+	for _, r := range a.hubLog.Requests(since(quiet, "/")) {
 		if r.Method != http.MethodGet {
 			t.Errorf("hub request %s %s while nothing changed", r.Method, r.Path)
 		}
@@ -79,13 +79,13 @@ func TestAPIEnablementsAreRecomputedOnlyWhenDiscoveryChanges(t *testing.T) {
 	}
 	changed := time.Now()
 	_, err := crds.Create(context.Background(), crd, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	t.Cleanup(func() { _ = crds.Delete(context.Background(), crd.Name, metav1.DeleteOptions{}) })
 	waitCluster(t, a.name, time.Minute, "report the new CRD", func(c *clusterv1alpha1.Cluster) bool {
 		return hasAPI(c, "discovery.tether.io/v1", "widgets", "Widget")
 	})
 	fetched := false
-	for _, r := range a.memberLog.since(changed, "/apis") {
+	for _, r := range a.memberLog.Requests(since(changed, "/apis")) {
 		fetched = fetched || (r.Path == "/apis" && r.Code == http.StatusOK)
 	}
 	if !fetched {

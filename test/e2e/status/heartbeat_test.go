@@ -29,7 +29,7 @@ func TestLeaseRenewsWhileRunningAndStopsWhenStopped(t *testing.T) {
 		LeaseDuration: 4 * time.Second, RenewFraction: 0.25}
 	interval := cfg.RenewInterval()
 	hb, err := statuscluster.NewHeartbeat(cfg)
-	must(t, err)
+	testenv.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	start := time.Now()
@@ -56,7 +56,7 @@ func TestLeaseRenewsWhileRunningAndStopsWhenStopped(t *testing.T) {
 		t.Errorf("mean renewal interval %s, want about %s", mean, interval)
 	}
 	puts := 0
-	for _, r := range a.hubLog.since(start, "/apis/coordination.k8s.io/") {
+	for _, r := range a.hubLog.Requests(since(start, "/apis/coordination.k8s.io/")) {
 		if r.Method == http.MethodPut {
 			puts++
 		}
@@ -66,7 +66,7 @@ func TestLeaseRenewsWhileRunningAndStopsWhenStopped(t *testing.T) {
 	}
 
 	l, err := leases.Get(context.Background(), a.name, metav1.GetOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != a.name || l.Spec.LeaseDurationSeconds == nil || *l.Spec.LeaseDurationSeconds != 4 {
 		t.Errorf("lease spec = %+v, want holder %s and 4s", l.Spec, a.name)
 	}

@@ -25,7 +25,7 @@ import (
 func memberID(t *testing.T) string {
 	t.Helper()
 	ns, err := kubernetes.NewForConfigOrDie(testenv.Require(t).Members[0].Config).CoreV1().Namespaces().Get(context.Background(), "kube-system", metav1.GetOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	return string(ns.UID)
 }
 
@@ -36,7 +36,7 @@ func precreate(t *testing.T, name, id string, mode clusterv1alpha1.ClusterSyncMo
 	c := &clusterv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: clusterv1alpha1.ClusterSpec{ID: id, SyncMode: mode,
 		Taints: []corev1.Taint{{Key: "hub.example/owned", Effect: corev1.TaintEffectNoSchedule}}}}
 	_, err := hub.ClusterV1alpha1().Clusters().Create(context.Background(), c, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	t.Cleanup(func() {
 		_ = hub.ClusterV1alpha1().Clusters().Delete(context.Background(), name, metav1.DeleteOptions{})
 	})
@@ -75,7 +75,7 @@ func TestJoinCreatesAPullClusterAndPatchesOnlyOwnedFields(t *testing.T) {
 	if res.Created || res.Cluster.Spec.Region != "test-2" || !slices.Equal(res.Cluster.Spec.Zones, []string{"z1", "z2"}) {
 		t.Fatalf("rejoin with a new region: %+v (created=%v)", res.Cluster.Spec, res.Created)
 	}
-	for _, r := range a.hubLog.since(start, "/apis/cluster.karmada.io/") {
+	for _, r := range a.hubLog.Requests(since(start, "/apis/cluster.karmada.io/")) {
 		if r.Method == http.MethodPut {
 			t.Errorf("join sent a PUT (%s); the agent may only patch", r.Path)
 		}
@@ -104,7 +104,7 @@ func TestJoinRefusesANameHeldByAnotherCluster(t *testing.T) {
 	}
 	t.Logf("refused: %v", err)
 	c, err := karmadaclient.NewForConfigOrDie(testenv.Require(t).Hub.Config).ClusterV1alpha1().Clusters().Get(context.Background(), a.name, metav1.GetOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	if c.Spec.ID != "another-member" {
 		t.Errorf("the other cluster's id became %q", c.Spec.ID)
 	}
@@ -140,13 +140,13 @@ func TestJoinUploadsCredentialsOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("secretRef = %+v", ref)
 	}
 	s, err := secrets.Get(context.Background(), a.name, metav1.GetOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	if string(s.Data["token"]) != "t1" || string(s.Data["caBundle"]) != "ca" || len(s.OwnerReferences) != 1 || s.OwnerReferences[0].UID != res.Cluster.UID {
 		t.Fatalf("secret data %v owners %+v", s.Data, s.OwnerReferences)
 	}
 	a.join(t, withToken("t2"))
 	s, err = secrets.Get(context.Background(), a.name, metav1.GetOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	if string(s.Data["token"]) != "t2" {
 		t.Errorf("a rotated token was not uploaded: %q", s.Data["token"])
 	}

@@ -24,6 +24,7 @@ import (
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	karmadaclient "github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/hubaccess"
 	statuscluster "github.com/tether-io/tether/pkg/status/cluster"
 	"github.com/tether-io/tether/test/testenv"
 )
@@ -41,42 +42,31 @@ type agent struct {
 	hub               karmadaclient.Interface
 	hubKube           kubernetes.Interface
 	member            kubernetes.Interface
-	hubLog, memberLog *requestLog
+	hubLog, memberLog *testenv.Recorder
 	// memberDown makes every member request fail as if the member were
 	// unreachable.
 	memberDown *switchable
 }
 
-// newAgent grants the identity system:karmada:agent:<name> exactly
-// AgentHubRules (with credentials in karmada-cluster), plus extra
-// cluster-wide rules.
+// newAgent grants the identity system:karmada:agent:<name> exactly the
+// preferred rules of statuscluster.HubTasks (with credentials in
+// karmada-cluster), plus extra cluster-wide rules.
 func newAgent(t *testing.T, name string, extra ...rbacv1.PolicyRule) *agent {
 	t.Helper()
 	env := testenv.Require(t)
 	ctx := context.Background()
 	admin := kubernetes.NewForConfigOrDie(env.Hub.Config)
-
-	role := "tether-test:agent:" + name
-	rules := statuscluster.AgentHubRules(name, clusterv1alpha1.DefaultClusterNamespace)
-	subject := []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: clusterv1alpha1.AgentUser(name)}}
-	rbac := admin.RbacV1()
-	must(t, ignoreExists(rbac.ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: role},
-		Rules: append(rules.ClusterWide, extra...)}, metav1.CreateOptions{})))
-	must(t, ignoreExists(rbac.ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role},
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role}, Subjects: subject}, metav1.CreateOptions{})))
-	for ns, nsRules := range rules.Namespaced {
-		ensureNamespace(t, admin, ns)
-		must(t, ignoreExists(rbac.Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: role}, Rules: nsRules}, metav1.CreateOptions{})))
-		must(t, ignoreExists(rbac.RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role},
-			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role}, Subjects: subject}, metav1.CreateOptions{})))
-	}
+	rules := hubaccess.ByNamespace(hubaccess.PreferredRules(name, "", statuscluster.HubTasks(true)...))
+	rules[""] = append(rules[""], extra...)
+	testenv.NoError(t, testenv.GrantRules(ctx, env.Hub.Config, clusterv1alpha1.AgentUser(name), rules))
 
 	hubCfg, err := env.Hub.Identity(clusterv1alpha1.AgentUser(name), clusterv1alpha1.AgentGroup)
-	must(t, err)
-	a := &agent{name: name, hubLog: &requestLog{}, memberLog: &requestLog{}, memberDown: &switchable{}}
-	hubCfg.Wrap(a.hubLog.wrap)
+	testenv.NoError(t, err)
+	a := &agent{name: name, hubLog: &testenv.Recorder{}, memberLog: &testenv.Recorder{}, memberDown: &switchable{}}
+	a.hubLog.Wrap(hubCfg)
 	memberCfg := rest.CopyConfig(env.Members[0].Config)
-	memberCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return a.memberLog.wrap(a.memberDown.wrap(rt)) })
+	memberCfg.Wrap(a.memberDown.wrap)
+	a.memberLog.Wrap(memberCfg)
 	a.hub = karmadaclient.NewForConfigOrDie(hubCfg)
 	a.hubKube = kubernetes.NewForConfigOrDie(hubCfg)
 	a.member = kubernetes.NewForConfigOrDie(memberCfg)
@@ -85,12 +75,6 @@ func newAgent(t *testing.T, name string, extra ...rbacv1.PolicyRule) *agent {
 		hub := karmadaclient.NewForConfigOrDie(env.Hub.Config)
 		_ = hub.ClusterV1alpha1().Clusters().Delete(ctx, name, metav1.DeleteOptions{})
 		_ = admin.CoordinationV1().Leases(clusterv1alpha1.LeaseNamespace).Delete(ctx, name, metav1.DeleteOptions{})
-		_ = rbac.ClusterRoleBindings().Delete(ctx, role, metav1.DeleteOptions{})
-		_ = rbac.ClusterRoles().Delete(ctx, role, metav1.DeleteOptions{})
-		for ns := range rules.Namespaced {
-			_ = rbac.RoleBindings(ns).Delete(ctx, role, metav1.DeleteOptions{})
-			_ = rbac.Roles(ns).Delete(ctx, role, metav1.DeleteOptions{})
-		}
 	})
 	return a
 }
@@ -129,7 +113,7 @@ func (a *agent) runStatus(t *testing.T, cfg statuscluster.StatusConfig) {
 		cfg.Interval = time.Second
 	}
 	sc, err := statuscluster.NewStatusController(cfg)
-	must(t, err)
+	testenv.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sc.Run(ctx) }()
@@ -178,43 +162,10 @@ func readyIs(status metav1.ConditionStatus, reason string) func(*clusterv1alpha1
 	}
 }
 
-// requestLog records every request a client sends.
-type requestLog struct {
-	mu      sync.Mutex
-	entries []request
-}
-
-type request struct {
-	Method, Path string
-	Code         int // 0 when there was no answer
-	At           time.Time
-}
-
-func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripper(func(req *http.Request) (*http.Response, error) {
-		resp, err := rt.RoundTrip(req)
-		r := request{Method: req.Method, Path: req.URL.Path, At: time.Now()}
-		if err == nil {
-			r.Code = resp.StatusCode
-		}
-		l.mu.Lock()
-		l.entries = append(l.entries, r)
-		l.mu.Unlock()
-		return resp, err
-	})
-}
-
-// since returns the requests sent at or after t whose path starts with prefix.
-func (l *requestLog) since(t time.Time, prefix string) []request {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []request
-	for _, r := range l.entries {
-		if !r.At.Before(t) && strings.HasPrefix(r.Path, prefix) {
-			out = append(out, r)
-		}
-	}
-	return out
+// since matches the requests answered at or after t whose path starts
+// with prefix.
+func since(t time.Time, prefix string) func(testenv.Request) bool {
+	return func(r testenv.Request) bool { return !r.At.Before(t) && strings.HasPrefix(r.Path, prefix) }
 }
 
 // waitHubQuiet waits until the agent has written nothing to the hub for
@@ -223,7 +174,7 @@ func (l *requestLog) since(t time.Time, prefix string) []request {
 func (a *agent) waitHubQuiet(t *testing.T, quiet, timeout time.Duration) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
-		for _, r := range a.hubLog.since(time.Now().Add(-quiet), "/") {
+		for _, r := range a.hubLog.Requests(since(time.Now().Add(-quiet), "/")) {
 			if r.Method != http.MethodGet {
 				return false, nil
 			}
@@ -287,19 +238,5 @@ func observe(t *testing.T, d time.Duration, what string, cond func() error) {
 
 func ensureNamespace(t *testing.T, cs kubernetes.Interface, name string) {
 	t.Helper()
-	must(t, ignoreExists(cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})))
-}
-
-func ignoreExists[T any](_ T, err error) error {
-	if apierrors.IsAlreadyExists(err) {
-		return nil
-	}
-	return err
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.NoError(t, testenv.IgnoreExists(cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})))
 }
