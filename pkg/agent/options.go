@@ -17,6 +17,7 @@ import (
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/override"
+	statuscluster "github.com/tether-io/tether/pkg/status/cluster"
 	statuswork "github.com/tether-io/tether/pkg/status/work"
 )
 
@@ -82,13 +83,13 @@ type Options struct {
 // NewOptions returns the defaults (karmada-agent's, except where noted).
 func NewOptions() *Options {
 	return &Options{
-		KarmadaKubeconfigNamespace:        "karmada-system",
-		ClusterStatusUpdateFrequency:      10 * time.Second,
-		ClusterLeaseDuration:              40 * time.Second,
-		ClusterLeaseRenewIntervalFraction: 0.25,
-		ClusterSuccessThreshold:           30 * time.Second,
-		ClusterFailureThreshold:           30 * time.Second,
-		ClusterCacheSyncTimeout:           2 * time.Minute,
+		KarmadaKubeconfigNamespace:        clusterv1alpha1.AgentNamespace,
+		ClusterStatusUpdateFrequency:      statuscluster.DefaultStatusInterval,
+		ClusterLeaseDuration:              statuscluster.DefaultLeaseDuration,
+		ClusterLeaseRenewIntervalFraction: statuscluster.DefaultRenewFraction,
+		ClusterSuccessThreshold:           statuscluster.DefaultReadyThreshold,
+		ClusterFailureThreshold:           statuscluster.DefaultReadyThreshold,
+		ClusterCacheSyncTimeout:           statuscluster.DefaultCacheSyncTimeout,
 		// Higher than karmada-agent's 40/60: Tether writes one status per Work
 		// and nothing else per Work, so the budget goes further.
 		KubeAPIQPS: 200, KubeAPIBurst: 400,
@@ -103,7 +104,7 @@ func NewOptions() *Options {
 		Controllers:              []string{"*", "certRotation"},
 		RenderOverrides:          string(override.ModeAuto),
 		LeaderElect:              true,
-		LeaderElectResourceNS:    "karmada-system",
+		LeaderElectResourceNS:    clusterv1alpha1.AgentNamespace,
 		LeaderElectLeaseDuration: 15 * time.Second,
 		LeaderElectRenewDeadline: 10 * time.Second,
 		LeaderElectRetryPeriod:   2 * time.Second,
@@ -111,7 +112,7 @@ func NewOptions() *Options {
 		ProfilingBindAddress:     ":6060",
 		HealthProbeBindAddress:   ":10357",
 		LogFormat:                "json",
-		StatusWindow:             200 * time.Millisecond,
+		StatusWindow:             statuswork.DefaultWindow,
 		StatusProgressInterval:   statuswork.DefaultProgressInterval,
 		BulkDeleteThreshold:      deletion.DefaultThreshold,
 		HeldDeleteGrace:          deletion.DefaultGrace,

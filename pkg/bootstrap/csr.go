@@ -96,7 +96,7 @@ func SubmitCSR(ctx context.Context, client kubernetes.Interface, req Certificate
 
 // WaitOptions shape WaitForCertificate.
 type WaitOptions struct {
-	// Timeout bounds the wait (default 5m).
+	// Timeout bounds the wait (default DefaultTimeout).
 	Timeout time.Duration
 	// Interval is the time between reads of the CSR (default 500ms).
 	Interval time.Duration
@@ -108,6 +108,11 @@ type WaitOptions struct {
 	ApproveCommand string
 }
 
+// DefaultTimeout bounds each wait of a registration or a renewal on the
+// hub when none is given: for cluster-info to be signed (kubeadm's
+// discovery timeout) and for a CSR to be issued.
+const DefaultTimeout = 5 * time.Minute
+
 // pendingGrace lets an automatic approver act before Pending is called.
 const pendingGrace = 3 * time.Second
 
@@ -116,7 +121,7 @@ const pendingGrace = 3 * time.Second
 // approver's reason and message.
 func WaitForCertificate(ctx context.Context, client kubernetes.Interface, p *PendingCertificate, o WaitOptions) ([]byte, error) {
 	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Minute
+		o.Timeout = DefaultTimeout
 	}
 	if o.Interval <= 0 {
 		o.Interval = 500 * time.Millisecond

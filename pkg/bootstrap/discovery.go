@@ -38,7 +38,7 @@ type Discovery struct {
 	// token can then impersonate the hub.
 	UnsafeSkipCAVerification bool
 	// Timeout bounds the wait for cluster-info to be signed for the token
-	// (default 5m).
+	// (default DefaultTimeout).
 	Timeout time.Duration
 	// RetryInterval is the time between reads of cluster-info (default 5s).
 	RetryInterval time.Duration
@@ -92,7 +92,7 @@ func Discover(ctx context.Context, d Discovery) (*ClusterInfo, error) {
 		return nil, err
 	}
 	if d.Timeout <= 0 {
-		d.Timeout = 5 * time.Minute
+		d.Timeout = DefaultTimeout
 	}
 	if d.RetryInterval <= 0 {
 		d.RetryInterval = 5 * time.Second

@@ -40,7 +40,7 @@ func NewRotationOptions() *RotationOptions {
 		RemainingTimeThreshold: 0.2,
 		Jitter:                 0.2,
 		CheckingInterval:       5 * time.Minute,
-		WaitTimeout:            5 * time.Minute,
+		WaitTimeout:            DefaultTimeout,
 	}
 }
 

@@ -51,8 +51,8 @@ type Options struct {
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{
-		DiscoveryTimeout:      5 * time.Minute,
-		Namespace:             "karmada-system",
+		DiscoveryTimeout:      bootstrap.DefaultTimeout,
+		Namespace:             clusterv1alpha1.AgentNamespace,
 		ClusterNamespace:      clusterv1alpha1.DefaultClusterNamespace,
 		AgentImage:            DefaultAgentImage(),
 		AgentReplicas:         1,

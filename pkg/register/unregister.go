@@ -44,7 +44,7 @@ type UnregisterOptions struct {
 
 // NewUnregisterOptions returns the defaults.
 func NewUnregisterOptions() *UnregisterOptions {
-	return &UnregisterOptions{Namespace: "karmada-system", ClusterNamespace: clusterv1alpha1.DefaultClusterNamespace, AgentName: AgentName, Wait: time.Minute}
+	return &UnregisterOptions{Namespace: clusterv1alpha1.AgentNamespace, ClusterNamespace: clusterv1alpha1.DefaultClusterNamespace, AgentName: AgentName, Wait: time.Minute}
 }
 
 // Validate checks the options.

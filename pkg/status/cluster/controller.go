@@ -22,12 +22,13 @@ import (
 )
 
 // Status controller defaults: karmada-agent's --cluster-status-update-frequency,
-// --cluster-success-threshold and --cluster-failure-threshold.
+// --cluster-success-threshold and --cluster-failure-threshold, and
+// --cluster-cache-sync-timeout. The agent's flags default to these.
 const (
 	DefaultStatusInterval   = 10 * time.Second
 	DefaultReadyThreshold   = 30 * time.Second
 	DefaultProbeTimeout     = 10 * time.Second
-	DefaultCacheSyncTimeout = 30 * time.Second
+	DefaultCacheSyncTimeout = 2 * time.Minute
 )
 
 // StatusConfig is what a StatusController needs.

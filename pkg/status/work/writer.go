@@ -54,6 +54,9 @@ const (
 // DefaultProgressInterval is Config.ProgressInterval's default.
 const DefaultProgressInterval = 10 * time.Second
 
+// DefaultWindow is Config.Window's default (--work-status-window).
+const DefaultWindow = 200 * time.Millisecond
+
 // pendingLimit bounds how long a write waits for member caches to sync.
 const pendingLimit = 30 * time.Second
 
@@ -129,7 +132,7 @@ type Writer struct {
 // New returns a Writer.
 func New(cfg Config) *Writer {
 	if cfg.Window <= 0 {
-		cfg.Window = 200 * time.Millisecond
+		cfg.Window = DefaultWindow
 	}
 	if cfg.ProgressInterval <= 0 {
 		cfg.ProgressInterval = DefaultProgressInterval

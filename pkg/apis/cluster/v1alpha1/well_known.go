@@ -57,6 +57,11 @@ const (
 	MaxClusterNameLength = 48
 )
 
+// AgentNamespace is the member namespace of the agent: its Deployment, the
+// Secret karmada-kubeconfig and its leader-election Lease (karmadactl
+// register's default --namespace).
+const AgentNamespace = "karmada-system"
+
 // Identity of an agent on the hub (CSR subject and groups).
 const (
 	// AgentUserPrefix is the CN prefix of an agent's client certificate.
