@@ -117,7 +117,7 @@ func TestAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := statuscluster.NewStatusController(statuscluster.StatusConfig{ClusterName: clusterName, Hub: hub, Member: member, })
+	sc, err := statuscluster.NewStatusController(statuscluster.StatusConfig{ClusterName: clusterName, Hub: hub, Member: member})
 	if err != nil {
 		t.Fatal(err)
 	}
