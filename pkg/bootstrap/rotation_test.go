@@ -10,7 +10,6 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +18,6 @@ import (
 	authnv1 "k8s.io/api/authentication/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -30,6 +28,7 @@ import (
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
+	"github.com/tether-io/tether/pkg/hubaccess"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -140,7 +139,8 @@ func TestRotationWithoutRestart(t *testing.T) {
 	admin := kubernetes.NewForConfigOrDie(env.Hub.Config)
 	const cluster = "rotating"
 	user := clusterv1alpha1.AgentUser(cluster)
-	grantCSRAccess(t, ctx, admin, user)
+	testenv.NoError(t, testenv.GrantRules(ctx, env.Hub.Config, user,
+		hubaccess.ByNamespace(hubaccess.PreferredRules(cluster, "", hubaccess.RenewCertificate))))
 	go approveSelfRenewals(ctx, admin)
 
 	now := time.Now()
@@ -230,22 +230,6 @@ func assertWrittenBack(t *testing.T, ctx context.Context, admin kubernetes.Inter
 	}
 
 	return stored
-}
-
-func grantCSRAccess(t *testing.T, ctx context.Context, cs kubernetes.Interface, user string) {
-	t.Helper()
-	name := "test:" + strings.ReplaceAll(user, ":", "-")
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"certificatesigningrequests"}, Verbs: []string{"create", "get"}}}}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
-		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}}}
-	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
 }
 
 func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {

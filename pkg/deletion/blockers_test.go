@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -53,20 +52,6 @@ func (m *member) blockers(t *testing.T, obj *unstructured.Unstructured) Blocked 
 	return b
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func poll(t *testing.T, what string, cond func(ctx context.Context) (bool, error)) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 2*time.Minute, true, cond); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
-}
-
 func namespaceObj(name string) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "Namespace"})
@@ -84,35 +69,35 @@ func TestNamespaceBlockers(t *testing.T) {
 	ctx := context.Background()
 	const ns = "guarded"
 	_, err := m.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: managedLabels}}, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	t.Cleanup(func() { _ = m.kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
 	app := map[string]string{"app": "web"}
 	_, err = m.kube.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Labels: managedLabels},
 		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: app},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: app},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}}}}, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	svc, err := m.kube.CoreV1().Services(ns).Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Labels: managedLabels},
 		Spec: corev1.ServiceSpec{Selector: app, Ports: []corev1.ServicePort{{Port: 80}}}}, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	// The test member runs no endpoint controllers and no root CA publisher:
 	// write what they would, as they would (no managed label).
 	//lint:ignore SA1019 the member's endpoint controller still writes v1 Endpoints, which deletion must skip
 	_, err = m.kube.CoreV1().Endpoints(ns).Create(ctx, &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "web"}}, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	_, err = m.kube.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: "web-x1",
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Service", Name: "web", UID: svc.UID, Controller: ptr.To(true)}}},
 		AddressType: discoveryv1.AddressTypeIPv4}, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	_, err = m.kube.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt"},
 		Data: map[string]string{"ca.crt": "test"}}, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	_, err = m.kube.CoordinationV1().Leases(ns).Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "web-leader"}}, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	_, err = m.kube.CoreV1().Events(ns).Create(ctx, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "web.1"},
 		InvolvedObject: corev1.ObjectReference{Kind: "Deployment", Namespace: ns, Name: "web"}, Reason: "Test", Type: corev1.EventTypeNormal}, metav1.CreateOptions{})
-	must(t, err)
-	poll(t, "the default ServiceAccount, the ReplicaSet and two Pods", func(ctx context.Context) (bool, error) {
+	testenv.NoError(t, err)
+	testenv.Eventually(t, 2*time.Minute, "the default ServiceAccount, the ReplicaSet and two Pods", func() (bool, error) {
 		pods, err := m.kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 		if err != nil || len(pods.Items) < 2 {
 			return false, nil
@@ -129,13 +114,13 @@ func TestNamespaceBlockers(t *testing.T) {
 	}
 
 	_, err = m.kube.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "stray"}}, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	if b := m.blockers(t, namespaceObj(ns)); !slices.Equal(b.Names, []string{"configmaps/stray"}) || b.More {
 		t.Fatalf("Blockers = %+v, want the unmanaged ConfigMap", b)
 	}
 	for i := range 6 {
 		_, err = m.kube.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("stray-%d", i)}}, metav1.CreateOptions{})
-		must(t, err)
+		testenv.NoError(t, err)
 	}
 	if b := m.blockers(t, namespaceObj(ns)); len(b.Names) != MaxBlockerNames || !b.More {
 		t.Fatalf("Blockers = %+v, want %d names and more", b, MaxBlockerNames)
@@ -155,7 +140,7 @@ func TestCustomResourceBlockers(t *testing.T) {
 				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{Type: "object",
 					XPreserveUnknownFields: ptr.To(true)}}}}}}
 	_, err := ext.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, crd, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	t.Cleanup(func() {
 		_ = ext.ApiextensionsV1().CustomResourceDefinitions().Delete(context.Background(), crd.Name, metav1.DeleteOptions{})
 	})
@@ -167,19 +152,19 @@ func TestCustomResourceBlockers(t *testing.T) {
 		u.SetLabels(labels)
 		return u
 	}
-	poll(t, "the CRD to serve", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, 2*time.Minute, "the CRD to serve", func() (bool, error) {
 		_, err := m.dyn.Resource(gvr).Namespace("default").Create(ctx, widget("managed", managedLabels), metav1.CreateOptions{})
 		return err == nil, nil
 	})
 	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(crd)
-	must(t, err)
+	testenv.NoError(t, err)
 	obj := &unstructured.Unstructured{Object: raw}
 	obj.SetGroupVersionKind(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
 	if b := m.blockers(t, obj); b.Any() {
 		t.Fatalf("only a managed Widget exists, yet Blockers found %s", b)
 	}
 	_, err = m.dyn.Resource(gvr).Namespace("default").Create(ctx, widget("handmade", nil), metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	if b := m.blockers(t, obj); !slices.Equal(b.Names, []string{"default/handmade"}) {
 		t.Fatalf("Blockers = %+v, want the unmanaged Widget", b)
 	}

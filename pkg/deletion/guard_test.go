@@ -12,13 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/record"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+
+	"github.com/tether-io/tether/test/testenv"
 )
 
 const testCluster = "member1"
@@ -281,13 +282,13 @@ func TestGraceReleases(t *testing.T) {
 	go func() { f.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	f.ObserveList(works(30, 20), true)
-	waitFor(t, "Run to wait on the grace timer", f.clock.HasWaiters)
+	testenv.Eventually(t, 30*time.Second, "Run to wait on the grace timer", holds(f.clock.HasWaiters))
 	f.clock.Step(time.Hour - time.Second)
 	if got := len(f.Held()); got != 20 {
 		t.Fatalf("%d held a second before the grace ends, want 20", got)
 	}
 	f.clock.Step(time.Second)
-	waitFor(t, "the grace to release the held Works", func() bool { return f.releasedKeys() == 20 })
+	testenv.Eventually(t, 30*time.Second, "the grace to release the held Works", holds(func() bool { return f.releasedKeys() == 20 }))
 	if got := len(f.Held()); got != 0 {
 		t.Errorf("%d still held after the release", got)
 	}
@@ -349,11 +350,7 @@ func TestMetricsAreRegistered(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 5*time.Millisecond, 30*time.Second, true,
-		func(context.Context) (bool, error) { return cond(), nil })
-	if err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
+// holds is cond as a condition of testenv.Eventually.
+func holds(cond func() bool) func() (bool, error) {
+	return func() (bool, error) { return cond(), nil }
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,16 +30,16 @@ func hubWorks(t *testing.T, hub versioned.Interface, cluster string, n, terminat
 	ns := workv1alpha1.ExecutionNamespace(cluster)
 	kube := kubernetes.NewForConfigOrDie(testenv.Require(t).Hub.Config)
 	_, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	works := hub.WorkV1alpha1().Works(ns)
 	for i := range n {
 		w := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("w%d", i), Finalizers: []string{workv1alpha1.ExecutionControllerFinalizer}}}
 		w.Spec.Workload.Manifests = []workv1alpha1.Manifest{{RawExtension: runtime.RawExtension{
 			Raw: []byte(fmt.Sprintf(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c%d"}}`, i))}}}
 		_, err := works.Create(ctx, w, metav1.CreateOptions{})
-		must(t, err)
+		testenv.NoError(t, err)
 		if i < terminating {
-			must(t, works.Delete(ctx, w.Name, metav1.DeleteOptions{}))
+			testenv.NoError(t, works.Delete(ctx, w.Name, metav1.DeleteOptions{}))
 		}
 	}
 	t.Cleanup(func() {
@@ -96,7 +97,7 @@ func startInformerVia(t *testing.T, hub *rest.Config, cluster string, observe Ob
 	done := make(chan struct{})
 	go func() { inf.RunWithContext(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	poll(t, "the Work informer to sync", func(context.Context) (bool, error) { return inf.HasSynced(), nil })
+	testenv.Eventually(t, 2*time.Minute, "the Work informer to sync", func() (bool, error) { return inf.HasSynced(), nil })
 	return reqs, inf
 }
 

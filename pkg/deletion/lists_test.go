@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -18,6 +19,8 @@ import (
 	"k8s.io/client-go/util/watchlist"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // pagedLW serves Works in pages of two and fails the list call named by failAt.
@@ -172,15 +175,15 @@ func TestReflectorListsThroughTheWrapper(t *testing.T) {
 	done := make(chan struct{})
 	go func() { r.RunWithContext(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "the first list", func() bool { return len(obs.lists()) == 1 })
-	waitFor(t, "the watch", func() bool { _, _, ok := src.watch(0); return ok })
+	testenv.Eventually(t, 30*time.Second, "the first list", holds(func() bool { return len(obs.lists()) == 1 }))
+	testenv.Eventually(t, 30*time.Second, "the watch", holds(func() bool { _, _, ok := src.watch(0); return ok }))
 	opts, w, _ := src.watch(0)
 	if opts.SendInitialEvents != nil {
 		t.Fatalf("the reflector streamed the initial state: %+v", opts)
 	}
 	// A watch that ends with "too old resource version" makes it relist.
 	w.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
-	waitFor(t, "the relist", func() bool { return len(obs.lists()) == 2 })
+	testenv.Eventually(t, 30*time.Second, "the relist", holds(func() bool { return len(obs.lists()) == 2 }))
 	if o := obs.lists(); !o[0].initial || o[1].initial || len(o[1].names) != 3 {
 		t.Errorf("observations %+v", o)
 	}
@@ -198,7 +201,7 @@ func TestRefusedWatchIsFollowedByAList(t *testing.T) {
 	done := make(chan struct{})
 	go func() { r.RunWithContext(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "the watch", func() bool { _, _, ok := src.watch(0); return ok })
+	testenv.Eventually(t, 30*time.Second, "the watch", holds(func() bool { _, _, ok := src.watch(0); return ok }))
 	// The hub goes away: the open watch ends, the next one is refused, and
 	// meanwhile Works are deleted on the hub.
 	src.mu.Lock()
@@ -208,9 +211,9 @@ func TestRefusedWatchIsFollowedByAList(t *testing.T) {
 	_, w, _ := src.watch(0)
 	w.Modify(works(3, 0)[0]) // an event: the watch ends as a normal, not a very short one
 	w.Stop()
-	waitFor(t, "a list after the refused watch", func() bool { return len(obs.lists()) == 2 })
+	testenv.Eventually(t, 30*time.Second, "a list after the refused watch", holds(func() bool { return len(obs.lists()) == 2 }))
 	if o := obs.lists()[1]; o.initial || len(o.names) != 3 {
 		t.Errorf("second list %+v", o)
 	}
-	waitFor(t, "the watch to resume after the list", func() bool { _, _, ok := src.watch(1); return ok })
+	testenv.Eventually(t, 30*time.Second, "the watch to resume after the list", holds(func() bool { _, _, ok := src.watch(1); return ok }))
 }

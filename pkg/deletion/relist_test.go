@@ -33,8 +33,8 @@ func TestRelistAfterHubRestart(t *testing.T) {
 	if got := obs.lists(); len(got) != 1 || !got[0].initial || len(got[0].names) != 5 {
 		t.Fatalf("first lists %+v", got)
 	}
-	must(t, env.StopAPIServer(env.Hub))
-	must(t, env.StartAPIServer(context.Background(), env.Hub))
+	testenv.NoError(t, env.StopAPIServer(env.Hub))
+	testenv.NoError(t, env.StartAPIServer(context.Background(), env.Hub))
 	testenv.Eventually(t, 2*time.Minute, "a relist after the hub apiserver restarted", func() (bool, error) {
 		return len(obs.lists()) >= 2, nil
 	})
@@ -63,7 +63,7 @@ func TestWorksDeletedBehindARefusingLinkAreHeld(t *testing.T) {
 	// which it follows with a list.
 	works := hub.WorkV1alpha1().Works(workv1alpha1.ExecutionNamespace("partitioned"))
 	_, err := works.Patch(context.Background(), workName(29), types.MergePatchType, []byte(`{"metadata":{"labels":{"seen":"yes"}}}`), metav1.PatchOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	testenv.Eventually(t, time.Minute, "the informer to see an event", func() (bool, error) {
 		obj, ok, err := inf.GetStore().GetByKey(workv1alpha1.ExecutionNamespace("partitioned") + "/" + workName(29))
 		return ok && obj.(*workv1alpha1.Work).Labels["seen"] == "yes", err
@@ -71,7 +71,7 @@ func TestWorksDeletedBehindARefusingLinkAreHeld(t *testing.T) {
 
 	link.down()
 	for i := range 20 {
-		must(t, works.Delete(context.Background(), workName(i), metav1.DeleteOptions{}))
+		testenv.NoError(t, works.Delete(context.Background(), workName(i), metav1.DeleteOptions{}))
 	}
 	link.up(t)
 	testenv.Eventually(t, 2*time.Minute, "the guard to hold the Works deleted while the link was down", func() (bool, error) {
@@ -94,7 +94,7 @@ type refusingProxy struct {
 func newRefusingProxy(t *testing.T, target string) *refusingProxy {
 	t.Helper()
 	u, err := url.Parse(target)
-	must(t, err)
+	testenv.NoError(t, err)
 	p := &refusingProxy{addr: "127.0.0.1:0", target: u.Host}
 	p.up(t)
 	t.Cleanup(p.down)
@@ -104,7 +104,7 @@ func newRefusingProxy(t *testing.T, target string) *refusingProxy {
 func (p *refusingProxy) up(t *testing.T) {
 	t.Helper()
 	ln, err := net.Listen("tcp", p.addr)
-	must(t, err)
+	testenv.NoError(t, err)
 	p.mu.Lock()
 	p.ln, p.addr = ln, ln.Addr().String()
 	p.mu.Unlock()
@@ -188,7 +188,7 @@ func TestWorksSeenTerminatingAreNotHeldByARelist(t *testing.T) {
 	_, inf := startInformerVia(t, via, "seen", obs)
 	works := hub.WorkV1alpha1().Works(workv1alpha1.ExecutionNamespace("seen"))
 	for i := range 20 {
-		must(t, works.Delete(context.Background(), workName(i), metav1.DeleteOptions{}))
+		testenv.NoError(t, works.Delete(context.Background(), workName(i), metav1.DeleteOptions{}))
 	}
 	testenv.Eventually(t, time.Minute, "the informer to see the 20 Works terminating", func() (bool, error) {
 		n := 0

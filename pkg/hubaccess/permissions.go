@@ -29,6 +29,7 @@ const (
 	ClusterCreate
 	ClusterUpdate
 	ClusterPatch
+	ClusterDelete
 	ClusterStatusUpdate
 	ClusterStatusPatch
 	WorkGet
@@ -94,6 +95,7 @@ var specs = [numPermissions]spec{
 	ClusterCreate:              {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "create"},
 	ClusterUpdate:              {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "update", named: true},
 	ClusterPatch:               {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "patch", named: true},
+	ClusterDelete:              {group: clusterv1alpha1.GroupName, resource: "clusters", verb: "delete", named: true},
 	ClusterStatusUpdate:        {group: clusterv1alpha1.GroupName, resource: "clusters", subresource: "status", verb: "update", named: true},
 	ClusterStatusPatch:         {group: clusterv1alpha1.GroupName, resource: "clusters", subresource: "status", verb: "patch", named: true},
 	WorkGet:                    {group: workv1alpha1.GroupName, resource: "works", verb: "get", scope: executionNamespace},

@@ -2,18 +2,15 @@ package hubaccess_test
 
 import (
 	"context"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"slices"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/hubaccess"
+	"github.com/tether-io/tether/test/karmadafixture"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -38,49 +35,14 @@ func probe(t *testing.T, cluster string, want []hubaccess.Permission) hubaccess.
 }
 
 // TestProbeKarmadaGrant grants the rules a Karmada control plane gives its
-// agent and expects exactly Patch of Works, Patch and Update of the
-// Cluster, Patch of its status and the policy reads to be denied.
+// agent (recorded in test/karmadafixture) and expects exactly Patch of
+// Works, Patch and Update of the Cluster, Patch of its status and the
+// policy reads to be denied.
 func TestProbeKarmadaGrant(t *testing.T) {
 	const cluster = "probe-karmada"
 	env := testenv.Require(t)
-	ctx := context.Background()
 	user := clusterv1alpha1.AgentUser(cluster)
-	group := func(g string) []string { return []string{g} }
-	clusterWide := []rbacv1.PolicyRule{
-		{APIGroups: group(clusterv1alpha1.GroupName), Resources: []string{"clusters"}, ResourceNames: []string{cluster}, Verbs: []string{"get", "delete"}},
-		{APIGroups: group(clusterv1alpha1.GroupName), Resources: []string{"clusters"}, Verbs: []string{"create", "list", "watch"}},
-		{APIGroups: group(clusterv1alpha1.GroupName), Resources: []string{"clusters/status"}, ResourceNames: []string{cluster}, Verbs: []string{"update"}},
-		{APIGroups: group(""), Resources: []string{"namespaces"}, Verbs: []string{"get"}},
-		{APIGroups: group("coordination.k8s.io"), Resources: []string{"leases"}, Verbs: []string{"get", "create", "update"}},
-		{APIGroups: group("certificates.k8s.io"), Resources: []string{"certificatesigningrequests"}, Verbs: []string{"get", "create"}},
-		{APIGroups: group(""), Resources: []string{"events"}, Verbs: []string{"patch", "create", "update"}},
-		{APIGroups: group("config.karmada.io"), Resources: []string{"resourceinterpreterwebhookconfigurations", "resourceinterpretercustomizations"},
-			Verbs: []string{"get", "list", "watch"}},
-	}
-	work := []rbacv1.PolicyRule{
-		{APIGroups: group("work.karmada.io"), Resources: []string{"works"}, Verbs: []string{"get", "create", "list", "watch", "update", "delete"}},
-		{APIGroups: group("work.karmada.io"), Resources: []string{"works/status"}, Verbs: []string{"patch", "update"}},
-	}
-	if err := testenv.Grant(ctx, env.Hub.Config, user, "", clusterWide); err != nil {
-		t.Fatal(err)
-	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "karmada-es-" + cluster}}
-	if _, err := kubernetes.NewForConfigOrDie(env.Hub.Config).CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := testenv.Grant(ctx, env.Hub.Config, user, ns.Name, work); err != nil {
-		t.Fatal(err)
-	}
-	// The Role agent-secret in karmada-cluster: the member credentials Secrets.
-	secrets := []rbacv1.PolicyRule{
-		{APIGroups: group(""), Resources: []string{"secrets"}, ResourceNames: []string{cluster, cluster + "-impersonator"}, Verbs: []string{"get", "patch"}},
-		{APIGroups: group(""), Resources: []string{"secrets"}, Verbs: []string{"create"}},
-	}
-	clusterNS := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: clusterv1alpha1.DefaultClusterNamespace}}
-	if _, err := kubernetes.NewForConfigOrDie(env.Hub.Config).CoreV1().Namespaces().Create(ctx, clusterNS, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	if err := testenv.Grant(ctx, env.Hub.Config, user, clusterNS.Name, secrets); err != nil {
+	if err := testenv.GrantRules(context.Background(), env.Hub.Config, user, karmadafixture.HubRules(t, cluster)); err != nil {
 		t.Fatal(err)
 	}
 	s := probe(t, cluster, []hubaccess.Permission{hubaccess.ClusterUpdate, hubaccess.ClusterPatch, hubaccess.ClusterStatusPatch, hubaccess.WorkPatch,

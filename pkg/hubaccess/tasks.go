@@ -34,6 +34,9 @@ var (
 		AnyOf: [][]Permission{{ClusterCreate}}, Effect: "a cluster whose Cluster object is missing cannot join"}
 	UpdateClusterSpec = Task{ID: "cluster-spec", Name: "update the spec of its Cluster",
 		AnyOf: [][]Permission{{ClusterPatch}, {ClusterUpdate, ClusterGet}}, Effect: "the Cluster keeps the spec fields it has"}
+	Unregister = Task{ID: "unregister", Name: "remove its Works and its Cluster ('tether-agent unregister' with the agent's own identity)",
+		AnyOf:  [][]Permission{{WorkList, WorkGet, WorkUpdate, WorkDelete, LeaseGet, ClusterGet, ClusterDelete}},
+		Effect: "'tether-agent unregister' needs hub admin credentials (--karmada-config)"}
 	RenewLease = Task{ID: "lease", Name: "renew its heartbeat Lease",
 		AnyOf: [][]Permission{{LeaseGet, LeaseCreate, LeaseUpdate}}, Effect: "the control plane marks the cluster's readiness Unknown"}
 	PostEvents = Task{ID: "events", Name: "post Events",
@@ -62,7 +65,7 @@ var (
 // approver, the tests' GrantAgent) is built from (Rules).
 func AllTasks() []Task {
 	return []Task{WatchWorks, WorkFinalizer, WriteWorkStatus, WatchCluster, WriteClusterStatus, CreateCluster, UpdateClusterSpec,
-		RenewLease, PostEvents, RenewCertificate, ReadPolicies, ReadCustomizations, ReportEndpointSlices, ReportCredentials, ReportImpersonator}
+		Unregister, RenewLease, PostEvents, RenewCertificate, ReadPolicies, ReadCustomizations, ReportEndpointSlices, ReportCredentials, ReportImpersonator}
 }
 
 // Needs are the tasks of an agent that runs what the options say.

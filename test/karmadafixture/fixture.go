@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
@@ -110,6 +111,25 @@ func RecordedWork(t testing.TB, cluster string) *workv1alpha1.Work {
 	w := &workv1alpha1.Work{}
 	decode(t, Work, cluster, w)
 	return w
+}
+
+// HubRules are the rules of the recorded hub grant, renamed to cluster, by
+// the namespace of their Role ("" for the ClusterRole's).
+func HubRules(t testing.TB, cluster string) map[string][]rbacv1.PolicyRule {
+	t.Helper()
+	out := map[string][]rbacv1.PolicyRule{}
+	items := Items(t, HubRBAC, cluster)
+	for _, u := range items["ClusterRole"] {
+		var r rbacv1.ClusterRole
+		Into(t, u, &r)
+		out[""] = append(out[""], r.Rules...)
+	}
+	for _, u := range items["Role"] {
+		var r rbacv1.Role
+		Into(t, u, &r)
+		out[r.Namespace] = append(out[r.Namespace], r.Rules...)
+	}
+	return out
 }
 
 // decode unmarshals the fixture file name, renamed to cluster, into out.

@@ -173,7 +173,13 @@ func TestGrantStaysCompatibleWithKarmada(t *testing.T) {
 	if got, want := key(ClusterAccess{Cluster: "c1"}.Objects()), key(karmada); !slices.Equal(got, want) {
 		t.Errorf("Tether grants\n  %v\nKarmada grants\n  %v", got, want)
 	}
-	s := hubaccess.Evaluate(grantedRules(karmada), "c1", "")
+	var rules []hubaccess.Rule
+	for ns, nsRules := range karmadafixture.HubRules(t, "c1") {
+		for _, r := range nsRules {
+			rules = append(rules, hubaccess.Rule{Namespace: ns, PolicyRule: r})
+		}
+	}
+	s := hubaccess.Evaluate(rules, "c1", "")
 	needs := hubaccess.Needs{Works: true, ClusterStatus: true, Rotation: true, EndpointSlices: true, Credentials: true, Impersonator: true}
 	if r := hubaccess.Assess("c1", s, append(needs.Tasks(), hubaccess.CreateCluster)); len(r.Missing) > 0 {
 		t.Errorf("under Karmada's grant the agent cannot: %s", r.Message())
