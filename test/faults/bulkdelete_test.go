@@ -48,7 +48,7 @@ func TestBulkDeletionWhileAway(t *testing.T) {
 	restartAt := time.Now()
 	agent.Restart(t)
 	agent.WaitReady(t, 3*time.Minute)
-	poll(t, 500*time.Millisecond, 2*time.Minute, "the Cluster reports DeletesHeld=True", func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, 500*time.Millisecond, 2*time.Minute, "the Cluster reports DeletesHeld=True", func(ctx context.Context) (bool, error) {
 		c, err := s.hub.ClusterV1alpha1().Clusters().Get(ctx, s.cluster, metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -78,13 +78,13 @@ func TestBulkDeletionWhileAway(t *testing.T) {
 	if !strings.Contains(strings.ToLower(confirmed), "held") && !strings.Contains(confirmed, "30") {
 		t.Logf("'tether-agent deletes confirm %s' said: %s", s.cluster, confirmed)
 	}
-	poll(t, 500*time.Millisecond, 2*time.Minute, "the confirmed deletes done and their Works gone", func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, 500*time.Millisecond, 2*time.Minute, "the confirmed deletes done and their Works gone", func(ctx context.Context) (bool, error) {
 		list, err := s.hub.WorkV1alpha1().Works(s.es).List(ctx, metav1.ListOptions{})
 		return err == nil && len(list.Items) == works-deleted && s.remaining(ctx) == works-deleted, err
 	})
 	released := time.Since(confirmAt)
 	s.waitConverged(time.Minute)
-	poll(t, 500*time.Millisecond, time.Minute, "DeletesHeld leaves True after the confirmation", func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, 500*time.Millisecond, time.Minute, "DeletesHeld leaves True after the confirmation", func(ctx context.Context) (bool, error) {
 		c, err := s.hub.ClusterV1alpha1().Clusters().Get(ctx, s.cluster, metav1.GetOptions{})
 		return err == nil && !meta.IsStatusConditionTrue(c.Status.Conditions, clusterv1alpha1.ClusterConditionDeletesHeld), err
 	})
@@ -97,7 +97,7 @@ func TestBulkDeletionWhileAway(t *testing.T) {
 	}
 	singleAt := time.Now()
 	agent.Restart(t)
-	poll(t, 500*time.Millisecond, 2*time.Minute, "the single deletion while away proceeds", func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, 500*time.Millisecond, 2*time.Minute, "the single deletion while away proceeds", func(ctx context.Context) (bool, error) {
 		_, err := s.member.CoreV1().ConfigMaps(s.ns).Get(ctx, single, metav1.GetOptions{})
 		if !apierrors.IsNotFound(err) {
 			return false, err
@@ -138,7 +138,7 @@ func (s *scenario) remaining(ctx context.Context) int {
 func (s *scenario) waitClusterWarning() string {
 	s.t.Helper()
 	var reason string
-	poll(s.t, 500*time.Millisecond, time.Minute, "a Warning Event about the held deletes", func(ctx context.Context) (bool, error) {
+	testenv.Poll(s.t, 500*time.Millisecond, time.Minute, "a Warning Event about the held deletes", func(ctx context.Context) (bool, error) {
 		for _, q := range []struct{ ns, selector string }{
 			{s.es, "type=Warning"},
 			{metav1.NamespaceAll, "type=Warning,involvedObject.kind=Cluster,involvedObject.name=" + s.cluster},

@@ -206,7 +206,7 @@ func (s *scenario) namespaceLess(t *testing.T, agent *testenv.AgentProcess, mark
 	agent.Restart(t)
 	agent.WaitReady(t, 3*time.Minute)
 	s.updateWork("nsless", func(w *workv1alpha1.Work) { w.Spec.Workload.Manifests = []workv1alpha1.Manifest{cm("v2")} })
-	poll(t, 250*time.Millisecond, 2*time.Minute, "the edit reaches the member", func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, 250*time.Millisecond, 2*time.Minute, "the edit reaches the member", func(ctx context.Context) (bool, error) {
 		got, err := s.member.CoreV1().ConfigMaps("default").Get(ctx, name, metav1.GetOptions{})
 		return err == nil && got.Data["k"] == "v2", nil
 	})

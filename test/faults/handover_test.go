@@ -56,7 +56,7 @@ func TestLeaderHandoverUnderLoad(t *testing.T) {
 		})
 	}
 	var firstB testenv.AuditEvent
-	poll(t, 250*time.Millisecond, 2*time.Minute, "the standby takes over and writes", func(context.Context) (bool, error) {
+	testenv.Poll(t, 250*time.Millisecond, 2*time.Minute, "the standby takes over and writes", func(context.Context) (bool, error) {
 		evs := s.memberWrites(mark, userB, true)
 		for _, ev := range evs {
 			if ev.Resource == "configmaps" {

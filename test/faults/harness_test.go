@@ -173,24 +173,6 @@ func retry(f func() error) error {
 	return nil
 }
 
-// poll checks cond every interval until it is true, and fails the test when
-// timeout passes first. Errors do not end the wait (faults make requests fail).
-func poll(t *testing.T, interval, timeout time.Duration, what string, cond func(context.Context) (bool, error)) {
-	t.Helper()
-	var last error
-	err := wait.PollUntilContextTimeout(context.Background(), interval, timeout, true, func(ctx context.Context) (bool, error) {
-		ok, err := cond(ctx)
-		if err != nil {
-			last = err
-			return false, nil
-		}
-		return ok, nil
-	})
-	if err != nil {
-		t.Fatalf("%s: not after %s (last error: %v)", what, timeout, last)
-	}
-}
-
 // applied reports whether a Work's Applied condition is True for its
 // current generation.
 func applied(w *workv1alpha1.Work) bool {
@@ -217,7 +199,7 @@ func (s *scenario) appliedCount(ctx context.Context) (int, error) {
 func (s *scenario) waitAllApplied(n int, timeout time.Duration) time.Duration {
 	s.t.Helper()
 	start := time.Now()
-	poll(s.t, time.Second, timeout, fmt.Sprintf("%d Works of %s Applied", n, s.cluster), func(ctx context.Context) (bool, error) {
+	testenv.Poll(s.t, time.Second, timeout, fmt.Sprintf("%d Works of %s Applied", n, s.cluster), func(ctx context.Context) (bool, error) {
 		got, err := s.appliedCount(ctx)
 		return got >= n, err
 	})
@@ -228,7 +210,7 @@ func (s *scenario) waitAllApplied(n int, timeout time.Duration) time.Duration {
 func (s *scenario) waitWork(name string, timeout time.Duration, what string, cond func(*workv1alpha1.Work) bool) *workv1alpha1.Work {
 	s.t.Helper()
 	var w *workv1alpha1.Work
-	poll(s.t, 250*time.Millisecond, timeout, fmt.Sprintf("Work %s: %s", name, what), func(ctx context.Context) (bool, error) {
+	testenv.Poll(s.t, 250*time.Millisecond, timeout, fmt.Sprintf("Work %s: %s", name, what), func(ctx context.Context) (bool, error) {
 		var err error
 		w, err = s.hub.WorkV1alpha1().Works(s.es).Get(ctx, name, metav1.GetOptions{})
 		return err == nil && cond(w), err

@@ -71,7 +71,7 @@ func TestHubOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	editedAt := time.Now()
-	poll(t, 250*time.Millisecond, outage-time.Since(down), "the member-side edit repaired during the hub outage", func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, 250*time.Millisecond, outage-time.Since(down), "the member-side edit repaired during the hub outage", func(ctx context.Context) (bool, error) {
 		cm, err := cms.Get(ctx, edited, metav1.GetOptions{})
 		return err == nil && cm.Data["k"] == "v1", err
 	})
@@ -86,7 +86,7 @@ func TestHubOutage(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, time.Second, outage, "the member's Deployment has 2 ready replicas", func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, time.Second, outage, "the member's Deployment has 2 ready replicas", func(ctx context.Context) (bool, error) {
 		d, err := s.member.AppsV1().Deployments(s.ns).Get(ctx, "probe", metav1.GetOptions{})
 		return err == nil && d.Status.ReadyReplicas == 2, err
 	})

@@ -50,7 +50,7 @@ func TestMemberRestartMidSync(t *testing.T) {
 			agent.Restart(t)
 		}
 	}
-	poll(t, time.Second, 10*time.Minute, "all Works Applied", func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, time.Second, 10*time.Minute, "all Works Applied", func(ctx context.Context) (bool, error) {
 		keepAlive()
 		n, err := s.appliedCount(ctx)
 		return n >= bulkWorks, err
@@ -120,7 +120,7 @@ func (s *scenario) successfulCreates(mark testenv.AuditMark, user string) map[st
 // waitMemberCreates waits until the agent has created n of the scenario's ConfigMaps.
 func (s *scenario) waitMemberCreates(mark testenv.AuditMark, user string, n int, timeout time.Duration) {
 	s.t.Helper()
-	poll(s.t, 250*time.Millisecond, timeout, fmt.Sprintf("%d ConfigMaps created by the agent", n), func(context.Context) (bool, error) {
+	testenv.Poll(s.t, 250*time.Millisecond, timeout, fmt.Sprintf("%d ConfigMaps created by the agent", n), func(context.Context) (bool, error) {
 		return len(s.successfulCreates(mark, user)) >= n, nil
 	})
 }
@@ -167,7 +167,7 @@ func TestAgentKilledMidApply(t *testing.T) {
 	restartAt := time.Now()
 	agent.Restart(t)
 	s.waitAllApplied(bulkWorks-len(deleted), 10*time.Minute)
-	poll(t, time.Second, 3*time.Minute, "the deleted Works are gone", func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, time.Second, 3*time.Minute, "the deleted Works are gone", func(ctx context.Context) (bool, error) {
 		list, err := s.hub.WorkV1alpha1().Works(s.es).List(ctx, metav1.ListOptions{})
 		return err == nil && len(list.Items) == bulkWorks-len(deleted), err
 	})

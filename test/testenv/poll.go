@@ -19,9 +19,17 @@ const pollInterval = 200 * time.Millisecond
 // through failing requests.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, error)) {
 	t.Helper()
+	Poll(t, pollInterval, timeout, what, func(context.Context) (bool, error) { return cond() })
+}
+
+// Poll is Eventually with its own interval, and a ctx for cond's requests
+// that ends with the timeout (so that a request to a stopped apiserver
+// does not outlive the wait).
+func Poll(t testing.TB, interval, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
 	var last error
-	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, timeout, true, func(context.Context) (bool, error) {
-		ok, err := cond()
+	err := wait.PollUntilContextTimeout(context.Background(), interval, timeout, true, func(ctx context.Context) (bool, error) {
+		ok, err := cond(ctx)
 		if err != nil {
 			last = err
 			return false, nil

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // These tests drive the election's orchestration over an in-memory Lease
@@ -184,13 +186,13 @@ func TestShutdownBeforeLeadingReturnsNil(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out := runAsync(ctx, testConfig(cs, "a"), func(context.Context) error { t.Error("led while another replica held the Lease"); return nil })
-	waitFor(t, "the standby to read the Lease", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the standby to read the Lease", func() (bool, error) {
 		for _, a := range cs.Actions() {
 			if a.GetVerb() == "get" && a.GetResource().Resource == "leases" {
-				return true
+				return true, nil
 			}
 		}
-		return false
+		return false, nil
 	})
 	cancel()
 	if err := result(t, out, 5*time.Second); err != nil {
@@ -198,14 +200,5 @@ func TestShutdownBeforeLeadingReturnsNil(t *testing.T) {
 	}
 	if h := holder(t, cs); h != "b" {
 		t.Errorf("a standby's shutdown changed the Lease holder to %q", h)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-		return cond(), nil
-	}); err != nil {
-		t.Fatalf("timed out waiting for %s", what)
 	}
 }

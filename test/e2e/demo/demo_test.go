@@ -14,7 +14,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tether-io/tether/test/demo"
@@ -92,7 +91,7 @@ func failover(t *testing.T, env *testenv.Env, opts demo.Options, leader *demo.Ag
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll(t, "the standby is ready", 60*time.Second, func(context.Context) (bool, error) {
+	testenv.Poll(t, 200*time.Millisecond, 60*time.Second, "the standby is ready", func(context.Context) (bool, error) {
 		resp, err := http.Get(standby.HealthURL)
 		if err != nil {
 			return false, nil
@@ -108,7 +107,7 @@ func failover(t *testing.T, env *testenv.Env, opts demo.Options, leader *demo.Ag
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	poll(t, "the standby takes the lease", 60*time.Second, func(ctx context.Context) (bool, error) {
+	testenv.Poll(t, 200*time.Millisecond, 60*time.Second, "the standby takes the lease", func(ctx context.Context) (bool, error) {
 		l, err := leases.Get(ctx, "karmada-agent-member1", metav1.GetOptions{})
 		return err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != holder, nil
 	})
@@ -122,7 +121,7 @@ func failover(t *testing.T, env *testenv.Env, opts demo.Options, leader *demo.Ag
 	if err := demo.WaitReady(ctx, env, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, "the new leader has synced and reported", 60*time.Second, func(context.Context) (bool, error) {
+	testenv.Poll(t, 200*time.Millisecond, 60*time.Second, "the new leader has synced and reported", func(context.Context) (bool, error) {
 		m := get(t, standby.MetricsURL)
 		return strings.Contains(m, `workqueue_adds_total{name="work"}`), nil
 	})
@@ -149,11 +148,4 @@ func get(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-func poll(t *testing.T, what string, timeout time.Duration, cond func(context.Context) (bool, error)) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, timeout, true, cond); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }

@@ -32,7 +32,7 @@ func TestWorkStatusByUpdate(t *testing.T) {
 		}
 	}})
 	mark, err := env.Hub.AuditMark()
-	must(t, err)
+	testenv.NoError(t, err)
 	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
 	a.WaitReady(t, 2*time.Minute)
 
@@ -47,7 +47,7 @@ func TestWorkStatusByUpdate(t *testing.T) {
 		return applied != nil && applied.Status == metav1.ConditionTrue && applied.ObservedGeneration == w.Generation, nil
 	})
 	events, err := env.Hub.AuditEvents(mark, testenv.ByUser(clusterv1alpha1.AgentUser(cluster)))
-	must(t, err)
+	testenv.NoError(t, err)
 	if n := has(events, "update", "works", "status"); n == 0 {
 		t.Error("the agent never updated the Work's status")
 	}

@@ -39,7 +39,7 @@ func TestWhatCannotFallBackIsReported(t *testing.T) {
 	ctx := context.Background()
 	kc := karmadamember.SetUp(t, env, karmadamember.Options{Cluster: cluster, Endpoint: stale})
 	mark, err := env.Hub.AuditMark()
-	must(t, err)
+	testenv.NoError(t, err)
 	args := append(agentArgs(kc), "--render-overrides=Always")
 	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: args})
 	a.WaitReady(t, 2*time.Minute)
@@ -77,7 +77,7 @@ func TestWhatCannotFallBackIsReported(t *testing.T) {
 			strings.Contains(applied.Message, "may not list and watch OverridePolicies"), nil
 	})
 	d, err := kubernetes.NewForConfigOrDie(env.Members[0].Config).AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	if *d.Spec.Replicas != 1 {
 		t.Errorf("the unrendered manifest was applied: replicas %d", *d.Spec.Replicas)
 	}
@@ -108,7 +108,7 @@ func TestStatusUnwritableIsReported(t *testing.T) {
 		r.Rules = kept
 	}})
 	mark, err := env.Hub.AuditMark()
-	must(t, err)
+	testenv.NoError(t, err)
 	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
 	a.WaitReady(t, 2*time.Minute)
 
@@ -154,7 +154,7 @@ func TestStatusUnwritableIsReported(t *testing.T) {
 func assertNoRefusal(t *testing.T, env *testenv.Env, mark testenv.AuditMark, cluster string) {
 	t.Helper()
 	events, err := env.Hub.AuditEvents(mark, testenv.ByUser(clusterv1alpha1.AgentUser(cluster)))
-	must(t, err)
+	testenv.NoError(t, err)
 	for _, e := range events {
 		if e.Code == 403 {
 			t.Errorf("the hub refused a request of the agent: %s", describe(e))
@@ -166,6 +166,6 @@ func assertNoRefusal(t *testing.T, env *testenv.Env, mark testenv.AuditMark, clu
 func logCount(t *testing.T, a *testenv.AgentProcess, s string) int {
 	t.Helper()
 	raw, err := os.ReadFile(a.Log)
-	must(t, err)
+	testenv.NoError(t, err)
 	return strings.Count(string(raw), s)
 }

@@ -25,13 +25,6 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Members: 1, Audit: true}) }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func describe(e testenv.AuditEvent) string {
 	return fmt.Sprintf("%s %s/%s %s/%s -> %d", e.Verb, e.Resource, e.Subresource, e.Namespace, e.Name, e.Code)
 }

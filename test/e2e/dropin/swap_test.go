@@ -40,7 +40,7 @@ func TestSwapUnderKarmadaRBAC(t *testing.T) {
 	ctx := context.Background()
 	kc := karmadamember.SetUp(t, env, karmadamember.Options{Cluster: cluster})
 	mark, err := env.Hub.AuditMark()
-	must(t, err)
+	testenv.NoError(t, err)
 	a := testenv.StartAgent(t, testenv.Require(t), testenv.AgentOptions{Cluster: cluster, HubKubeconfig: kc.Kubeconfig, Args: agentArgs(kc)})
 	a.WaitReady(t, 2*time.Minute)
 
@@ -71,7 +71,7 @@ func TestSwapUnderKarmadaRBAC(t *testing.T) {
 			applied.ObservedGeneration == w.Generation && len(w.Status.ManifestStatuses) == 1, nil
 	})
 
-	must(t, hub.WorkV1alpha1().Works(kc.Work.Namespace).Delete(ctx, kc.Work.Name, metav1.DeleteOptions{}))
+	testenv.NoError(t, hub.WorkV1alpha1().Works(kc.Work.Namespace).Delete(ctx, kc.Work.Name, metav1.DeleteOptions{}))
 	testenv.Eventually(t, 2*time.Minute, "the Work's deletion removes the member object and releases the finalizer", func() (bool, error) {
 		_, werr := hub.WorkV1alpha1().Works(kc.Work.Namespace).Get(ctx, kc.Work.Name, metav1.GetOptions{})
 		_, derr := member.AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
@@ -104,7 +104,7 @@ func changeWorkReplicas(t *testing.T, hub karmadaclient.Interface, work *workv1a
 		_, err = works.Update(ctx, w, metav1.UpdateOptions{FieldManager: "controller-manager"})
 		return err
 	})
-	must(t, err)
+	testenv.NoError(t, err)
 }
 
 // assertAudit reads the hub's audit log: no request of the agent was

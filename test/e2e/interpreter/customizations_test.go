@@ -67,26 +67,26 @@ func TestCustomizationsInterpretAtTheEdge(t *testing.T) {
 		HealthInterpretation: &configv1alpha1.HealthInterpretation{LuaScript: widgetHealthy},
 		Retention:            &configv1alpha1.LocalValueRetention{LuaScript: retainReplicas},
 	}), metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	_, err = rics.Create(ctx, customization("gadgets", "Gadget", configv1alpha1.CustomizationRules{
 		StatusReflection:     &configv1alpha1.StatusReflection{LuaScript: loopForever},
 		HealthInterpretation: &configv1alpha1.HealthInterpretation{LuaScript: raiseError},
 	}), metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	t.Cleanup(func() {
 		_ = rics.Delete(context.Background(), "widgets", metav1.DeleteOptions{})
 		_ = rics.Delete(context.Background(), "gadgets", metav1.DeleteOptions{})
 	})
-	must(t, env.Hub.GrantAgent(ctx, cluster))
+	testenv.NoError(t, env.Hub.GrantAgent(ctx, cluster))
 	works := hub(t).WorkV1alpha1().Works(workv1alpha1.ExecutionNamespace(cluster))
 	mixed := work(t, cluster, "mixed",
 		custom("Widget", ns, "w1", map[string]any{"replicas": int64(3), "size": "small"}),
 		custom("Gadget", ns, "g1", map[string]any{"color": "red"}),
 		configMap(ns, "cm"))
 	_, err = works.Create(ctx, mixed, metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	_, err = works.Create(ctx, work(t, cluster, "other", custom("Widget", ns, "w2", map[string]any{"replicas": int64(1)})), metav1.CreateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	testenv.StartAgent(t, env, testenv.AgentOptions{Cluster: cluster})
 	t.Cleanup(func() {
 		_ = hub(t).ClusterV1alpha1().Clusters().Delete(context.Background(), cluster, metav1.DeleteOptions{})
@@ -122,10 +122,10 @@ func TestCustomizationsInterpretAtTheEdge(t *testing.T) {
 
 	// An update of the customization on the hub changes the next verdict, with no restart.
 	widgetRIC, err = rics.Get(ctx, widgetRIC.Name, metav1.GetOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	widgetRIC.Spec.Customizations.HealthInterpretation.LuaScript = widgetNeverHealthy
 	_, err = rics.Update(ctx, widgetRIC, metav1.UpdateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	expect(t, cluster, "mixed", 0, workv1alpha1.ResourceUnhealthy, map[string]any{"readyReplicas": 3.0, "phase": "Ready"})
 	expect(t, cluster, "other", 0, workv1alpha1.ResourceUnhealthy, map[string]any{"readyReplicas": 1.0, "phase": "Ready"})
 
@@ -142,13 +142,13 @@ func TestCustomizationsInterpretAtTheEdge(t *testing.T) {
 		return err == nil, err
 	})
 	cur, err := works.Get(ctx, "mixed", metav1.GetOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	cur.Spec.Workload.Manifests = work(t, cluster, "mixed",
 		custom("Widget", ns, "w1", map[string]any{"replicas": int64(3), "size": "large"}),
 		custom("Gadget", ns, "g1", map[string]any{"color": "red"}),
 		configMap(ns, "cm")).Spec.Workload.Manifests
 	_, err = works.Update(ctx, cur, metav1.UpdateOptions{})
-	must(t, err)
+	testenv.NoError(t, err)
 	testenv.Eventually(t, 60*time.Second, "w1 has the Work's new size and keeps the member's replicas", func() (bool, error) {
 		obj, err := res.Get(ctx, "w1", metav1.GetOptions{})
 		if err != nil {

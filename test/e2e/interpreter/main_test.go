@@ -42,13 +42,6 @@ func memberDynamic(t *testing.T) dynamic.Interface {
 	return dynamic.NewForConfigOrDie(testenv.Require(t).Members[0].Config)
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // installKind installs a namespaced custom kind of group example.io in the
 // member, with a status subresource and free-form spec and status.
 func installKind(t *testing.T, kind, plural string) {
@@ -71,7 +64,7 @@ func installKind(t *testing.T, kind, plural string) {
 	if _, err := cs.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	must(t, crds.WaitEstablished(ctx, cs, []string{crd.Name}, time.Minute))
+	testenv.NoError(t, crds.WaitEstablished(ctx, cs, []string{crd.Name}, time.Minute))
 }
 
 // memberNamespace creates a namespace in the member.
@@ -102,7 +95,7 @@ func work(t *testing.T, cluster, name string, manifests ...map[string]any) *work
 		Finalizers: []string{workv1alpha1.ExecutionControllerFinalizer}}}
 	for _, m := range manifests {
 		raw, err := json.Marshal(m)
-		must(t, err)
+		testenv.NoError(t, err)
 		w.Spec.Workload.Manifests = append(w.Spec.Workload.Manifests, workv1alpha1.Manifest{RawExtension: runtime.RawExtension{Raw: raw}})
 	}
 	return w
