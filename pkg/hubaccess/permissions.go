@@ -48,6 +48,7 @@ const (
 	LeaseGet
 	LeaseCreate
 	LeaseUpdate
+	LeaseDelete
 	EventCreate
 	EventPatch
 	CSRCreate
@@ -114,6 +115,7 @@ var specs = [numPermissions]spec{
 	LeaseGet:                   {group: coordinationGroup, resource: "leases", verb: "get", scope: leaseNamespace, named: true},
 	LeaseCreate:                {group: coordinationGroup, resource: "leases", verb: "create", scope: leaseNamespace},
 	LeaseUpdate:                {group: coordinationGroup, resource: "leases", verb: "update", scope: leaseNamespace, named: true},
+	LeaseDelete:                {group: coordinationGroup, resource: "leases", verb: "delete", scope: leaseNamespace, named: true},
 	EventCreate:                {resource: "events", verb: "create", scope: executionNamespace},
 	EventPatch:                 {resource: "events", verb: "patch", scope: executionNamespace},
 	CSRCreate:                  {group: "certificates.k8s.io", resource: "certificatesigningrequests", verb: "create"},

@@ -36,8 +36,9 @@ func probe(t *testing.T, cluster string, want []hubaccess.Permission) hubaccess.
 
 // TestProbeKarmadaGrant grants the rules a Karmada control plane gives its
 // agent (recorded in test/karmadafixture) and expects exactly Patch of
-// Works, Patch and Update of the Cluster, Patch of its status and the
-// policy reads to be denied.
+// Works, Patch and Update of the Cluster, Patch of its status, the policy
+// reads and the Lease's delete (unregister with the agent's identity) to be
+// denied.
 func TestProbeKarmadaGrant(t *testing.T) {
 	const cluster = "probe-karmada"
 	env := testenv.Require(t)
@@ -46,7 +47,8 @@ func TestProbeKarmadaGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := probe(t, cluster, []hubaccess.Permission{hubaccess.ClusterUpdate, hubaccess.ClusterPatch, hubaccess.ClusterStatusPatch, hubaccess.WorkPatch,
-		hubaccess.OverridePolicyList, hubaccess.OverridePolicyWatch, hubaccess.ClusterOverridePolicyList, hubaccess.ClusterOverridePolicyWatch})
+		hubaccess.OverridePolicyList, hubaccess.OverridePolicyWatch, hubaccess.ClusterOverridePolicyList, hubaccess.ClusterOverridePolicyWatch,
+		hubaccess.LeaseDelete})
 	if !s.Can(hubaccess.ReportCredentials) || !s.Can(hubaccess.ReportImpersonator) {
 		t.Error("Karmada's grant does not let the agent report member credentials, as karmada-agent does")
 	}

@@ -34,8 +34,8 @@ var (
 		AnyOf: [][]Permission{{ClusterCreate}}, Effect: "a cluster whose Cluster object is missing cannot join"}
 	UpdateClusterSpec = Task{ID: "cluster-spec", Name: "update the spec of its Cluster",
 		AnyOf: [][]Permission{{ClusterPatch}, {ClusterUpdate, ClusterGet}}, Effect: "the Cluster keeps the spec fields it has"}
-	Unregister = Task{ID: "unregister", Name: "remove its Works and its Cluster ('tether-agent unregister' with the agent's own identity)",
-		AnyOf:  [][]Permission{{WorkList, WorkGet, WorkUpdate, WorkDelete, LeaseGet, ClusterGet, ClusterDelete}},
+	Unregister = Task{ID: "unregister", Name: "remove its Works, its Cluster and its Lease ('tether-agent unregister' with the agent's own identity)",
+		AnyOf:  [][]Permission{{WorkList, WorkGet, WorkUpdate, WorkDelete, LeaseGet, LeaseDelete, ClusterGet, ClusterDelete}},
 		Effect: "'tether-agent unregister' needs hub admin credentials (--karmada-config)"}
 	RenewLease = Task{ID: "lease", Name: "renew its heartbeat Lease",
 		AnyOf: [][]Permission{{LeaseGet, LeaseCreate, LeaseUpdate}}, Effect: "the control plane marks the cluster's readiness Unknown"}

@@ -185,7 +185,7 @@ func TestGrantStaysCompatibleWithKarmada(t *testing.T) {
 		t.Errorf("under Karmada's grant the agent cannot: %s", r.Message())
 	}
 	want := []hubaccess.Permission{hubaccess.ClusterUpdate, hubaccess.ClusterPatch, hubaccess.ClusterStatusPatch, hubaccess.WorkPatch,
-		hubaccess.OverridePolicyList, hubaccess.OverridePolicyWatch, hubaccess.ClusterOverridePolicyList, hubaccess.ClusterOverridePolicyWatch}
+		hubaccess.OverridePolicyList, hubaccess.OverridePolicyWatch, hubaccess.ClusterOverridePolicyList, hubaccess.ClusterOverridePolicyWatch, hubaccess.LeaseDelete}
 	if got := s.Denied(); !slices.Equal(got, want) {
 		t.Errorf("Karmada's grant denies %v, want %v", got, want)
 	}
