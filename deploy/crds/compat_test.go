@@ -11,12 +11,13 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// karmadaCRDDir is where the workplace keeps Karmada's own CRDs; a user's
-// fresh clone has no ../shared, so the comparison skips itself there.
+// karmadaCRDDir holds Karmada's published CRDs (charts/karmada/_crds/bases
+// in Karmada's repository), which this repository does not carry: the
+// comparison runs where a copy sits at this path and skips itself elsewhere.
 const karmadaCRDDir = "../../../shared/karmada-crds"
 
-// karmadaRICFile is Karmada's ResourceInterpreterCustomization CRD, kept
-// apart from the others in the workplace; compared when present.
+// karmadaRICFile is Karmada's ResourceInterpreterCustomization CRD, from
+// the same source; compared when present.
 const karmadaRICFile = "../../../shared/karmada-fixtures/crds/config.karmada.io_resourceinterpretercustomizations.yaml"
 
 // TestSchemaAcceptsKarmadaFields walks every field path in Karmada's Work,

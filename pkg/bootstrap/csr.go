@@ -25,8 +25,8 @@ import (
 // apiserver rejects less.
 const MinExpirationSeconds = 600
 
-// AgentUsages are the key usages of every agent CSR (section 4.3 of the
-// compatibility contract); Karmada's approver accepts exactly this set.
+// AgentUsages are the key usages of every agent CSR, as karmadactl register
+// asks for them; Karmada's approver accepts exactly this set.
 var AgentUsages = []certificatesv1.KeyUsage{
 	certificatesv1.UsageDigitalSignature, certificatesv1.UsageKeyEncipherment, certificatesv1.UsageClientAuth,
 }

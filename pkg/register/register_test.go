@@ -206,7 +206,7 @@ func assertClusterAndLeaseRBAC(t *testing.T, ctx context.Context, adminK, agentK
 		if c != nil {
 			c.Spec.Region = "r1"
 			_, err = agentK.ClusterV1alpha1().Clusters().Update(ctx, c, metav1.UpdateOptions{})
-			allowed("update own Cluster (Karmada flaw 7.21)", err)
+			allowed("update own Cluster (karmada-agent updates it without a grant)", err)
 		}
 	}
 	_, err = adminK.ClusterV1alpha1().Clusters().Create(ctx, &clusterv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: other},

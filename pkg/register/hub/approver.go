@@ -55,11 +55,13 @@ type Decision struct {
 	Provision bool
 }
 
-// Approver decides on agent CSRs with Karmada's rules (section 4.4 of the
-// compatibility contract), hardened:
+// Approver decides on agent CSRs with the rules of Karmada's
+// agentcsrapproving controller, hardened (docs/karmada-compatibility.md,
+// "Registration and unregistration"):
 //   - the rbac-generator identity (cluster-admin on a Karmada CP) is never
-//     issued (flaw 7.22);
-//   - an identity is bound to its registrant (flaw 7.23): a bootstrap
+//     issued, where Karmada's approver issues it to any bootstrap token;
+//   - an identity is bound to its registrant, where Karmada's approver
+//     lets any bootstrap token obtain any cluster's identity: a bootstrap
 //     requester obtains cluster C's identity only if C is unclaimed or was
 //     claimed by the same requester, the token still exists and, when the
 //     token is bound to a cluster name (TokenClusterAnnotation), C is that

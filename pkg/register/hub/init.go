@@ -24,7 +24,8 @@ import (
 	"github.com/tether-io/tether/pkg/register/objects"
 )
 
-// Names of the bootstrap objects, Karmada's (section 4.1) where it has them.
+// Names of the bootstrap objects, those of Karmada's control plane where it
+// has them.
 const (
 	// DefaultTokenGroup is the extra group of tokens 'token create' makes.
 	DefaultTokenGroup = "system:bootstrappers:karmada:default-cluster-token"

@@ -24,7 +24,8 @@ type AgentCSR struct {
 	Request *x509.CertificateRequest
 }
 
-// ParseAgentCSR applies Karmada's "agent CSR" test (section 4.4): signer
+// ParseAgentCSR applies the "agent CSR" test of Karmada's agentcsrapproving
+// controller: signer
 // kubernetes.io/kube-apiserver-client, O exactly [system:karmada:agents], no
 // SANs, CN prefixed system:karmada:agent:, usages {digital signature, key
 // encipherment, client auth} or {digital signature, client auth}. It

@@ -40,7 +40,7 @@ func TestSummarize(t *testing.T) {
 	withInit := containers("cpu", "500m", "memory", "256Mi")
 	withInit.InitContainers = []corev1.Container{container("i", "cpu", "3", "memory", "128Mi")}
 	pods := []*Pod{
-		// Karmada's accumulator case (7.10): after "plain" the running total is
+		// Karmada's accumulator bug: after "plain" the running total is
 		// 1 cpu, so "init" adds 500m and is raised to 3 cpu: 3 in total
 		// instead of the correct 1 + 3 = 4.
 		pod("plain", "n1", corev1.PodRunning, false, containers("cpu", "1", "memory", "1Gi")),

@@ -22,7 +22,7 @@ import (
 
 var karmadaOnce sync.Once
 
-// karmadaHub installs Karmada's bootstrap RBAC (section 4.1) once and
+// karmadaHub installs Karmada's bootstrap RBAC once and
 // starts the emulated agentcsrapproving controller for the test binary.
 func karmadaHub(t *testing.T) *testenv.Env {
 	t.Helper()
@@ -107,7 +107,7 @@ func installKarmadaRBAC(ctx context.Context, cs kubernetes.Interface) error {
 }
 
 // approveLikeKarmada emulates karmada-controller-manager's
-// agentcsrapproving controller (section 4.4) until ctx ends: agent CSRs
+// agentcsrapproving controller until ctx ends: agent CSRs
 // are approved after a SubjectAccessReview on certificatesigningrequests/
 // selfclusteragent (requester == CN) or /clusteragent; nothing is denied.
 func approveLikeKarmada(ctx context.Context, cs kubernetes.Interface) {

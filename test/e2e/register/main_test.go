@@ -1,7 +1,7 @@
 // Package register_test runs the built tether-agent binary against a hub
-// configured like a Karmada control plane (section 4.1 of the
-// compatibility contract), with a test approver that applies Karmada's
-// approval rules exactly (section 4.4).
+// configured like a Karmada control plane (its bootstrap RBAC), with a test
+// approver that applies the rules of Karmada's agentcsrapproving controller
+// exactly (docs/karmada-compatibility.md, "Registration and unregistration").
 package register_test
 
 import (
