@@ -158,3 +158,32 @@ func TestMountedStore(t *testing.T) {
 		t.Fatalf("with the Secret the file changed to %q", f)
 	}
 }
+
+// TestSecretStoreKeepsNameAndKeyApart: the store reads and writes the key
+// it was given in the Secret it was given, with a name and a key that
+// differ (karmada-kubeconfig is both, so a swap there changes nothing: this
+// is the test that fails when the two are swapped inside the store).
+func TestSecretStoreKeepsNameAndKeyApart(t *testing.T) {
+	env := testenv.Require(t)
+	ctx := t.Context()
+	kube := kubernetes.NewForConfigOrDie(env.Hub.Config)
+	const ns, name, key = "secret-store", "hub-creds", "config"
+	testenv.NoError(t, testenv.IgnoreExists(kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})))
+	t.Cleanup(func() { _ = kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Data: map[string][]byte{key: []byte("right"), name: []byte("wrong")}}
+	testenv.NoError(t, testenv.IgnoreExists(kube.CoreV1().Secrets(ns).Create(ctx, secret, metav1.CreateOptions{})))
+
+	store := bootstrap.NewSecretStore(kube, ns, name, key)
+	if got, err := store.Load(ctx); err != nil || string(got) != "right" {
+		t.Fatalf("Load = %q, %v; want key %s of Secret %s", got, err, key, name)
+	}
+	if err := store.Save(ctx, []byte("renewed")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	got = testenv.Must(t, got, err)
+	if string(got.Data[key]) != "renewed" || string(got.Data[name]) != "wrong" {
+		t.Fatalf("after Save: key %s = %q, key %s = %q; want only %s renewed", key, got.Data[key], name, got.Data[name], key)
+	}
+}
