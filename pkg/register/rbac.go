@@ -15,6 +15,7 @@ import (
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/hubaccess"
 	"github.com/tether-io/tether/pkg/register/hub"
 	"github.com/tether-io/tether/pkg/register/objects"
 )
@@ -77,12 +78,9 @@ func (r *registration) checkGranted(ctx context.Context, agentCfg *rest.Config) 
 	if err != nil {
 		return err
 	}
-	checks := []authorizationv1.ResourceAttributes{
-		{Group: clusterv1alpha1.GroupName, Resource: "clusters", Subresource: "status", Name: r.cluster, Verb: "update"},
-		{Group: workv1alpha1.GroupName, Resource: "works", Namespace: workv1alpha1.ExecutionNamespace(r.cluster), Verb: "list"},
-	}
-	for _, attrs := range checks {
-		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs}}
+	for _, p := range []hubaccess.Permission{hubaccess.ClusterStatusUpdate, hubaccess.WorkList} {
+		attrs := p.Attributes(r.cluster, r.agent.ClusterNamespace)
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: attrs}}
 		res, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
 		if err != nil {
 			return fmt.Errorf("check the agent's access on the hub: %w", err)
