@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/tether-io/tether/pkg/agent/leader"
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
@@ -249,7 +250,7 @@ func (u *unregistration) memberObjects() []runtime.Object {
 		&rbacv1.ClusterRoleBinding{TypeMeta: crb, ObjectMeta: metav1.ObjectMeta{Name: credName}},
 	}
 	// The agent's leader-election Lease, in case its namespace stays.
-	out = append(out, leaseObject(u.agent.LeaderElectNamespace, "karmada-agent-"+c))
+	out = append(out, leaseObject(u.agent.LeaderElectNamespace, leader.LeaseName(c)))
 	return append(out, u.agent.Objects(nil)...)
 }
 

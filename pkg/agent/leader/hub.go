@@ -66,8 +66,13 @@ type HubLock struct {
 	Ready func(name string, check func() error)
 }
 
-// HubLeaseName is the name of karmada-agent's Lease for cluster.
-func HubLeaseName(cluster string) string { return "karmada-agent-" + cluster }
+// LeaseName is the name of karmada-agent's leader-election Lease for
+// cluster, karmada-agent-<cluster>: the hub lock's name, and the name of
+// the member Lease the agent's replicas elect with.
+func LeaseName(cluster string) string { return "karmada-agent-" + cluster }
+
+// HubLeaseName is the name of karmada-agent's Lease for cluster on the hub.
+func HubLeaseName(cluster string) string { return LeaseName(cluster) }
 
 // Run runs lead under the hub lock: at once when the Lease does not exist
 // (or this agent may not read it), else once this agent holds it; while
