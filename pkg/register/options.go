@@ -56,7 +56,8 @@ func NewOptions() *Options {
 		ClusterNamespace:      clusterv1alpha1.DefaultClusterNamespace,
 		AgentImage:            DefaultAgentImage(),
 		AgentReplicas:         1,
-		CertExpirationSeconds: 365 * 24 * 3600,
+		// Tether's approver caps lifetimes at this by default: ask for it.
+		CertExpirationSeconds: int32(hub.DefaultMaxCertificateLifetime / time.Second),
 		EnableCertRotation:    true,
 		HubType:               HubTypeAuto,
 	}
