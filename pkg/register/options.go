@@ -51,13 +51,12 @@ type Options struct {
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{
-		DiscoveryTimeout: bootstrap.DefaultTimeout,
-		Namespace:        clusterv1alpha1.AgentNamespace,
-		ClusterNamespace: clusterv1alpha1.DefaultClusterNamespace,
-		AgentImage:       DefaultAgentImage(),
-		AgentReplicas:    1,
-		// Tether's approver caps lifetimes at this by default: ask for it.
-		CertExpirationSeconds: int32(hub.DefaultMaxCertificateLifetime / time.Second),
+		DiscoveryTimeout:      bootstrap.DefaultTimeout,
+		Namespace:             clusterv1alpha1.AgentNamespace,
+		ClusterNamespace:      clusterv1alpha1.DefaultClusterNamespace,
+		AgentImage:            DefaultAgentImage(),
+		AgentReplicas:         1,
+		CertExpirationSeconds: int32(hub.DefaultMaxCertificateLifetime / time.Second), // the approver's cap: ask for it
 		EnableCertRotation:    true,
 		HubType:               HubTypeAuto,
 	}
