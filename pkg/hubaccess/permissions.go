@@ -53,6 +53,9 @@ const (
 	LeaseDelete
 	EventCreate
 	EventPatch
+	// ClusterEventCreate posts Events about the Cluster, which live in
+	// namespace default (the Cluster has none).
+	ClusterEventCreate
 	CSRCreate
 	CSRGet
 	CustomizationList
@@ -75,6 +78,7 @@ const (
 	executionNamespace              // karmada-es-<cluster>
 	leaseNamespace                  // karmada-cluster
 	clusterNamespace                // --cluster-namespace (default karmada-cluster)
+	defaultNamespace                // default, where Events about cluster-scoped objects go
 )
 
 // spec is the resource, verb and scope of a Permission.
@@ -120,6 +124,7 @@ var specs = [numPermissions]spec{
 	LeaseDelete:                {group: coordinationGroup, resource: "leases", verb: "delete", scope: leaseNamespace, named: true},
 	EventCreate:                {resource: "events", verb: "create", scope: executionNamespace},
 	EventPatch:                 {resource: "events", verb: "patch", scope: executionNamespace},
+	ClusterEventCreate:         {resource: "events", verb: "create", scope: defaultNamespace},
 	CSRCreate:                  {group: "certificates.k8s.io", resource: "certificatesigningrequests", verb: "create"},
 	CSRGet:                     {group: "certificates.k8s.io", resource: "certificatesigningrequests", verb: "get"},
 	CustomizationList:          {group: configv1alpha1.GroupName, resource: "resourceinterpretercustomizations", verb: "list"},
@@ -180,6 +185,8 @@ func (s spec) namespace(w where) string {
 		return clusterv1alpha1.LeaseNamespace
 	case clusterNamespace:
 		return w.namespace()
+	case defaultNamespace:
+		return "default"
 	}
 	return ""
 }

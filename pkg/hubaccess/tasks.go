@@ -41,6 +41,8 @@ var (
 		AnyOf: [][]Permission{{LeaseGet, LeaseCreate, LeaseUpdate}}, Effect: "the control plane marks the cluster's readiness Unknown"}
 	PostEvents = Task{ID: "events", Name: "post Events",
 		AnyOf: [][]Permission{{EventCreate, EventPatch}}, Effect: "no Event is posted on its Works"}
+	WarnOnCluster = Task{ID: "cluster-events", Name: "post Warning Events about its Cluster (when it cannot write the Cluster's status)",
+		AnyOf: [][]Permission{{ClusterEventCreate}}, Effect: "the reason the Cluster's status goes stale is only in the agent's log"}
 	RenewCertificate = Task{ID: "csr", Name: "renew its client certificate",
 		AnyOf: [][]Permission{{CSRCreate, CSRGet}}, Effect: "the certificate is not renewed before it expires"}
 	ReadPolicies = Task{ID: "policies", Name: "list and watch OverridePolicies and ClusterOverridePolicies (--render-overrides=Always)",
@@ -65,7 +67,7 @@ var (
 // approver, the tests' GrantAgent) is built from (Rules).
 func AllTasks() []Task {
 	return []Task{WatchWorks, WorkFinalizer, WriteWorkStatus, WatchCluster, WriteClusterStatus, CreateCluster, UpdateClusterSpec,
-		Unregister, RenewLease, PostEvents, RenewCertificate, ReadPolicies, ReadCustomizations, ReportEndpointSlices, ReportCredentials, ReportImpersonator}
+		Unregister, RenewLease, PostEvents, WarnOnCluster, RenewCertificate, ReadPolicies, ReadCustomizations, ReportEndpointSlices, ReportCredentials, ReportImpersonator}
 }
 
 // Needs are the tasks of an agent that runs what the options say.

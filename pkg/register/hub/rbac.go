@@ -1,6 +1,9 @@
 package hub
 
 import (
+	"maps"
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -112,14 +115,18 @@ func (a ClusterAccess) Objects() []runtime.Object {
 
 // rules are the agent's rules by namespace of the Role that holds them:
 // "" for the ClusterRole, the cluster namespace for the -secret Role, the
-// execution namespace for the -work Role. The Lease rules go to the -secret
-// Role when the Lease namespace is the cluster namespace, else to the
-// ClusterRole (still limited by name).
+// execution namespace for the -work Role. Karmadactl's names leave no Role
+// for another namespace, so its rules go to the ClusterRole (still limited
+// by name where the permission is): the Lease's when the Lease namespace
+// is not the cluster namespace, and the Events about the Cluster (in
+// default).
 func (a ClusterAccess) rules() map[string][]rbacv1.PolicyRule {
 	out := hubaccess.ByNamespace(hubaccess.Rules(a.Cluster, a.ClusterNamespace, hubaccess.AllTasks()...))
-	if lease := clusterv1alpha1.LeaseNamespace; lease != a.ClusterNamespace {
-		out[""] = append(out[""], out[lease]...)
-		delete(out, lease)
+	for _, ns := range slices.Sorted(maps.Keys(out)) {
+		if ns != "" && ns != a.ClusterNamespace && ns != workv1alpha1.ExecutionNamespace(a.Cluster) {
+			out[""] = append(out[""], out[ns]...)
+			delete(out, ns)
+		}
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/hubaccess"
 	"github.com/tether-io/tether/test/karmadafixture"
 )
@@ -59,7 +60,10 @@ func atoms(rules []hubaccess.Rule) []string {
 }
 
 // declaredAtoms are the requests the agent's declared permissions make, in
-// the same form; a permission of a cluster-scoped resource has namespace *.
+// the same form, with the default cluster namespace; a permission of a
+// cluster-scoped resource has namespace *, and so has one in a namespace
+// that has no Role of the agent's (karmadactl's names give it two: the
+// cluster namespace's and the execution namespace's).
 func declaredAtoms(cluster string) []string {
 	var out []string
 	for _, p := range hubaccess.Permissions() {
@@ -69,7 +73,7 @@ func declaredAtoms(cluster string) []string {
 			res += "/" + a.Subresource
 		}
 		ns, name := a.Namespace, a.Name
-		if ns == "" {
+		if ns != clusterv1alpha1.DefaultClusterNamespace && ns != workv1alpha1.ExecutionNamespace(cluster) {
 			ns = "*"
 		}
 		if name == "" {
