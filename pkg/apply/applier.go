@@ -116,7 +116,7 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 	}
 	e.GVR = mapping.Resource
 	desired.SetNamespace(manifest.IdentityOf(desired).Scoped(member.Namespaced(mapping)).Namespace)
-	live, err := a.live(ctx, e.GVR, desired, opts.Owned)
+	live, err := a.current(ctx, e.GVR, desired, opts.Owned)
 	if err != nil {
 		e.Action, e.Err = Failed, classify(e.Subject, err)
 		return e
@@ -164,9 +164,10 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 	return e
 }
 
-// live returns the object on the server, or nil when it does not exist.
+// current returns the object as it is: from the member cache (Config.Cache),
+// else read from the apiserver; nil when it does not exist.
 // owned is the caller's Owned (nil: everything is owned).
-func (a *Applier) live(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, owned func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
+func (a *Applier) current(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, owned func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
 	if a.cache != nil {
 		if obj, ok := a.cache.Live(manifest.IdentityOf(desired)).Cached(); ok {
 			return obj, nil

@@ -109,7 +109,7 @@ func (r *Releaser) Release(ctx context.Context, work manifest.WorkRef, id manife
 		return res
 	}
 	res.ID = scoped
-	live, err := r.live(ctx, gvr, scoped)
+	live, err := r.current(ctx, gvr, scoped)
 	switch {
 	case err != nil:
 		res.Action, res.Err = Failed, fmt.Errorf("read %s: %w", scoped, err)
@@ -170,10 +170,10 @@ func (r *Releaser) resolve(id manifest.Identity) (schema.GroupVersionResource, m
 	return m.Resource, id.Scoped(member.Namespaced(m)), nil
 }
 
-// live returns the object, or nil when the apiserver says it does not
+// current returns the object, or nil when the apiserver says it does not
 // exist. A cache hit is trusted (the delete is guarded by the object's
 // UID); a cache miss is confirmed with a read from etcd.
-func (r *Releaser) live(ctx context.Context, gvr schema.GroupVersionResource, id manifest.Identity) (*unstructured.Unstructured, error) {
+func (r *Releaser) current(ctx context.Context, gvr schema.GroupVersionResource, id manifest.Identity) (*unstructured.Unstructured, error) {
 	if r.cfg.Cache != nil {
 		if obj, found := r.cfg.Cache.Live(id).Cached(); found {
 			return obj, nil
