@@ -37,7 +37,12 @@ func NewKinds(mapper meta.ResettableRESTMapper) *Kinds { return &Kinds{mapper: m
 // is unknown (a CRD may have just been installed), at most once per
 // ResetInterval. The mapping is shared: callers must not modify it.
 func (k *Kinds) Mapping(obj *unstructured.Unstructured) (*meta.RESTMapping, error) {
-	gvk := obj.GroupVersionKind()
+	return k.MappingOf(manifest.IdentityOf(obj))
+}
+
+// MappingOf resolves the kind of id (see Mapping).
+func (k *Kinds) MappingOf(id manifest.Identity) (*meta.RESTMapping, error) {
+	gvk := id.GVK()
 	if m := k.get(gvk); m != nil {
 		return m, nil
 	}
@@ -47,22 +52,13 @@ func (k *Kinds) Mapping(obj *unstructured.Unstructured) (*meta.RESTMapping, erro
 		m, err = k.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	}
 	if meta.IsNoMatchError(err) {
-		return nil, fmt.Errorf("%s: kind %s is not served by the member cluster (is its CRD installed?): %w", subject(obj), gvk, err)
+		return nil, fmt.Errorf("%s: kind %s is not served by the member cluster (is its CRD installed?): %w", id, gvk, err)
 	}
 	if err != nil {
 		return nil, err
 	}
 	k.put(gvk, m)
 	return m, nil
-}
-
-// MappingOf resolves the kind of id (see Mapping).
-func (k *Kinds) MappingOf(id manifest.Identity) (*meta.RESTMapping, error) {
-	obj := &unstructured.Unstructured{}
-	obj.SetGroupVersionKind(id.GVK())
-	obj.SetNamespace(id.Namespace)
-	obj.SetName(id.Name)
-	return k.Mapping(obj)
 }
 
 // Scope returns id with its namespace normalised for its kind's REST scope
@@ -112,9 +108,4 @@ func (k *Kinds) put(gvk schema.GroupVersionKind, m *meta.RESTMapping) {
 		k.m = map[schema.GroupVersionKind]*meta.RESTMapping{}
 	}
 	k.m[gvk] = m
-}
-
-// subject is Kind/namespace/name, or Kind/name (as apply.Subject).
-func subject(obj *unstructured.Unstructured) string {
-	return manifest.IdentityOf(obj).String()
 }
