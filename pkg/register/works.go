@@ -56,10 +56,14 @@ func (u *unregistration) deleteWorks(ctx context.Context, karmada versioned.Inte
 	if err != nil {
 		return fmt.Errorf("list the Works in %s: %w", ns, err)
 	}
+	// Each Work on its own, as the agent does: one that cannot be released
+	// (a blocked cascading delete, a failing object) does not hold back the others.
+	var errs []error
 	for i := range left.Items {
-		if err := u.finishWork(ctx, karmada, &left.Items[i]); err != nil {
-			return err
-		}
+		errs = append(errs, u.finishWork(ctx, karmada, &left.Items[i]))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	if !u.waitNoWorks(ctx, karmada, u.opts.Wait) {
 		return fmt.Errorf("Works remain in %s after %s: check their finalizers", ns, u.opts.Wait)
