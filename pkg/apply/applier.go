@@ -12,28 +12,33 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
 )
 
 // DefaultFieldManager is the field manager Tether applies under.
 const DefaultFieldManager = "tether"
 
-// LiveLookup returns an object from a local cache. found=false means the
-// cache does not have it (it may still exist on the server).
-type LiveLookup func(gvr schema.GroupVersionResource, namespace, name string) (obj *unstructured.Unstructured, found bool)
+// Cache is the member cache the engine reads live objects from before
+// falling back to a GET (member.Objects). A cache may drop managedFields,
+// except on objects that carry an entry IsLegacyEntry reports: the engine
+// moves those (OwnershipPatch). OwnedFields returns the FieldsV1 JSON of the
+// manager's Apply entry for a cached object (nil: none at hand).
+type Cache interface {
+	Live(id manifest.Identity) member.Answer
+	OwnedFields(live *unstructured.Unstructured) []byte
+}
 
 // Config wires an Applier.
 type Config struct {
 	Client dynamic.Interface
+	// Kinds maps kinds; without it the Applier builds its own over Mapper.
+	Kinds  *member.Kinds
 	Mapper meta.ResettableRESTMapper
 	Types  *TypeCache
-	// Lookup reads live objects from a cache before falling back to a GET;
-	// optional. A cache may drop managedFields, except on objects that carry
-	// an entry IsLegacyEntry reports: the engine moves those (OwnershipPatch).
-	Lookup LiveLookup
-	// OwnedFields, if set, returns the FieldsV1 JSON of the manager's Apply
-	// entry for a live object whose cache keeps managedFields elsewhere
-	// (nil: read the object's own managedFields).
-	OwnedFields  func(live *unstructured.Unstructured) []byte
+	// Cache is optional; without it every live object is read with a GET.
+	Cache        Cache
 	FieldManager string
 	// Retain, if set, runs before an apply over an existing object, after
 	// the engine's own retention: it returns the object to apply, with the
@@ -48,14 +53,12 @@ type RetainFunc func(desired, live *unstructured.Unstructured) (*unstructured.Un
 // Applier applies objects to one cluster with server-side apply.
 type Applier struct {
 	client       dynamic.Interface
-	mapper       meta.ResettableRESTMapper
+	kinds        *member.Kinds
 	types        *TypeCache
-	lookup       LiveLookup
-	ownedLookup  func(live *unstructured.Unstructured) []byte
+	cache        Cache
 	fieldManager string
 	retain       RetainFunc
 	stats        counters
-	mappings     mappingCache
 }
 
 type counters struct {
@@ -78,7 +81,11 @@ func New(cfg Config) *Applier {
 	if fm == "" {
 		fm = DefaultFieldManager
 	}
-	return &Applier{client: cfg.Client, mapper: cfg.Mapper, types: cfg.Types, lookup: cfg.Lookup, ownedLookup: cfg.OwnedFields, fieldManager: fm, retain: cfg.Retain}
+	kinds := cfg.Kinds
+	if kinds == nil {
+		kinds = member.NewKinds(cfg.Mapper)
+	}
+	return &Applier{client: cfg.Client, kinds: kinds, types: cfg.Types, cache: cfg.Cache, fieldManager: fm, retain: cfg.Retain}
 }
 
 // Stats returns the request counters.
@@ -96,8 +103,6 @@ type Options struct {
 	// Owned reports whether a live object is already managed by the caller.
 	// Nil treats every object as owned.
 	Owned func(live *unstructured.Unstructured) bool
-	// DryRun computes the change set without writing.
-	DryRun bool
 }
 
 // ApplyOne applies one object and reports what happened.
@@ -110,12 +115,8 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 		return e
 	}
 	e.GVR = mapping.Resource
-	if mapping.Scope.Name() == meta.RESTScopeNameRoot {
-		desired.SetNamespace("")
-	} else if desired.GetNamespace() == "" {
-		desired.SetNamespace(metav1.NamespaceDefault)
-	}
-	live, err := a.live(ctx, e.GVR, desired, opts.Owned)
+	desired.SetNamespace(manifest.IdentityOf(desired).Scoped(member.Namespaced(mapping)).Namespace)
+	live, err := a.current(ctx, e.GVR, desired, opts.Owned)
 	if err != nil {
 		e.Action, e.Err = Failed, classify(e.Subject, err)
 		return e
@@ -130,7 +131,7 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 				return e
 			}
 		}
-		if live, e.OwnershipMoved, err = a.takeOwnership(ctx, e.GVR, desired, live, opts.DryRun); err != nil {
+		if live, e.OwnershipMoved, err = a.takeOwnership(ctx, e.GVR, desired, live); err != nil {
 			e.Action, e.Err = Failed, classify(e.Subject, err)
 			return e
 		}
@@ -151,10 +152,6 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 			}
 		}
 	}
-	if opts.DryRun {
-		e.Action = map[bool]Action{true: Configured, false: Created}[live != nil]
-		return e
-	}
 	a.stats.applies.Add(1)
 	out, err := a.resource(e.GVR, desired.GetNamespace()).Apply(ctx, desired.GetName(), desired,
 		metav1.ApplyOptions{FieldManager: a.fieldManager, Force: true})
@@ -167,11 +164,12 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 	return e
 }
 
-// live returns the object on the server, or nil when it does not exist.
+// current returns the object as it is: from the member cache (Config.Cache),
+// else read from the apiserver; nil when it does not exist.
 // owned is the caller's Owned (nil: everything is owned).
-func (a *Applier) live(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, owned func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
-	if a.lookup != nil {
-		if obj, ok := a.lookup(gvr, desired.GetNamespace(), desired.GetName()); ok {
+func (a *Applier) current(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, owned func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
+	if a.cache != nil {
+		if obj, ok := a.cache.Live(manifest.IdentityOf(desired)).Cached(); ok {
 			return obj, nil
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,41 +26,30 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Members: 1}) }
 
 // requestCounter counts requests by verb (and dry runs separately).
-type requestCounter struct {
-	mu     sync.Mutex
-	counts map[string]int
-	next   http.RoundTripper
-}
+// isPatch matches the PATCH requests that change state.
+func isPatch(r testenv.Request) bool { return r.Method == http.MethodPatch && !r.DryRun }
 
-func (c *requestCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	verb := r.Method
-	if strings.Contains(r.URL.RawQuery, "dryRun=All") {
-		verb += "-dryrun"
+// isDryRun matches the server-side dry runs.
+func isDryRun(r testenv.Request) bool { return r.DryRun }
+
+// methods summarises requests by method, for failure messages.
+func methods(rec *testenv.Recorder) map[string]int {
+	out := map[string]int{}
+	for _, r := range rec.Requests(nil) {
+		m := r.Method
+		if r.DryRun {
+			m += "-dryrun"
+		}
+		out[m]++
 	}
-	c.mu.Lock()
-	c.counts[verb]++
-	c.mu.Unlock()
-	return c.next.RoundTrip(r)
+	return out
 }
 
-func (c *requestCounter) writes() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.counts["POST"] + c.counts["PUT"] + c.counts["PATCH"] + c.counts["DELETE"]
-}
-
-func (c *requestCounter) reset() {
-	c.mu.Lock()
-	c.counts = map[string]int{}
-	c.mu.Unlock()
-}
-
-func newApplier(t *testing.T) (*Applier, dynamic.Interface, *requestCounter) {
+func newApplier(t *testing.T) (*Applier, dynamic.Interface, *testenv.Recorder) {
 	t.Helper()
 	env := testenv.Require(t)
-	counter := &requestCounter{counts: map[string]int{}}
-	cfg := rest.CopyConfig(env.Members[0].Config)
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { counter.next = rt; return counter })
+	counter := &testenv.Recorder{}
+	cfg := counter.Wrap(rest.CopyConfig(env.Members[0].Config))
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	disc := discovery.NewDiscoveryClientForConfigOrDie(cfg)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
@@ -128,16 +116,16 @@ func TestReapplyUnchangedWritesNothing(t *testing.T) {
 			t.Fatalf("%s: first apply: %s %v", e.Subject, e.Action, e.Err)
 		}
 	}
-	counter.reset()
+	counter.Reset()
 	for _, e := range a.ApplyAll(context.Background(), objects(t, "unchanged", workload), Options{}) {
 		if e.Action != Unchanged || e.DecidedBy != "fieldset" {
 			t.Errorf("%s: re-apply: %s decided by %q (%v), want unchanged by fieldset", e.Subject, e.Action, e.DecidedBy, e.Err)
 		}
 	}
-	if w := counter.writes(); w != 0 {
-		t.Errorf("re-apply sent %d writes: %v", w, counter.counts)
+	if w := len(counter.Writes()); w != 0 {
+		t.Errorf("re-apply sent %d writes: %v", w, methods(counter))
 	}
-	if d := counter.counts["PATCH-dryrun"]; d != 0 {
+	if d := counter.Count(isDryRun); d != 0 {
 		t.Errorf("re-apply needed %d dry runs", d)
 	}
 }

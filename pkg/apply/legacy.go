@@ -122,7 +122,7 @@ func HasLegacyOwner(obj *unstructured.Unstructured) bool {
 // IsLegacyEntry reports whether a managedFields entry, given by its manager,
 // operation and subresource, is one the engine takes over. A cache that drops
 // managedFields from the objects it keeps must keep them on an object with
-// such an entry, so that the engine can move it (see Config.Lookup).
+// such an entry, so that the engine can move it (see Config.Cache).
 func IsLegacyEntry(manager, operation, subresource string) bool {
 	if operation != string(metav1.ManagedFieldsOperationUpdate) || subresource != "" {
 		return false
@@ -141,27 +141,15 @@ func IsLegacyEntry(manager, operation, subresource string) bool {
 // that the manifest leaves out (a default the server filled in, or
 // spec.replicas left to an autoscaler) is left to no one, so the apply that
 // may follow does not remove it. When desired cannot be typed, every field
-// moves. A dry run moves them in memory only, so that the verdict that
-// follows is the one a real run would reach. A patch refused because the
-// object changed is retried on a fresh read.
-func (a *Applier) takeOwnership(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, bool, error) {
+// moves. A patch refused because the object changed is retried on a
+// fresh read.
+func (a *Applier) takeOwnership(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured) (*unstructured.Unstructured, bool, error) {
 	if !HasLegacyOwner(live) {
 		return live, false, nil
 	}
 	var keep *fieldpath.Set
 	if _, _, set, err := a.desiredFields(desired); err == nil {
 		keep = set
-	}
-	if dryRun {
-		moved, err := restrictLegacy(live, keep)
-		if err == nil {
-			moved = moved.DeepCopy()
-			err = csaupgrade.UpgradeManagedFields(moved, sets.New(LegacyManagers...), a.fieldManager)
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("move field ownership to %s: %w", a.fieldManager, err)
-		}
-		return moved, true, nil
 	}
 	cur, moved := live, false
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {

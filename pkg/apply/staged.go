@@ -42,7 +42,7 @@ func (a *Applier) ApplyAll(ctx context.Context, objs []*unstructured.Unstructure
 	var crds []int
 	for pos, i := range order {
 		if pos > 0 && tier(objs[order[pos-1]]) == 0 && tier(objs[i]) != 0 {
-			a.awaitCRDs(ctx, cs, objs, crds, opts)
+			a.awaitCRDs(ctx, cs, objs, crds)
 		}
 		cs[i] = a.ApplyOne(ctx, objs[i], opts)
 		cs[i].Index = i
@@ -51,7 +51,7 @@ func (a *Applier) ApplyAll(ctx context.Context, objs []*unstructured.Unstructure
 		}
 	}
 	if len(order) > 0 && tier(objs[order[len(order)-1]]) == 0 {
-		a.awaitCRDs(ctx, cs, objs, crds, opts)
+		a.awaitCRDs(ctx, cs, objs, crds)
 	}
 	return cs
 }
@@ -59,8 +59,8 @@ func (a *Applier) ApplyAll(ctx context.Context, objs []*unstructured.Unstructure
 // awaitCRDs waits for the CRDs just applied to be Established, then drops
 // the discovery and type caches so their kinds resolve. A CRD that does not
 // become Established in time fails its entry.
-func (a *Applier) awaitCRDs(ctx context.Context, cs ChangeSet, objs []*unstructured.Unstructured, idx []int, opts Options) {
-	if len(idx) == 0 || opts.DryRun {
+func (a *Applier) awaitCRDs(ctx context.Context, cs ChangeSet, objs []*unstructured.Unstructured, idx []int) {
+	if len(idx) == 0 {
 		return
 	}
 	for _, i := range idx {
@@ -84,7 +84,7 @@ func (a *Applier) awaitCRDs(ctx context.Context, cs ChangeSet, objs []*unstructu
 			e.Action, e.Err = Failed, fmt.Errorf("%s: not Established within %s: %w", e.Subject, CRDEstablishTimeout, err)
 		}
 	}
-	a.resetMapper()
+	a.kinds.Reset()
 	if a.types != nil {
 		a.types.Reset()
 	}

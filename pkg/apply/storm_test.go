@@ -5,47 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/openapi"
 )
-
-// noKinds is a mapper that knows no kind and counts discovery refreshes.
-type noKinds struct {
-	meta.RESTMapper
-	resets int
-}
-
-func (n *noKinds) Reset() { n.resets++ }
-func (n *noKinds) RESTMapping(gk schema.GroupKind, _ ...string) (*meta.RESTMapping, error) {
-	return nil, &meta.NoKindMatchError{GroupKind: gk}
-}
-
-func TestUnknownKindsDoNotStormDiscovery(t *testing.T) {
-	m := &noKinds{}
-	a := New(Config{Mapper: m})
-	obj := &unstructured.Unstructured{}
-	obj.SetAPIVersion("example.com/v1")
-	obj.SetKind("Missing")
-	obj.SetName("x")
-	for range 200 {
-		if _, err := a.Mapping(obj); !meta.IsNoMatchError(err) {
-			t.Fatalf("Mapping of a missing kind: %v", err)
-		}
-	}
-	if m.resets != 1 {
-		t.Errorf("200 lookups of a missing kind refreshed discovery %d times, want 1", m.resets)
-	}
-	a.mappings.mu.Lock()
-	a.mappings.lastReset = time.Now().Add(-resetInterval)
-	a.mappings.mu.Unlock()
-	_, _ = a.Mapping(obj)
-	if m.resets != 2 {
-		t.Errorf("after %s a missing kind refreshed discovery %d times in all, want 2", resetInterval, m.resets)
-	}
-}
 
 // failingOpenAPI counts fetches of the OpenAPI v3 index and fails them.
 type failingOpenAPI struct{ fetches int }

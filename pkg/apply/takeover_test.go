@@ -9,10 +9,12 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // karmadaManifest is the content of the fixture Deployment in namespace ns,
@@ -31,8 +33,7 @@ func karmadaManifest(t *testing.T, ns string) *unstructured.Unstructured {
 }
 
 // TestTakeOwnershipFromKarmadaAgent runs the engine over a Deployment that
-// karmada-agent created and that an earlier Tether co-owns: a dry run reports
-// the move without writing; the real run moves the ownership with one
+// karmada-agent created and that an earlier Tether co-owns: the run moves the ownership with one
 // managedFields patch even from a stale read (the conflict is retried on a
 // fresh one), applies nothing, and the next run finds nothing to do.
 func TestTakeOwnershipFromKarmadaAgent(t *testing.T) {
@@ -47,35 +48,22 @@ func TestTakeOwnershipFromKarmadaAgent(t *testing.T) {
 	}
 	created := rolledOut(t, deployments, "nginx", 1)
 
-	counter.reset()
-	e := a.ApplyOne(ctx, desired, Options{DryRun: true})
-	if e.Err != nil || e.Action != Unchanged || !e.OwnershipMoved {
-		t.Errorf("dry run: %s moved=%t %v; want unchanged, moved", e.Action, e.OwnershipMoved, e.Err)
-	}
-	if w := counter.writes(); w != 0 {
-		t.Errorf("the dry run wrote %d times: %v", w, counter.counts)
-	}
-
 	// An earlier Tether applied the same content beside karmada-agent.
 	if _, err := deployments.Apply(ctx, "nginx", desired, metav1.ApplyOptions{FieldManager: DefaultFieldManager, Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	// The engine reads the object as it was before that apply.
-	var served atomic.Bool
-	stale := New(Config{Client: a.client, Mapper: a.mapper, Types: a.types,
-		Lookup: func(schema.GroupVersionResource, string, string) (*unstructured.Unstructured, bool) {
-			return created.DeepCopy(), !served.Swap(true)
-		}})
-	counter.reset()
-	e = stale.ApplyOne(ctx, desired, Options{})
+	stale := New(Config{Client: a.client, Kinds: a.kinds, Types: a.types, Cache: &staleOnce{obj: created}})
+	counter.Reset()
+	e := stale.ApplyOne(ctx, desired, Options{})
 	if e.Err != nil || e.Action != Unchanged || !e.OwnershipMoved {
 		t.Fatalf("take-over: %s moved=%t %v; want unchanged, moved", e.Action, e.OwnershipMoved, e.Err)
 	}
 	if st := stale.Stats(); st.Applies != 0 || st.OwnershipMoves != 2 {
 		t.Errorf("take-over from a stale read: %d applies, %d ownership patches; want 0 and 2 (one refused)", st.Applies, st.OwnershipMoves)
 	}
-	if w := counter.writes(); w != counter.counts["PATCH"] {
-		t.Errorf("writes other than patches: %v", counter.counts)
+	if w := len(counter.Writes()); w != counter.Count(isPatch) {
+		t.Errorf("writes other than patches: %v", methods(counter))
 	}
 
 	live, err := deployments.Get(ctx, "nginx", metav1.GetOptions{})
@@ -93,12 +81,12 @@ func TestTakeOwnershipFromKarmadaAgent(t *testing.T) {
 		t.Errorf("Tether's Apply entry does not own what karmada-agent owned: %v", live.GetManagedFields())
 	}
 
-	counter.reset()
+	counter.Reset()
 	if e := a.ApplyOne(ctx, desired, Options{}); e.Action != Unchanged || e.OwnershipMoved || e.DecidedBy != "fieldset" {
 		t.Errorf("after the take-over: %s moved=%t by %q %v; want unchanged by fieldset", e.Action, e.OwnershipMoved, e.DecidedBy, e.Err)
 	}
-	if w := counter.writes(); w != 0 {
-		t.Errorf("after the take-over the engine wrote %d times: %v", w, counter.counts)
+	if w := len(counter.Writes()); w != 0 {
+		t.Errorf("after the take-over the engine wrote %d times: %v", w, methods(counter))
 	}
 
 	// A field dropped from the manifest now leaves the object.
@@ -130,15 +118,15 @@ func TestTakeOwnershipOfAnUndefaultedManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	rolledOut(t, deployments, "web", 2)
-	counter.reset()
+	counter.Reset()
 	before := a.Stats()
 	e := a.ApplyOne(ctx, desired, Options{})
 	if e.Err != nil || e.Action != Unchanged || !e.OwnershipMoved {
 		t.Fatalf("take-over: %s moved=%t %v; want unchanged, moved", e.Action, e.OwnershipMoved, e.Err)
 	}
 	after := a.Stats()
-	if moves := after.OwnershipMoves - before.OwnershipMoves; moves < 1 || int64(counter.writes()) != moves {
-		t.Errorf("take-over wrote %v with %d ownership patches; want those patches only", counter.counts, moves)
+	if moves := after.OwnershipMoves - before.OwnershipMoves; moves < 1 || int64(len(counter.Writes())) != moves {
+		t.Errorf("take-over wrote %v with %d ownership patches; want those patches only", methods(counter), moves)
 	}
 	if n := after.Applies - before.Applies; n != 0 {
 		t.Errorf("take-over applied %d times", n)
@@ -162,17 +150,29 @@ func TestTakeOwnershipOfAnUndefaultedManifest(t *testing.T) {
 func rolledOut(t *testing.T, deployments dynamic.ResourceInterface, name string, replicas int64) *unstructured.Unstructured {
 	t.Helper()
 	var d *unstructured.Unstructured
-	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "Deployment "+name+" rolled out", func() (bool, error) {
 		var err error
-		if d, err = deployments.Get(ctx, name, metav1.GetOptions{}); err != nil {
-			return false, nil
+		if d, err = deployments.Get(context.Background(), name, metav1.GetOptions{}); err != nil {
+			return false, err
 		}
 		observed, _, _ := unstructured.NestedInt64(d.Object, "status", "observedGeneration")
 		available, _, _ := unstructured.NestedInt64(d.Object, "status", "availableReplicas")
 		return observed == d.GetGeneration() && available == replicas, nil
 	})
-	if err != nil {
-		t.Fatalf("Deployment %s did not roll out: %v", name, err)
-	}
 	return d
 }
+
+// staleOnce is a member cache that serves obj once, then nothing.
+type staleOnce struct {
+	obj    *unstructured.Unstructured
+	served atomic.Bool
+}
+
+func (s *staleOnce) Live(id manifest.Identity) member.Answer {
+	if s.served.Swap(true) {
+		return member.Answer{ID: id, State: member.Absent}
+	}
+	return member.Answer{ID: id, State: member.Present, Object: s.obj.DeepCopy()}
+}
+
+func (s *staleOnce) OwnedFields(*unstructured.Unstructured) []byte { return nil }

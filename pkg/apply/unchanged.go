@@ -125,8 +125,8 @@ func (a *Applier) ownedFieldsJSON(live *unstructured.Unstructured) []byte {
 		}
 		return nil
 	}
-	if a.ownedLookup != nil {
-		return a.ownedLookup(live)
+	if a.cache != nil {
+		return a.cache.OwnedFields(live)
 	}
 	return nil
 }

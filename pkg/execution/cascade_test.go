@@ -4,12 +4,14 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // TestNamespaceDeleteWaitsForUnownedObjects: deleting a Work's Namespace
@@ -25,7 +27,7 @@ func TestNamespaceDeleteWaitsForUnownedObjects(t *testing.T) {
 	_, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "precious"}}, metav1.CreateOptions{})
 	must(t, err)
 	must(t, hubClient(t).WorkV1alpha1().Works(es1).Delete(ctx, "cascade", metav1.DeleteOptions{}))
-	eventually(t, "a DeletionBlocked Warning naming the ConfigMap", func(context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "a DeletionBlocked Warning naming the ConfigMap", func() (bool, error) {
 		for _, e := range eventsFor(t, es1, "cascade") {
 			if e.Reason == EventDeletionBlocked && strings.Contains(e.Message, "precious") {
 				return true, nil
@@ -43,7 +45,7 @@ func TestNamespaceDeleteWaitsForUnownedObjects(t *testing.T) {
 		}
 		w.Annotations[workv1alpha1.CascadeDeleteAnnotation] = "true"
 	})
-	eventually(t, "with the opt-in the Namespace goes and the Work is released", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "with the opt-in the Namespace goes and the Work is released", func() (bool, error) {
 		ns, err := memberClient(t, 0).CoreV1().Namespaces().Get(ctx, "cascade", metav1.GetOptions{})
 		gone := apierrors.IsNotFound(err) || (err == nil && !ns.DeletionTimestamp.IsZero())
 		_, werr := hubClient(t).WorkV1alpha1().Works(es1).Get(ctx, "cascade", metav1.GetOptions{})

@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -37,7 +35,7 @@ import (
 	policylisters "github.com/tether-io/tether/pkg/generated/listers/policy/v1alpha1"
 	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/hubaccess"
-	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
 	"github.com/tether-io/tether/pkg/override"
 	"github.com/tether-io/tether/pkg/release"
 	"github.com/tether-io/tether/pkg/status/interpret"
@@ -59,8 +57,6 @@ type Config struct {
 	Workers int
 	// RenderMode decides when overrides are rendered at the edge (default Auto).
 	RenderMode override.Mode
-	// FieldManager is the server-side-apply manager (default "tether").
-	FieldManager string
 	// Guard, if set, configures the bulk-deletion guard (pkg/deletion): the
 	// member deletes of Works found terminating in bulk on a list of the hub
 	// after a start or a reconnect wait for a confirmation or the grace. The
@@ -71,8 +67,6 @@ type Config struct {
 	// StatusProgressInterval spaces writes of reflected counters alone
 	// (see statuswork.Config.ProgressInterval; default 10s).
 	StatusProgressInterval time.Duration
-	// StatusLimiter bounds Work status writes for the cluster (default 200/s, burst 400).
-	StatusLimiter *rate.Limiter
 	// Reflect and Health interpret member objects for Work status
 	// (default: pkg/status/interpret; pkg/interpreter runs customizations first).
 	Reflect func(*unstructured.Unstructured) (*runtime.RawExtension, error)
@@ -100,8 +94,8 @@ type Controller struct {
 	applier  *apply.Applier
 	releaser *release.Releaser
 	guard    *deletion.Guard // nil without Config.Guard
-	mapper   meta.ResettableRESTMapper
-	member   *MemberCache
+	kinds    *member.Kinds
+	member   *member.Objects // member objects: informers, Live, owned fields, applied set
 	writer   *statuswork.Writer
 	queue    *queue.Queue
 	metrics  *metrics
@@ -118,10 +112,7 @@ type Controller struct {
 
 	events   record.EventBroadcaster
 	recorder record.EventRecorder // nil without Config.Events
-	mu       sync.Mutex
-	applied  map[string][]manifest.Identity // per Work key: what this process applied (record.go)
-	fresh    map[liveKey]freshObject        // apply responses the member cache has not caught up with
-	progress progress                       // whether the workers move (Stalled)
+	progress progress             // whether the workers move (Stalled)
 }
 
 // New builds a Controller; Run starts it.
@@ -131,9 +122,6 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 16
-	}
-	if cfg.FieldManager == "" {
-		cfg.FieldManager = apply.DefaultFieldManager
 	}
 	if cfg.RenderMode == "" {
 		cfg.RenderMode = override.ModeAuto
@@ -147,16 +135,18 @@ func New(cfg Config) (*Controller, error) {
 			return interpret.Health(obj), nil
 		}
 	}
-	c := &Controller{cfg: cfg, applied: map[string][]manifest.Identity{}, fresh: map[liveKey]freshObject{}}
+	c := &Controller{cfg: cfg}
 	c.metrics = newMetrics(cfg.Registerer)
-	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.MemberDiscovery))
-	c.member = NewMemberCache(cfg.MemberDynamic, cfg.FieldManager, c.onMemberEvent)
+	c.kinds = member.NewKinds(restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.MemberDiscovery)))
+	mc := member.Config{Client: cfg.MemberDynamic, Kinds: c.kinds, FieldManager: apply.DefaultFieldManager,
+		OnEvent: c.onMemberEvent, KeepManagedFields: apply.IsLegacyEntry}
 	if defaultInterpreters {
-		c.member.slim = interpret.Slim
+		mc.Slim = interpret.Slim
 	}
-	c.applier = apply.New(apply.Config{Client: cfg.MemberDynamic, Mapper: c.mapper, Types: apply.NewTypeCache(cfg.MemberDiscovery),
-		FieldManager: cfg.FieldManager, Lookup: c.cachedLive, OwnedFields: c.member.OwnedFields, Retain: cfg.Retain})
-	c.releaser = release.New(release.Config{Applier: c.applier, Client: cfg.MemberDynamic, Cached: c.cachedLive, Blockers: cascadeCheck(cfg)})
+	c.member = member.New(mc)
+	c.applier = apply.New(apply.Config{Client: cfg.MemberDynamic, Kinds: c.kinds, Types: apply.NewTypeCache(cfg.MemberDiscovery),
+		Cache: c.member, Retain: cfg.Retain})
+	c.releaser = release.New(release.Config{Applier: c.applier, Client: cfg.MemberDynamic, Cache: c.member, Blockers: cascadeCheck(cfg)})
 	var qm *queue.Metrics
 	if cfg.Registerer != nil {
 		qm = queue.NewMetrics(cfg.Registerer, "work")
@@ -176,8 +166,8 @@ func New(cfg Config) (*Controller, error) {
 	c.setupInformers()
 	c.writer = statuswork.New(statuswork.Config{
 		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
-		Live: c.liveForStatus, Reflect: cfg.Reflect, Health: cfg.Health,
-		Window: cfg.StatusWindow, ProgressInterval: cfg.StatusProgressInterval, Limiter: cfg.StatusLimiter, Observe: c.metrics.observeStatus, Recorder: c.recorder,
+		Live: c.member, Reflect: cfg.Reflect, Health: cfg.Health,
+		Window: cfg.StatusWindow, ProgressInterval: cfg.StatusProgressInterval, Observe: c.metrics.observeStatus, Recorder: c.recorder,
 		UpdateStatus: !cfg.Access.Has(hubaccess.WorkStatusPatch) && cfg.Access.Has(hubaccess.WorkStatusUpdate),
 	})
 	c.registerEngineMetrics(cfg.Registerer)
@@ -240,7 +230,7 @@ func (c *Controller) setupInformers() {
 func (c *Controller) Run(ctx context.Context) error {
 	log := klog.FromContext(ctx).WithValues("cluster", c.cfg.ClusterName)
 	ctx = klog.NewContext(ctx, log)
-	c.member.Start(ctx)
+	defer c.member.Stop()
 	c.hubFactory.Start(ctx.Done())
 	c.clusterFactory.Start(ctx.Done())
 	if c.policyFactory != nil {

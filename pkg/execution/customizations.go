@@ -35,7 +35,7 @@ func (c *Controller) Reinterpret(status, retention []schema.GroupVersionKind) {
 		for _, ms := range w.Status.ManifestStatuses {
 			held[schema.GroupKind{Group: ms.Identifier.Group, Kind: ms.Identifier.Kind}] = true
 		}
-		for _, id := range c.appliedIDs(key) {
+		for _, id := range c.member.AppliedBy(key) {
 			held[schema.GroupKind{Group: id.Group, Kind: id.Kind}] = true
 		}
 		var t, r bool

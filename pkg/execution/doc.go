@@ -3,8 +3,10 @@
 // manifests, server-side-applies them in the member, repairs drift seen by
 // member informers, garbage-collects removed manifests, and handles Work
 // deletion behind the bulk-deletion guard (pkg/deletion). Manifests are read
-// through pkg/manifest and objects released through pkg/release. Work
-// status is written by pkg/status/work, which this package feeds.
+// through pkg/manifest, member objects through pkg/member (which it hands to
+// the apply engine, the releaser and the status writer), and objects
+// released through pkg/release. Work status is written by pkg/status/work,
+// which this package feeds.
 //
 // Failure modes: a manifest that is wrong (invalid, unknown kind, conflict,
 // rejected by the apiserver) fails only its own entry and waits for the Work

@@ -5,6 +5,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/tether-io/tether/pkg/member"
 )
 
 // ownership is Tether's field set on a member object at the version an event
@@ -14,6 +16,12 @@ import (
 type ownership struct {
 	set     *fieldpath.Set
 	changed bool
+}
+
+// ownershipOf reads Tether's field set on obj from the member cache.
+func ownershipOf(objs *member.Objects, obj *unstructured.Unstructured) ownership {
+	set, changed := objs.OwnedSet(obj)
+	return ownership{set: set, changed: changed}
 }
 
 // drifted reports whether a change to a managed member object may have

@@ -9,6 +9,7 @@ import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/execution/queue"
+	"github.com/tether-io/tether/pkg/member"
 	"github.com/tether-io/tether/pkg/override"
 )
 
@@ -55,7 +56,7 @@ func (c *Controller) onWorkDelete(obj any) {
 		return
 	}
 	c.writer.Forget(key)
-	c.forgetApplied(key)
+	c.member.ForgetWork(key)
 	if c.guard != nil {
 		c.guard.Forget(key)
 	}
@@ -106,16 +107,14 @@ func (c *Controller) renderInputsChanged(initial bool) {
 // onMemberEvent routes a change of a managed member object: its Work's
 // status is refreshed, and a change to anything but status (drift) or a
 // deletion re-syncs the Work, which re-applies only what differs.
-func (c *Controller) onMemberEvent(ev MemberEvent) {
-	obj := ev.object()
-	c.forgetFresh(ev.GVR, obj.GetNamespace(), obj.GetName())
+func (c *Controller) onMemberEvent(ev member.Event) {
 	c.writer.Touch(ev.WorkKey)
 	switch {
 	case ev.Old == nil:
 		return // an add: our own create, or the initial list
 	case ev.New == nil:
 		c.queue.Add(ev.WorkKey, queue.High)
-	case drifted(ev.Old, ev.New, func() ownership { return c.member.ownership(ev.New) }):
+	case drifted(ev.Old, ev.New, func() ownership { return ownershipOf(c.member, ev.New) }):
 		c.queue.Add(ev.WorkKey, queue.High)
 	}
 }

@@ -1,12 +1,9 @@
 package execution
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"strings"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -34,45 +30,35 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Members: 2}) }
 
-// writeCounter counts member write requests (not dry runs).
-type writeCounter struct {
-	mu     sync.Mutex
-	writes []string
-	next   http.RoundTripper
-}
-
-func (w *writeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method != http.MethodGet && !strings.Contains(r.URL.RawQuery, "dryRun=All") {
-		w.mu.Lock()
-		body := ""
-		if r.Body != nil {
-			raw, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(raw))
-			body = string(raw)
-		}
-		w.writes = append(w.writes, r.Method+" "+r.URL.Path+" "+body)
-		w.mu.Unlock()
+// writeLines returns the member (or hub) writes a Recorder saw, as
+// "METHOD path body" lines.
+func writeLines(rec *testenv.Recorder) (int, []string) {
+	var out []string
+	for _, r := range rec.Writes() {
+		out = append(out, r.Method+" "+r.Path+" "+string(r.Body))
 	}
-	return w.next.RoundTrip(r)
-}
-
-func (w *writeCounter) count() (int, []string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.writes), append([]string(nil), w.writes...)
+	return len(out), out
 }
 
 type agent struct {
 	ctrl    *Controller
 	cancel  context.CancelFunc
 	done    chan struct{}
-	member  *writeCounter
-	hubPeek *writeCounter
+	runErr  error // what Run returned; read after done is closed
+	member  *testenv.Recorder
+	hubPeek *testenv.Recorder
 }
 
-func (a *agent) stop() {
+// stop stops the controller and fails t if Run returned an error. The
+// controller's goroutine never reports to a test itself: the shared agent
+// outlives the test that started it.
+func (a *agent) stop(t *testing.T) {
+	t.Helper()
 	a.cancel()
 	<-a.done
+	if a.runErr != nil {
+		t.Errorf("controller: %v", a.runErr)
+	}
 }
 
 var rbacOnce sync.Map
@@ -86,33 +72,24 @@ func agentHubConfig(t *testing.T, cluster string) *rest.Config {
 	user := "system:karmada:agent:" + cluster
 	if _, done := rbacOnce.LoadOrStore(cluster, true); !done {
 		ctx := context.Background()
-		cs := kubernetes.NewForConfigOrDie(env.Hub.Config)
 		ns := workv1alpha1.ExecutionNamespace(cluster)
-		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		_, err := kubernetes.NewForConfigOrDie(env.Hub.Config).CoreV1().Namespaces().Create(ctx,
+			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
-		subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
-		role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "tether-agent", Namespace: ns}, Rules: []rbacv1.PolicyRule{
+		must(t, testenv.Grant(ctx, env.Hub.Config, user, ns, []rbacv1.PolicyRule{
 			{APIGroups: []string{"work.karmada.io"}, Resources: []string{"works"}, Verbs: []string{"get", "list", "watch", "update", "patch"}},
 			{APIGroups: []string{"work.karmada.io"}, Resources: []string{"works/status"}, Verbs: []string{"get", "update", "patch"}},
 			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
-		}}
-		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "tether-agent:" + cluster}, Rules: []rbacv1.PolicyRule{
+		}))
+		must(t, testenv.Grant(ctx, env.Hub.Config, user, "", []rbacv1.PolicyRule{
 			{APIGroups: []string{"policy.karmada.io"}, Resources: []string{"overridepolicies", "clusteroverridepolicies"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{"cluster.karmada.io"}, Resources: []string{"clusters"}, ResourceNames: []string{cluster}, Verbs: []string{"get", "list", "watch"}},
-		}}
-		must(t, ignoreExists(cs.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{})))
-		must(t, ignoreExists(cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "tether-agent", Namespace: ns},
-			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name}, Subjects: subject}, metav1.CreateOptions{})))
-		must(t, ignoreExists(cs.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{})))
-		must(t, ignoreExists(cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: cr.Name},
-			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: cr.Name}, Subjects: subject}, metav1.CreateOptions{})))
+		}))
 	}
 	cfg, err := env.Hub.Identity(user, "system:karmada:agents")
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	cfg.QPS, cfg.Burst = 200, 400
 	return cfg
 }
@@ -121,12 +98,11 @@ func agentHubConfig(t *testing.T, cluster string) *rest.Config {
 func startAgent(t *testing.T, cluster string, member int, tweak func(*Config)) *agent {
 	t.Helper()
 	env := testenv.Require(t)
-	a := &agent{member: &writeCounter{}, hubPeek: &writeCounter{}, done: make(chan struct{})}
-	memberCfg := rest.CopyConfig(env.Members[member].Config)
-	memberCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { a.member.next = rt; return a.member })
+	a := &agent{member: &testenv.Recorder{}, hubPeek: &testenv.Recorder{}, done: make(chan struct{})}
+	memberCfg := a.member.Wrap(rest.CopyConfig(env.Members[member].Config))
 	hubCfg := agentHubConfig(t, cluster)
 	ensureCluster(t, cluster) // as the agent's join does
-	hubCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { a.hubPeek.next = rt; return a.hubPeek })
+	a.hubPeek.Wrap(hubCfg)
 	cfg := Config{
 		ClusterName:     cluster,
 		Hub:             versioned.NewForConfigOrDie(hubCfg),
@@ -149,14 +125,10 @@ func startAgent(t *testing.T, cluster string, member int, tweak func(*Config)) *
 	go func() {
 		defer close(a.done)
 		if err := ctrl.Run(ctx); err != nil {
-			t.Errorf("controller %s: %v", cluster, err)
+			a.runErr = fmt.Errorf("controller %s: %w", cluster, err)
 		}
 	}()
-	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		return ctrl.Synced(), nil
-	}); err != nil {
-		t.Fatalf("controller %s did not sync: %v", cluster, err)
-	}
+	testenv.Eventually(t, 30*time.Second, "controller "+cluster+" synced", func() (bool, error) { return ctrl.Synced(), nil })
 	return a
 }
 
@@ -180,7 +152,8 @@ func member1Agent(t *testing.T) *agent {
 func deleteWorkAndWait(t *testing.T, es, name string, cms typedcorev1.ConfigMapInterface, configMaps ...string) {
 	t.Helper()
 	must(t, hubClient(t).WorkV1alpha1().Works(es).Delete(context.Background(), name, metav1.DeleteOptions{}))
-	eventually(t, "member objects deleted and the Work gone", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "member objects deleted and the Work gone", func() (bool, error) {
+		ctx := context.Background()
 		for _, cm := range configMaps {
 			if _, err := cms.Get(ctx, cm, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 				return false, nil
@@ -233,18 +206,15 @@ func createWork(t *testing.T, w *workv1alpha1.Work) *workv1alpha1.Work {
 func updateWork(t *testing.T, ns, name string, mutate func(*workv1alpha1.Work)) {
 	t.Helper()
 	works := hubClient(t).WorkV1alpha1().Works(ns)
-	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		w, err := works.Get(ctx, name, metav1.GetOptions{})
+	testenv.Eventually(t, 30*time.Second, "update Work "+ns+"/"+name, func() (bool, error) {
+		w, err := works.Get(context.Background(), name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
 		mutate(w)
-		_, err = works.Update(ctx, w, metav1.UpdateOptions{})
-		return err == nil, nil
+		_, err = works.Update(context.Background(), w, metav1.UpdateOptions{})
+		return err == nil, err
 	})
-	if err != nil {
-		t.Fatalf("update Work %s/%s: %v", ns, name, err)
-	}
 }
 
 // waitApplied waits until the Work's Applied condition has the wanted status
@@ -252,27 +222,22 @@ func updateWork(t *testing.T, ns, name string, mutate func(*workv1alpha1.Work)) 
 func waitApplied(t *testing.T, ns, name string, want metav1.ConditionStatus) *workv1alpha1.Work {
 	t.Helper()
 	var w *workv1alpha1.Work
-	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
-		var err error
-		w, err = hubClient(t).WorkV1alpha1().Works(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil
+	defer func() {
+		if t.Failed() { // Eventually gave up: show the Work as last read
+			raw, _ := json.MarshalIndent(w, "", "  ")
+			t.Logf("Work %s/%s as last read:\n%s", ns, name, raw)
 		}
+	}()
+	testenv.Eventually(t, time.Minute, fmt.Sprintf("Work %s/%s Applied=%s", ns, name, want), func() (bool, error) {
+		got, err := hubClient(t).WorkV1alpha1().Works(ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		w = got
 		c := meta.FindStatusCondition(w.Status.Conditions, workv1alpha1.WorkApplied)
 		return c != nil && c.Status == want && c.ObservedGeneration == w.Generation, nil
 	})
-	if err != nil {
-		raw, _ := json.MarshalIndent(w, "", "  ")
-		t.Fatalf("Work %s/%s never reached Applied=%s: %v\n%s", ns, name, want, err, raw)
-	}
 	return w
-}
-
-func eventually(t *testing.T, what string, cond func(ctx context.Context) (bool, error)) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 60*time.Second, true, cond); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 func must(t *testing.T, err error) {

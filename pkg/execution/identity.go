@@ -7,13 +7,13 @@ import (
 )
 
 // Every identity the controller compares or records is scoped by the REST
-// mapping of its kind (apply.Applier.Scope), so a namespaced manifest
+// mapping of its kind (member.Kinds.Scope), so a namespaced manifest
 // without metadata.namespace, its status identifier ("default") and its
-// applied record all name the same object.
+// applied set all name the same object.
 
 // scopeID returns id scoped, or as written when its kind is not served.
 func (c *Controller) scopeID(id manifest.Identity) manifest.Identity {
-	scoped, _ := c.applier.Scope(id)
+	scoped, _ := c.kinds.Scope(id)
 	return scoped
 }
 
@@ -23,7 +23,7 @@ func (c *Controller) scopeManifests(ms []manifest.Manifest) {
 		if ms[i].Object == nil {
 			continue
 		}
-		if scoped, ok := c.applier.Scope(ms[i].ID); ok {
+		if scoped, ok := c.kinds.Scope(ms[i].ID); ok {
 			ms[i].Scope(scoped.Namespace != "")
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // TestNamespacelessManifestKeepsItsObject: a namespaced manifest without
@@ -26,7 +27,8 @@ func TestNamespacelessManifestKeepsItsObject(t *testing.T) {
 	cm := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"nsless"},"data":{"k":"v"}}`
 	createWork(t, newWork(cluster, "nsless", manifests(t, cm)))
 	w := waitApplied(t, es, "nsless", metav1.ConditionTrue)
-	eventually(t, "the status lists the object in default", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the status lists the object in default", func() (bool, error) {
+		ctx := context.Background()
 		w, _ = hubClient(t).WorkV1alpha1().Works(es).Get(ctx, "nsless", metav1.GetOptions{})
 		return w != nil && len(w.Status.ManifestStatuses) == 1 && w.Status.ManifestStatuses[0].Identifier.Namespace == "default", nil
 	})
@@ -34,15 +36,16 @@ func TestNamespacelessManifestKeepsItsObject(t *testing.T) {
 	before, err := cms.Get(context.Background(), "nsless", metav1.GetOptions{})
 	must(t, err)
 	waitIdle(t, first)
-	first.stop()
+	first.stop(t)
 
 	second := startAgent(t, cluster, 0, nil)
-	defer second.stop()
+	defer second.stop(t)
 	waitIdle(t, second)
 	updateWork(t, es, "nsless", func(w *workv1alpha1.Work) {
 		w.Spec.Workload.Manifests = manifests(t, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"nsless"},"data":{"k":"v2"}}`)
 	})
-	eventually(t, "the edit reaches the member", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the edit reaches the member", func() (bool, error) {
+		ctx := context.Background()
 		cur, err := cms.Get(ctx, "nsless", metav1.GetOptions{})
 		return err == nil && cur.Data["k"] == "v2", nil
 	})
@@ -52,8 +55,8 @@ func TestNamespacelessManifestKeepsItsObject(t *testing.T) {
 	if after.UID != before.UID {
 		t.Errorf("the ConfigMap was deleted and re-created: UID %s became %s", before.UID, after.UID)
 	}
-	if n, _ := second.member.count(); n != 1 {
-		_, writes := second.member.count()
+	if n, _ := writeLines(second.member); n != 1 {
+		_, writes := writeLines(second.member)
 		t.Errorf("restart and one edit made %d member writes, want 1 (the edit): %v", n, writes)
 	}
 	deleteWorkAndWait(t, es, "nsless", cms, "nsless")
@@ -98,7 +101,7 @@ func TestTwoWorksNamingOneObjectDoNotFight(t *testing.T) {
 
 	// Once the first Work lets go of it, the second takes it over.
 	must(t, hubClient(t).WorkV1alpha1().Works(es1).Delete(ctx, "first", metav1.DeleteOptions{}))
-	eventually(t, "the second Work applies it", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the second Work applies it", func() (bool, error) {
 		cur, err := cms.Get(ctx, "shared", metav1.GetOptions{})
 		return err == nil && cur.Data["from"] == "second", nil
 	})

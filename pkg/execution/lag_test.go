@@ -54,20 +54,22 @@ func TestCacheLagLeavesNoOrphan(t *testing.T) {
 		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return slowWatch{next: rt, delay: 3 * time.Second} })
 		c.MemberDynamic = dynamic.NewForConfigOrDie(cfg)
 	})
-	defer a.stop()
+	defer a.stop(t)
 	createWork(t, newWork(cluster, "lag", manifests(t, configMap("lag", "a", map[string]string{"k": "v"}))))
 	waitApplied(t, es, "lag", metav1.ConditionTrue)
 	updateWork(t, es, "lag", func(w *workv1alpha1.Work) {
 		w.Spec.Workload.Manifests = manifests(t, configMap("lag", "a", map[string]string{"k": "v"}), configMap("lag", "b", map[string]string{"k": "v"}))
 	})
-	eventually(t, "b is created", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "b is created", func() (bool, error) {
+		ctx := context.Background()
 		_, err := cms.Get(ctx, "b", metav1.GetOptions{})
 		return err == nil, nil
 	})
 	updateWork(t, es, "lag", func(w *workv1alpha1.Work) {
 		w.Spec.Workload.Manifests = manifests(t, configMap("lag", "a", map[string]string{"k": "v"}))
 	})
-	eventually(t, "b, removed from the Work, is deleted", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "b, removed from the Work, is deleted", func() (bool, error) {
+		ctx := context.Background()
 		_, err := cms.Get(ctx, "b", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})

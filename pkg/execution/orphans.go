@@ -15,14 +15,14 @@ import (
 	"github.com/tether-io/tether/pkg/manifest"
 )
 
-// The orphan scan. The applied record lives in memory, and the Work status
+// The orphan scan. The applied set (member.Objects) lives in memory, and the Work status
 // is written a moment after an apply, so an agent killed in between forgets
 // an object it created; if that object's manifest is then removed while the
 // agent is down, nothing would ever release it. At start, once the hub
 // caches synced, the scan lists the member objects that carry
 // karmada.io/managed and name a Work of this cluster, and hands each one
 // that its Work no longer lists to that Work's garbage collection (through
-// the applied record), which releases it under the usual rules.
+// the applied set), which releases it under the usual rules.
 //
 // Objects whose Work does not exist on the hub at all are not deleted: the
 // Work may have been removed with preserveResourcesOnDeletion, or its
@@ -64,7 +64,7 @@ func (c *Controller) scanOrphans(ctx context.Context) {
 				log.Info("Orphan scan: member object names a Work that does not exist; left alone", "object", id.String(), "work", w.Key())
 			case !claimed:
 				found++
-				c.recordApplied(w.Key(), []manifest.Identity{id})
+				c.member.AddApplied(w.Key(), []manifest.Identity{id})
 				c.queue.Add(w.Key(), queue.High)
 			}
 		}

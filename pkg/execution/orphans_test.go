@@ -3,12 +3,14 @@ package execution
 import (
 	"context"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // TestOrphanFoundAtStart: an object applied just before the agent died is
@@ -25,7 +27,7 @@ func TestOrphanFoundAtStart(t *testing.T) {
 	createWork(t, newWork(cluster, "keep", manifests(t, configMap("orphans", "kept", map[string]string{"k": "v"}))))
 	waitApplied(t, es, "keep", metav1.ConditionTrue)
 	waitIdle(t, first)
-	first.stop()
+	first.stop(t)
 
 	// What the killed agent left: an object it applied for Work "keep" that
 	// no status lists, and one for a Work that is gone.
@@ -40,8 +42,8 @@ func TestOrphanFoundAtStart(t *testing.T) {
 	must(t, err)
 
 	second := startAgent(t, cluster, 1, nil)
-	defer second.stop()
-	eventually(t, "the orphan is released", func(ctx context.Context) (bool, error) {
+	defer second.stop(t)
+	testenv.Eventually(t, time.Minute, "the orphan is released", func() (bool, error) {
 		_, err := cms.Get(ctx, "orphan", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -69,7 +71,7 @@ func TestRemovedManagedLabelIsRepaired(t *testing.T) {
 	delete(cm.Labels, workv1alpha1.ManagedLabel)
 	_, err = cms.Update(ctx, cm, metav1.UpdateOptions{FieldManager: "someone"})
 	must(t, err)
-	eventually(t, "the label is restored", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the label is restored", func() (bool, error) {
 		cm, err := cms.Get(ctx, "cm", metav1.GetOptions{})
 		return err == nil && cm.Labels[workv1alpha1.ManagedLabel] == "true", nil
 	})

@@ -51,7 +51,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	}
 	ms := manifest.DecodeWork(work)
 	c.scopeManifests(ms)
-	outcome := statuswork.ApplyOutcome{Generation: work.Generation, Errors: map[int]string{}}
+	outcome := statuswork.ApplyOutcome{Generation: work.Generation, Results: map[int]manifest.Result{}}
 	if work.Spec.SuspendDispatching != nil && *work.Spec.SuspendDispatching {
 		// No member writes; status collection goes on for what exists.
 		c.watchKinds(ms)
@@ -64,12 +64,12 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 		workv1alpha1.ReasonDispatching, workv1alpha1.MessageDispatching, work.Generation)
 	renderErr := c.render(work, ms)
 	markDuplicates(ms)
-	transient := c.applyManifests(ctx, work, ms, &outcome)
+	transient := c.applyManifests(ctx, work, ms, renderErr, &outcome)
 	if renderErr != nil {
 		transient = append(transient, renderErr)
 	}
 	gcErr := c.collectGarbage(ctx, work, ms)
-	outcome.Applied = appliedCondition(ms, outcome.Errors, work.Generation)
+	outcome.Applied = appliedCondition(ms, outcome.Results, work.Generation)
 	c.writer.SetOutcome(key, outcome)
 	if len(transient) > 0 || gcErr != nil {
 		return errors.Join(append(transient, gcErr)...)
@@ -78,11 +78,11 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 }
 
 // appliedCondition is the Work's Applied condition for the per-manifest errors.
-func appliedCondition(ms []manifest.Manifest, errs map[int]string, generation int64) *metav1.Condition {
+func appliedCondition(ms []manifest.Manifest, results map[int]manifest.Result, generation int64) *metav1.Condition {
 	var failures []error
 	for _, m := range ms {
-		if msg, ok := errs[m.Ordinal]; ok {
-			failures = append(failures, errors.New(msg))
+		if r := results[m.Ordinal]; r.Err != nil {
+			failures = append(failures, r.Err)
 		}
 	}
 	if len(failures) == 0 {
@@ -96,14 +96,15 @@ func appliedCondition(ms []manifest.Manifest, errs map[int]string, generation in
 }
 
 // applyManifests applies the usable manifests in dependency order and
-// records per-manifest errors; it returns the transient ones for retry.
-func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work, ms []manifest.Manifest, outcome *statuswork.ApplyOutcome) []error {
+// reports each manifest's result; it returns the transient errors for
+// retry. A manifest failed with renderErr waits for the Cluster: not terminal.
+func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work, ms []manifest.Manifest, renderErr error, outcome *statuswork.ApplyOutcome) []error {
 	self := manifest.WorkRef{Namespace: work.Namespace, Name: work.Name}
 	var objs []*unstructured.Unstructured
 	var ordinals []int
 	for _, m := range ms {
 		if !m.Usable() {
-			outcome.Errors[m.Ordinal] = m.Err.Error()
+			outcome.Results[m.Ordinal] = manifest.Result{Err: m.Err, Terminal: renderErr == nil || m.Err != renderErr}
 			continue
 		}
 		desired := m.Object.DeepCopy()
@@ -121,7 +122,7 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 			c.member.Ensure(e.GVR)
 		}
 		if e.Err != nil {
-			outcome.Errors[ordinal] = e.Err.Error()
+			outcome.Results[ordinal] = manifest.Result{Err: e.Err, Terminal: !apply.IsTransient(e.Err)}
 			if apply.IsTransient(e.Err) {
 				transient = append(transient, e.Err)
 			}
@@ -129,13 +130,13 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 		}
 		done = append(done, c.scopeID(manifest.IdentityOf(objs[i])))
 		if e.Object != nil {
-			c.rememberFresh(e.GVR, e.Object)
+			c.member.Applied(e.GVR, e.Object)
 		}
 		if e.Action != apply.Unchanged {
 			klog.FromContext(ctx).V(3).Info("Applied", "object", e.Subject, "action", e.Action)
 		}
 	}
-	c.recordApplied(self.Key(), done)
+	c.member.AddApplied(self.Key(), done)
 	return transient
 }
 
@@ -144,7 +145,7 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 // are skipped.
 func (c *Controller) primeCaches(ctx context.Context, objs []*unstructured.Unstructured) {
 	for _, obj := range objs {
-		mapping, err := c.applier.Mapping(obj)
+		mapping, err := c.kinds.Mapping(obj)
 		if err != nil {
 			continue
 		}
@@ -160,7 +161,7 @@ func (c *Controller) watchKinds(ms []manifest.Manifest) {
 		if !m.Usable() {
 			continue
 		}
-		if mapping, err := c.applier.Mapping(m.Object); err == nil {
+		if mapping, err := c.kinds.Mapping(m.Object); err == nil {
 			c.member.Ensure(mapping.Resource)
 		}
 	}

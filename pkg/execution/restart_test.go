@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // TestRestartWritesNothing applies N Works, restarts the controller, and
@@ -30,7 +31,8 @@ func TestRestartWritesNothing(t *testing.T) {
 		waitApplied(t, es2, fmt.Sprintf("restart-%d", i), metav1.ConditionTrue)
 	}
 	// Every rollout finished and reported: a restart then has nothing new to say.
-	eventually(t, "all manifests Healthy", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "all manifests Healthy", func() (bool, error) {
+		ctx := context.Background()
 		list, err := hubClient(t).WorkV1alpha1().Works(es2).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, err
@@ -45,15 +47,15 @@ func TestRestartWritesNothing(t *testing.T) {
 		return true, nil
 	})
 	waitIdle(t, first)
-	first.stop()
+	first.stop(t)
 
 	second := startAgent(t, "member2", 1, nil)
-	defer second.stop()
+	defer second.stop(t)
 	waitIdle(t, second)
-	if got, writes := second.member.count(); got != 0 {
+	if got, writes := writeLines(second.member); got != 0 {
 		t.Errorf("restart caused %d member writes: %v", got, writes)
 	}
-	if got, writes := second.hubPeek.count(); got != 0 {
+	if got, writes := writeLines(second.hubPeek); got != 0 {
 		t.Errorf("restart caused %d hub writes: %v", got, writes)
 	}
 	st := second.ctrl.Stats()
@@ -69,7 +71,7 @@ func TestRestartWritesNothing(t *testing.T) {
 func waitIdle(t *testing.T, a *agent) {
 	t.Helper()
 	var since time.Time
-	eventually(t, "controller idle", func(context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "controller idle", func() (bool, error) {
 		if !a.ctrl.Idle() {
 			since = time.Time{}
 			return false, nil

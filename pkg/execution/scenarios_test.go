@@ -49,7 +49,7 @@ func TestApplyUpdateDriftGCDelete(t *testing.T) {
 	updateWork(t, es1, "life", func(w *workv1alpha1.Work) {
 		w.Spec.Workload.Manifests = manifests(t, configMap("life", "a", map[string]string{"k": "v2"}), configMap("life", "b", map[string]string{"k": "v1"}))
 	})
-	eventually(t, "update reaches the member", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "update reaches the member", func() (bool, error) {
 		a, err := cms.Get(ctx, "a", metav1.GetOptions{})
 		return err == nil && a.Data["k"] == "v2", nil
 	})
@@ -60,7 +60,7 @@ func TestApplyUpdateDriftGCDelete(t *testing.T) {
 	_, err = cms.Update(ctx, a, metav1.UpdateOptions{FieldManager: "someone"})
 	must(t, err)
 	must(t, cms.Delete(ctx, "b", metav1.DeleteOptions{}))
-	eventually(t, "drift is repaired and the deleted object re-created", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "drift is repaired and the deleted object re-created", func() (bool, error) {
 		a, err := cms.Get(ctx, "a", metav1.GetOptions{})
 		if err != nil || a.Data["k"] != "v2" {
 			return false, nil
@@ -76,7 +76,7 @@ func TestApplyUpdateDriftGCDelete(t *testing.T) {
 	a.Annotations["example.com/note"] = "kept"
 	_, err = cms.Update(ctx, a, metav1.UpdateOptions{FieldManager: "someone"})
 	must(t, err)
-	eventually(t, "the owned annotation is restored and the foreign one kept", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the owned annotation is restored and the foreign one kept", func() (bool, error) {
 		a, err := cms.Get(ctx, "a", metav1.GetOptions{})
 		return err == nil && a.Annotations[workv1alpha1.WorkNameAnnotation] == "life" && a.Annotations["example.com/note"] == "kept", nil
 	})
@@ -85,7 +85,7 @@ func TestApplyUpdateDriftGCDelete(t *testing.T) {
 	updateWork(t, es1, "life", func(w *workv1alpha1.Work) {
 		w.Spec.Workload.Manifests = manifests(t, configMap("life", "a", map[string]string{"k": "v2"}))
 	})
-	eventually(t, "the removed manifest's object is garbage-collected", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the removed manifest's object is garbage-collected", func() (bool, error) {
 		_, err := cms.Get(ctx, "b", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -108,7 +108,7 @@ func TestPreserveOnDeletion(t *testing.T) {
 	createWork(t, w)
 	waitApplied(t, es1, "preserve", metav1.ConditionTrue)
 	must(t, hubClient(t).WorkV1alpha1().Works(es1).Delete(ctx, "preserve", metav1.DeleteOptions{}))
-	eventually(t, "the Work is gone", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the Work is gone", func() (bool, error) {
 		_, err := hubClient(t).WorkV1alpha1().Works(es1).Get(ctx, "preserve", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -145,7 +145,7 @@ func TestDeletionNeverWedgesNorTouchesOthers(t *testing.T) {
 	waitApplied(t, es1, "wedge-other", metav1.ConditionTrue)
 	// Let the object disappear for good: suspend, then delete it.
 	updateWork(t, es1, "wedge", func(w *workv1alpha1.Work) { w.Spec.SuspendDispatching = ptr.To(true) })
-	eventually(t, "suspended", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "suspended", func() (bool, error) {
 		w, err := hubClient(t).WorkV1alpha1().Works(es1).Get(ctx, "wedge", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -155,7 +155,7 @@ func TestDeletionNeverWedgesNorTouchesOthers(t *testing.T) {
 	})
 	must(t, cms.Delete(ctx, "gone", metav1.DeleteOptions{}))
 	must(t, hubClient(t).WorkV1alpha1().Works(es1).Delete(ctx, "wedge", metav1.DeleteOptions{}))
-	eventually(t, "the Work with a vanished object is finalized", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the Work with a vanished object is finalized", func() (bool, error) {
 		_, err := hubClient(t).WorkV1alpha1().Works(es1).Get(ctx, "wedge", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -190,7 +190,7 @@ func TestConflictAbortAndOverwrite(t *testing.T) {
 	if ms := w.Status.ManifestStatuses; len(ms) != 1 || ms[0].Status == nil || !strings.Contains(string(ms[0].Status.Raw), "not managed by Karmada") {
 		t.Errorf("the manifest's status entry does not carry the error: %+v", ms)
 	}
-	eventually(t, "a Warning Event for the failed apply", func(context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "a Warning Event for the failed apply", func() (bool, error) {
 		for _, e := range eventsFor(t, es1, "conflict-abort") {
 			if e.Type == corev1.EventTypeWarning && e.Reason == "ApplyFailed" && strings.Contains(e.Message, "ConfigMap/conflict/abort") {
 				return true, nil
@@ -216,9 +216,9 @@ func TestSuspendMakesNoMemberWrites(t *testing.T) {
 	memberNamespace(t, 0, "suspend")
 	w := newWork("member1", "suspended", manifests(t, configMap("suspend", "s", map[string]string{"k": "v"})))
 	w.Spec.SuspendDispatching = ptr.To(true)
-	before, _ := a.member.count()
+	before, _ := writeLines(a.member)
 	createWork(t, w)
-	eventually(t, "Dispatching=False/SuspendDispatching", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "Dispatching=False/SuspendDispatching", func() (bool, error) {
 		w, err := hubClient(t).WorkV1alpha1().Works(es1).Get(ctx, "suspended", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -230,7 +230,7 @@ func TestSuspendMakesNoMemberWrites(t *testing.T) {
 	if _, err := memberClient(t, 0).CoreV1().ConfigMaps("suspend").Get(ctx, "s", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("a suspended Work was applied: %v", err)
 	}
-	after, writes := a.member.count()
+	after, writes := writeLines(a.member)
 	for _, wr := range writes[before:after] {
 		if strings.Contains(wr, "/suspend/") {
 			t.Errorf("member write for a suspended Work: %s", wr)
@@ -315,12 +315,12 @@ func TestGCOfAManifestRemovedBeforeStatusIsWritten(t *testing.T) {
 	es2 := workv1alpha1.ExecutionNamespace("member2")
 	memberNamespace(t, 1, "early-gc")
 	a := startAgent(t, "member2", 1, func(c *Config) { c.StatusWindow = time.Hour })
-	defer a.stop()
+	defer a.stop(t)
 	cms := memberClient(t, 1).CoreV1().ConfigMaps("early-gc")
 	createWork(t, newWork("member2", "early-gc", manifests(t,
 		configMap("early-gc", "a", map[string]string{"k": "v"}),
 		configMap("early-gc", "b", map[string]string{"k": "v"}))))
-	eventually(t, "both objects applied", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "both objects applied", func() (bool, error) {
 		_, errA := cms.Get(ctx, "a", metav1.GetOptions{})
 		_, errB := cms.Get(ctx, "b", metav1.GetOptions{})
 		return errA == nil && errB == nil, nil
@@ -333,7 +333,7 @@ func TestGCOfAManifestRemovedBeforeStatusIsWritten(t *testing.T) {
 	updateWork(t, es2, "early-gc", func(w *workv1alpha1.Work) {
 		w.Spec.Workload.Manifests = manifests(t, configMap("early-gc", "a", map[string]string{"k": "v"}))
 	})
-	eventually(t, "the removed manifest's object is garbage-collected", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the removed manifest's object is garbage-collected", func() (bool, error) {
 		_, err := cms.Get(ctx, "b", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})

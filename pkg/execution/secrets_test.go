@@ -1,15 +1,16 @@
 package execution
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // TestSecretWithoutKindDoesNotLeak: a Secret manifest with a typo (no kind)
@@ -21,7 +22,7 @@ func TestSecretWithoutKindDoesNotLeak(t *testing.T) {
 	bad := `{"apiVersion":"v1","metadata":{"name":"db","namespace":"default"},"data":{"password":"` + value + `"}}`
 	createWork(t, newWork("member1", "leak", manifests(t, bad, configMap("default", "leak-ok", map[string]string{"k": "v"}))))
 	w := waitApplied(t, es1, "leak", metav1.ConditionFalse)
-	eventually(t, "the status lists both manifests", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the status lists both manifests", func() (bool, error) {
 		w = mustWork(t, es1, "leak")
 		return len(w.Status.ManifestStatuses) == 2, nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,6 +12,7 @@ import (
 
 	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 const nginx = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"nginx","namespace":"default","labels":{"app":"nginx"}},
@@ -23,7 +25,7 @@ const nginx = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"n
 func TestPolicyRendersAtTheEdge(t *testing.T) {
 	member1Agent(t)
 	second := startAgent(t, "member2", 1, nil)
-	defer second.stop()
+	defer second.stop(t)
 	ctx := context.Background()
 	policies := hubClient(t).PolicyV1alpha1().OverridePolicies("default")
 	op := &policyv1alpha1.OverridePolicy{
@@ -50,7 +52,7 @@ func TestPolicyRendersAtTheEdge(t *testing.T) {
 	}
 
 	// Retarget the policy: both Works re-render without being touched.
-	eventually(t, "retarget the policy", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "retarget the policy", func() (bool, error) {
 		cur, err := policies.Get(ctx, "nginx-tag", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -62,7 +64,7 @@ func TestPolicyRendersAtTheEdge(t *testing.T) {
 	waitImages(t, "nginx", "nginx:1.20")
 	must(t, policies.Delete(ctx, "nginx-tag", metav1.DeleteOptions{}))
 	waitImages(t, "nginx", "nginx")
-	eventually(t, "the applied-overrides record leaves with the policy", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the applied-overrides record leaves with the policy", func() (bool, error) {
 		d, err := memberClient(t, 1).AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
 		_, has := d.Annotations[policyv1alpha1.AppliedOverrides]
 		return err == nil && !has, nil
@@ -95,7 +97,7 @@ func TestRenderedWorkIsNotRenderedAgain(t *testing.T) {
 	waitApplied(t, es1, "from-karmada", metav1.ConditionTrue)
 	waitApplied(t, es1, "from-user", metav1.ConditionTrue)
 	cms := memberClient(t, 0).CoreV1().ConfigMaps("rendered")
-	eventually(t, "the user's Work is rendered", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the user's Work is rendered", func() (bool, error) {
 		u, err := cms.Get(ctx, "user", metav1.GetOptions{})
 		return err == nil && u.Labels["rendered-by"] == "tether", nil
 	})
@@ -116,7 +118,7 @@ func TestRetainReplicasLeavesReplicasToTheMember(t *testing.T) {
 	waitApplied(t, es1, "retain", metav1.ConditionTrue)
 	deploys := memberClient(t, 0).AppsV1().Deployments("retain")
 	// An autoscaler in the member scales it.
-	eventually(t, "scale in the member", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "scale in the member", func() (bool, error) {
 		s, err := deploys.GetScale(ctx, "hpa", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -129,7 +131,7 @@ func TestRetainReplicasLeavesReplicasToTheMember(t *testing.T) {
 	updateWork(t, es1, "retain", func(w *workv1alpha1.Work) {
 		w.Spec.Workload.Manifests = manifests(t, d[:len(d)-4]+`,"terminationGracePeriodSeconds":5}}}}`)
 	})
-	eventually(t, "the update lands", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the update lands", func() (bool, error) {
 		live, err := deploys.Get(ctx, "hpa", metav1.GetOptions{})
 		return err == nil && ptr.Deref(live.Spec.Template.Spec.TerminationGracePeriodSeconds, 0) == 5, nil
 	})
@@ -142,7 +144,8 @@ func TestRetainReplicasLeavesReplicasToTheMember(t *testing.T) {
 
 func waitImages(t *testing.T, member1, member2 string) {
 	t.Helper()
-	eventually(t, "images "+member1+" / "+member2, func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "images "+member1+" / "+member2, func() (bool, error) {
+		ctx := context.Background()
 		for i, want := range []string{member1, member2} {
 			d, err := memberClient(t, i).AppsV1().Deployments("default").Get(ctx, "nginx", metav1.GetOptions{})
 			if err != nil || image(d) != want {

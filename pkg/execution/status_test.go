@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 func deploymentManifest(ns, name string, replicas int) string {
@@ -45,12 +46,12 @@ func workStatus(t *testing.T, ns, name string) (reflected, workv1alpha1.Resource
 // its health Healthy -> Unhealthy -> Healthy.
 func TestWorkStatusFollowsTheMember(t *testing.T) {
 	a := startAgent(t, "member2", 1, nil)
-	defer a.stop()
+	defer a.stop(t)
 	ctx := context.Background()
 	es2 := workv1alpha1.ExecutionNamespace("member2")
 	memberNamespace(t, 1, "status")
 	createWork(t, newWork("member2", "scaled", manifests(t, deploymentManifest("status", "scaled", 1))))
-	eventually(t, "1/1 Healthy", func(context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "1/1 Healthy", func() (bool, error) {
 		r, h, ok := workStatus(t, es2, "scaled")
 		return ok && r.ReadyReplicas == 1 && h == workv1alpha1.ResourceHealthy && r.ResourceTemplateGeneration == 7 && r.Generation >= 1, nil
 	})
@@ -73,7 +74,7 @@ func TestWorkStatusFollowsTheMember(t *testing.T) {
 		w.Spec.Workload.Manifests = manifests(t, deploymentManifest("status", "scaled", 3))
 	})
 	var workAt time.Time
-	eventually(t, "3/3 in the Work status", func(context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "3/3 in the Work status", func() (bool, error) {
 		r, _, ok := workStatus(t, es2, "scaled")
 		if ok && r.ReadyReplicas == 3 {
 			workAt = time.Now()
@@ -106,12 +107,12 @@ func TestWorkStatusFollowsTheMember(t *testing.T) {
 	setUnschedulable(true)
 	defer setUnschedulable(false)
 	must(t, memberClient(t, 1).CoreV1().Pods("status").DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}, metav1.ListOptions{LabelSelector: "app=scaled"}))
-	eventually(t, "Unhealthy while the pods are gone", func(context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "Unhealthy while the pods are gone", func() (bool, error) {
 		_, h, ok := workStatus(t, es2, "scaled")
 		return ok && h == workv1alpha1.ResourceUnhealthy, nil
 	})
 	setUnschedulable(false)
-	eventually(t, "Healthy again", func(context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "Healthy again", func() (bool, error) {
 		r, h, ok := workStatus(t, es2, "scaled")
 		return ok && h == workv1alpha1.ResourceHealthy && r.ReadyReplicas == 3, nil
 	})

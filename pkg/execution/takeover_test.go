@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -19,6 +20,7 @@ import (
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/apply"
 	"github.com/tether-io/tether/test/karmadafixture"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // createAsKarmadaAgent creates the fixture Deployment in namespace ns the way
@@ -103,7 +105,8 @@ func settledRollout(t *testing.T, ns, name string) rollout {
 	t.Helper()
 	cs := memberClient(t, 0)
 	var r rollout
-	eventually(t, "the rollout of "+name+" completes", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the rollout of "+name+" completes", func() (bool, error) {
+		ctx := context.Background()
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
@@ -189,7 +192,7 @@ func TestTakeOverFromKarmadaAgent(t *testing.T) {
 	first := startAgent(t, cluster, 0, nil)
 	waitApplied(t, es, work.Name, metav1.ConditionTrue)
 	waitIdle(t, first)
-	n, writes := first.member.count()
+	n, writes := writeLines(first.member)
 	if n != 1 {
 		t.Errorf("taking over made %d member writes, want 1 (the ownership patch): %v", n, writes)
 	}
@@ -219,7 +222,7 @@ func TestTakeOverFromKarmadaAgent(t *testing.T) {
 			unstructured.RemoveNestedField(m.Object, "metadata", "labels", "propagationpolicy.karmada.io/permanent-id")
 		})
 	})
-	eventually(t, "the label removed from the Work leaves the member object", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the label removed from the Work leaves the member object", func() (bool, error) {
 		d, err := memberClient(t, 0).AppsV1().Deployments(ns).Get(ctx, "nginx", metav1.GetOptions{})
 		_, has := d.Labels["propagationpolicy.karmada.io/permanent-id"]
 		return err == nil && !has, nil
@@ -227,12 +230,12 @@ func TestTakeOverFromKarmadaAgent(t *testing.T) {
 	waitApplied(t, es, work.Name, metav1.ConditionTrue)
 	untouched(t, before, settledRollout(t, ns, "nginx"))
 	waitIdle(t, first)
-	first.stop()
+	first.stop(t)
 
 	second := startAgent(t, cluster, 0, nil)
-	defer second.stop()
+	defer second.stop(t)
 	waitIdle(t, second)
-	if n, writes := second.member.count(); n != 0 {
+	if n, writes := writeLines(second.member); n != 0 {
 		t.Errorf("a restart after the take-over made %d member writes: %v", n, writes)
 	}
 	deleteDeploymentWork(t, es, work.Name, ns, "nginx")
@@ -256,13 +259,13 @@ func TestTakeOverLeavesOtherManagersAlone(t *testing.T) {
 	before := settledRollout(t, ns, "nginx")
 
 	a := startAgent(t, cluster, 0, nil)
-	defer a.stop()
+	defer a.stop(t)
 	waitApplied(t, es, work.Name, metav1.ConditionTrue)
 	waitIdle(t, a)
 	if st := a.ctrl.Stats(); st.OwnershipMoves != 0 {
 		t.Errorf("%d ownership patches for an object karmada-agent never wrote", st.OwnershipMoves)
 	}
-	_, writes := a.member.count()
+	_, writes := writeLines(a.member)
 	for _, w := range writes {
 		if strings.Contains(w, "/metadata/managedFields") {
 			t.Errorf("a managedFields patch for an object karmada-agent never wrote: %.200s", w)
@@ -282,7 +285,8 @@ func TestTakeOverLeavesOtherManagersAlone(t *testing.T) {
 func deleteDeploymentWork(t *testing.T, es, work, ns, deployment string) {
 	t.Helper()
 	must(t, hubClient(t).WorkV1alpha1().Works(es).Delete(context.Background(), work, metav1.DeleteOptions{}))
-	eventually(t, "the Deployment and then the Work are deleted", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the Deployment and then the Work are deleted", func() (bool, error) {
+		ctx := context.Background()
 		if _, err := memberClient(t, 0).AppsV1().Deployments(ns).Get(ctx, deployment, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			return false, nil
 		}
@@ -313,7 +317,7 @@ func TestTakeOverLeavesRetainedReplicas(t *testing.T) {
 	before := settledRollout(t, ns, "nginx")
 
 	a := startAgent(t, cluster, 0, nil)
-	defer a.stop()
+	defer a.stop(t)
 	waitApplied(t, es, work.Name, metav1.ConditionTrue)
 	waitIdle(t, a)
 	if st := a.ctrl.Stats(); st.Applies != 0 || st.OwnershipMoves != 1 {
@@ -342,7 +346,7 @@ func TestRetainLabelKeepsTheReplicasTetherApplied(t *testing.T) {
 	es := workv1alpha1.ExecutionNamespace(cluster)
 	memberNamespace(t, 0, ns)
 	a := startAgent(t, cluster, 0, nil)
-	defer a.stop()
+	defer a.stop(t)
 	work := createWork(t, newWork(cluster, "web", manifests(t, deploymentManifest(ns, "web", 3))))
 	waitApplied(t, es, work.Name, metav1.ConditionTrue)
 	updateWork(t, es, work.Name, func(w *workv1alpha1.Work) {
@@ -355,7 +359,8 @@ func TestRetainLabelKeepsTheReplicasTetherApplied(t *testing.T) {
 		w.Spec.Workload.Manifests[0].Raw = raw
 	})
 	waitApplied(t, es, work.Name, metav1.ConditionTrue)
-	eventually(t, "the retain-replicas label on the member Deployment", func(ctx context.Context) (bool, error) {
+	testenv.Eventually(t, time.Minute, "the retain-replicas label on the member Deployment", func() (bool, error) {
+		ctx := context.Background()
 		d, err := memberClient(t, 0).AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 		if err != nil {
 			return false, nil

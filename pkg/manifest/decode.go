@@ -123,3 +123,14 @@ func decodeObject(raw []byte) (*unstructured.Unstructured, error) {
 }
 
 func hasSpace(s string) bool { return strings.ContainsFunc(s, unicode.IsSpace) }
+
+// Result is what became of one manifest of a Work in the member: applied
+// (Err nil), or why not.
+type Result struct {
+	// Err names the manifest's object and what went wrong; it never quotes
+	// the manifest.
+	Err error
+	// Terminal says a retry will not fix Err: the manifest waits for the
+	// Work (or the member, or a policy) to change.
+	Terminal bool
+}

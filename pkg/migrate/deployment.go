@@ -23,9 +23,9 @@ import (
 	"github.com/tether-io/tether/pkg/agent/leader"
 )
 
-// RecordAnnotation holds, on a migrated Deployment, what migrate replaced:
+// PreviousAgentAnnotation holds, on a migrated Deployment, what migrate replaced:
 // the first container as karmada-agent ran it and the update strategy.
-const RecordAnnotation = "tether.io/migrated-from-karmada-agent"
+const PreviousAgentAnnotation = "tether.io/migrated-from-karmada-agent"
 
 // AgentDeployment is the name karmadactl gives the agent Deployment.
 const AgentDeployment = "karmada-agent"
@@ -33,25 +33,26 @@ const AgentDeployment = "karmada-agent"
 // TetherCommand is how Tether's image runs the agent.
 var TetherCommand = []string{"tether-agent", "run"}
 
-// record is RecordAnnotation's value.
-type record struct {
+// previousAgent is PreviousAgentAnnotation's value: the karmada-agent container and
+// update strategy that migrate replaced, so that a rollback restores them.
+type previousAgent struct {
 	Container corev1.Container          `json:"container"`
 	Strategy  appsv1.DeploymentStrategy `json:"strategy"`
 }
 
-func readRecord(d *appsv1.Deployment) (*record, error) {
-	raw, ok := d.Annotations[RecordAnnotation]
+func readPreviousAgent(d *appsv1.Deployment) (*previousAgent, error) {
+	raw, ok := d.Annotations[PreviousAgentAnnotation]
 	if !ok {
 		return nil, nil
 	}
-	r := &record{}
+	r := &previousAgent{}
 	if err := json.Unmarshal([]byte(raw), r); err != nil {
-		return nil, fmt.Errorf("Deployment %s/%s: annotation %s is not a migration record: %w", d.Namespace, d.Name, RecordAnnotation, err)
+		return nil, fmt.Errorf("Deployment %s/%s: annotation %s is not a migration record: %w", d.Namespace, d.Name, PreviousAgentAnnotation, err)
 	}
 	return r, nil
 }
 
-func (r record) encode() string {
+func (r previousAgent) encode() string {
 	raw, _ := json.Marshal(r)
 	return string(raw)
 }

@@ -88,17 +88,17 @@ func TestHubCredentialsErrorsNameWhatIsMissing(t *testing.T) {
 	}
 }
 
-func TestRecordRoundTrip(t *testing.T) {
+func TestPreviousAgentRoundTrip(t *testing.T) {
 	d := karmadactlDeployment()
-	rec := record{Container: d.Spec.Template.Spec.Containers[0], Strategy: d.Spec.Strategy}
-	d.Annotations = map[string]string{RecordAnnotation: rec.encode()}
-	got, err := readRecord(d)
+	rec := previousAgent{Container: d.Spec.Template.Spec.Containers[0], Strategy: d.Spec.Strategy}
+	d.Annotations = map[string]string{PreviousAgentAnnotation: rec.encode()}
+	got, err := readPreviousAgent(d)
 	if err != nil || got == nil || !slices.Equal(got.Container.Command, rec.Container.Command) || got.Strategy.Type != rec.Strategy.Type {
-		t.Fatalf("record %+v, %v", got, err)
+		t.Fatalf("previous agent %+v, %v", got, err)
 	}
-	d.Annotations[RecordAnnotation] = "not json"
-	if _, err := readRecord(d); err == nil || !strings.Contains(err.Error(), RecordAnnotation) || strings.Contains(err.Error(), "not json") {
-		t.Errorf("a broken record: %v (must name the annotation, not quote it)", err)
+	d.Annotations[PreviousAgentAnnotation] = "not json"
+	if _, err := readPreviousAgent(d); err == nil || !strings.Contains(err.Error(), PreviousAgentAnnotation) || strings.Contains(err.Error(), "not json") {
+		t.Errorf("a broken annotation: %v (must name the annotation, not quote it)", err)
 	}
 }
 

@@ -72,8 +72,8 @@ func newMigration(cfg Config) (*migration, error) {
 }
 
 // start builds the migration and reads the agent Deployment and the
-// record of an earlier migrate (nil when there is none).
-func start(ctx context.Context, cfg Config) (*migration, *appsv1.Deployment, *record, error) {
+// karmada-agent an earlier migrate replaced (nil when there is none).
+func start(ctx context.Context, cfg Config) (*migration, *appsv1.Deployment, *previousAgent, error) {
 	m, err := newMigration(cfg)
 	if err != nil {
 		return nil, nil, nil, err
@@ -82,7 +82,7 @@ func start(ctx context.Context, cfg Config) (*migration, *appsv1.Deployment, *re
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rec, err := readRecord(d)
+	rec, err := readPreviousAgent(d)
 	if err != nil {
 		return nil, nil, nil, err
 	}

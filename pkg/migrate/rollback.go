@@ -9,7 +9,7 @@ import (
 )
 
 // Rollback restores the karmada-agent Deployment migrate recorded. It is
-// idempotent: a Deployment that runs karmada-agent without a record has
+// idempotent: a Deployment that runs karmada-agent without the annotation has
 // nothing to roll back, and an interrupted rollback is finished.
 func Rollback(ctx context.Context, cfg Config) error {
 	m, d, rec, err := start(ctx, cfg)
@@ -24,7 +24,7 @@ func Rollback(ctx context.Context, cfg Config) error {
 		}
 		return fmt.Errorf("Deployment %s/%s has no migration record (annotation %s), so there is no karmada-agent to go back to: "+
 			"it was not switched by 'tether-agent migrate' (a cluster registered with 'tether-agent register' is removed with 'tether-agent unregister')",
-			d.Namespace, d.Name, RecordAnnotation)
+			d.Namespace, d.Name, PreviousAgentAnnotation)
 	}
 	m.step("Deployment %s/%s runs image %s; rolling back to karmada-agent image %s", d.Namespace, d.Name, c.Image, rec.Container.Image)
 	switched := !equality.Semantic.DeepEqual(c, rec.Container)
@@ -35,7 +35,7 @@ func Rollback(ctx context.Context, cfg Config) error {
 	if switched {
 		m.step("  strategy: %s for the switch, then back to %s", recreate.Type, rec.Strategy.Type)
 	}
-	m.step("  annotation %s: removed", RecordAnnotation)
+	m.step("  annotation %s: removed", PreviousAgentAnnotation)
 	if m.cfg.DryRun {
 		m.step("Dry run: nothing was written")
 		return nil
@@ -51,7 +51,7 @@ func Rollback(ctx context.Context, cfg Config) error {
 	if err := m.waitRollout(ctx, d); err != nil {
 		return err
 	}
-	err = m.restoreStrategy(ctx, rec.Strategy, func(d *appsv1.Deployment) { delete(d.Annotations, RecordAnnotation) })
+	err = m.restoreStrategy(ctx, rec.Strategy, func(d *appsv1.Deployment) { delete(d.Annotations, PreviousAgentAnnotation) })
 	if err != nil {
 		return err
 	}

@@ -41,8 +41,8 @@ func Migrate(ctx context.Context, cfg Config) error {
 	if d.Annotations == nil {
 		d.Annotations = map[string]string{}
 	}
-	rec = &record{Container: c, Strategy: d.Spec.Strategy}
-	d.Annotations[RecordAnnotation] = rec.encode()
+	rec = &previousAgent{Container: c, Strategy: d.Spec.Strategy}
+	d.Annotations[PreviousAgentAnnotation] = rec.encode()
 	d.Spec.Template.Spec.Containers[0] = next
 	d.Spec.Strategy = recreate
 	if d, err = m.update(ctx, d); err != nil {
@@ -86,7 +86,7 @@ func (m *migration) printChanges(from, to corev1.Container, strategy appsv1.Depl
 	if strategy.Type != recreate.Type {
 		m.step("  strategy: back to %s once the rollout has finished", strategy.Type)
 	}
-	m.step("  annotation %s: the previous container and strategy, for --rollback", RecordAnnotation)
+	m.step("  annotation %s: the previous container and strategy, for --rollback", PreviousAgentAnnotation)
 	m.step("  kept: every karmada-agent flag (karmadactl reads --karmada-kubeconfig= from the first container), " +
 		"the names karmadactl uses (Deployment, Secret, ServiceAccount, ClusterRole and ClusterRoleBinding), the volumes and the service account")
 }
@@ -101,11 +101,11 @@ func (m *migration) dryRun(ctx context.Context, d *appsv1.Deployment, cluster st
 }
 
 // resume handles a Deployment that carries a migration record.
-func (m *migration) resume(ctx context.Context, d *appsv1.Deployment, rec *record) error {
+func (m *migration) resume(ctx context.Context, d *appsv1.Deployment, rec *previousAgent) error {
 	c := d.Spec.Template.Spec.Containers[0]
 	if isKarmadaAgent(c) {
 		return fmt.Errorf("Deployment %s/%s runs karmada-agent but still carries the migration record %s: a rollback was interrupted; "+
-			"run 'tether-agent migrate --rollback' to finish it, then migrate again", d.Namespace, d.Name, RecordAnnotation)
+			"run 'tether-agent migrate --rollback' to finish it, then migrate again", d.Namespace, d.Name, PreviousAgentAnnotation)
 	}
 	m.step("Deployment %s/%s already runs Tether (image %s); migrated from karmada-agent image %s", d.Namespace, d.Name, c.Image, rec.Container.Image)
 	if m.cfg.DryRun {

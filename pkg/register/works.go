@@ -2,6 +2,7 @@ package register
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -55,10 +56,14 @@ func (u *unregistration) deleteWorks(ctx context.Context, karmada versioned.Inte
 	if err != nil {
 		return fmt.Errorf("list the Works in %s: %w", ns, err)
 	}
+	// Each Work on its own, as the agent does: one that cannot be released
+	// (a blocked cascading delete, a failing object) does not hold back the others.
+	var errs []error
 	for i := range left.Items {
-		if err := u.finishWork(ctx, karmada, &left.Items[i]); err != nil {
-			return err
-		}
+		errs = append(errs, u.finishWork(ctx, karmada, &left.Items[i]))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	if !u.waitNoWorks(ctx, karmada, u.opts.Wait) {
 		return fmt.Errorf("Works remain in %s after %s: check their finalizers", ns, u.opts.Wait)
@@ -94,7 +99,7 @@ func (u *unregistration) agentRunning(ctx context.Context) bool {
 }
 
 // finishWork does what the agent does for a deleted Work: it releases the
-// member objects the Work owns (release.Releaser, the agent's own
+// member objects the Work owns (release.Releaser.ReleaseAll, the agent's own
 // implementation: delete, or strip Karmada's markers with
 // preserveResourcesOnDeletion), then removes the execution finalizer.
 func (u *unregistration) finishWork(ctx context.Context, karmada versioned.Interface, w *workv1alpha1.Work) error {
@@ -103,20 +108,20 @@ func (u *unregistration) finishWork(ctx context.Context, karmada versioned.Inter
 		return err
 	}
 	self := manifest.WorkRef{Namespace: w.Namespace, Name: w.Name}
-	opts := release.Options{
-		Preserve: w.Spec.PreserveResourcesOnDeletion != nil && *w.Spec.PreserveResourcesOnDeletion,
-		Cascade:  w.Annotations[workv1alpha1.CascadeDeleteAnnotation] == "true",
-	}
-	for _, id := range r.WorkObjects(w) {
-		res := r.Release(ctx, self, id, opts)
+	rep := r.ReleaseAll(ctx, self, r.WorkObjects(w), release.OptionsFor(w, true))
+	for _, res := range rep.Results {
 		switch res.Action {
-		case release.Failed, release.Blocked:
-			return fmt.Errorf("release member %s of Work %s: %w", res.ID, self.Key(), res.Err)
 		case release.NotOwned:
 			u.printf("[member] kept %s: it is not owned by Work %s\n", res.ID, self.Key())
 		case release.Deleted, release.Preserved:
 			u.printf("[member] %s %s of Work %s\n", res.Action, res.ID, w.Name)
 		}
+	}
+	if rep.Blocked != nil {
+		rep.Err = errors.Join(rep.Err, fmt.Errorf("release member %s of Work %s: %w", rep.Blocked.Subject, self.Key(), rep.Blocked))
+	}
+	if rep.Err != nil {
+		return rep.Err
 	}
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		live, err := karmada.WorkV1alpha1().Works(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})

@@ -16,6 +16,7 @@ import (
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/apply"
 	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
 )
 
 // Action is what Release did with one object.
@@ -38,9 +39,10 @@ const (
 	Failed Action = "failed"
 )
 
-// Cached reads the member cache: found is false when the cache does not
-// have the object, whatever the reason.
-type Cached func(gvr schema.GroupVersionResource, namespace, name string) (obj *unstructured.Unstructured, found bool)
+// Cache is the agent's member cache (member.Objects).
+type Cache interface {
+	Live(id manifest.Identity) member.Answer
+}
 
 // BlockersFunc lists the objects that deleting live (a Namespace or a
 // CustomResourceDefinition) would take with it and that the agent does not
@@ -53,8 +55,8 @@ type Config struct {
 	Applier *apply.Applier
 	// Client reads objects from the apiserver.
 	Client dynamic.Interface
-	// Cached is optional; without it every object is read from the apiserver.
-	Cached Cached
+	// Cache is optional; without it every object is read from the apiserver.
+	Cache Cache
 	// Blockers is optional; without it Namespace and CRD deletes cascade.
 	Blockers BlockersFunc
 }
@@ -107,7 +109,7 @@ func (r *Releaser) Release(ctx context.Context, work manifest.WorkRef, id manife
 		return res
 	}
 	res.ID = scoped
-	live, err := r.live(ctx, gvr, scoped)
+	live, err := r.current(ctx, gvr, scoped)
 	switch {
 	case err != nil:
 		res.Action, res.Err = Failed, fmt.Errorf("read %s: %w", scoped, err)
@@ -165,15 +167,15 @@ func (r *Releaser) resolve(id manifest.Identity) (schema.GroupVersionResource, m
 		}
 		return schema.GroupVersionResource{}, id, err
 	}
-	return m.Resource, id.Scoped(m.Scope.Name() == meta.RESTScopeNameNamespace), nil
+	return m.Resource, id.Scoped(member.Namespaced(m)), nil
 }
 
-// live returns the object, or nil when the apiserver says it does not
+// current returns the object, or nil when the apiserver says it does not
 // exist. A cache hit is trusted (the delete is guarded by the object's
 // UID); a cache miss is confirmed with a read from etcd.
-func (r *Releaser) live(ctx context.Context, gvr schema.GroupVersionResource, id manifest.Identity) (*unstructured.Unstructured, error) {
-	if r.cfg.Cached != nil {
-		if obj, found := r.cfg.Cached(gvr, id.Namespace, id.Name); found {
+func (r *Releaser) current(ctx context.Context, gvr schema.GroupVersionResource, id manifest.Identity) (*unstructured.Unstructured, error) {
+	if r.cfg.Cache != nil {
+		if obj, found := r.cfg.Cache.Live(id).Cached(); found {
 			return obj, nil
 		}
 	}

@@ -6,13 +6,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
 )
 
 // build computes the status the Work should have: the current conditions
@@ -34,7 +33,7 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 		}
 	}
 	for i, h := range w.headers(work) {
-		ms, p := w.manifestStatus(i, h, outcome.Errors[i])
+		ms, p := w.manifestStatus(i, h, outcome.applyError(i))
 		status.ManifestStatuses = append(status.ManifestStatuses, ms)
 		pending = pending || p
 	}
@@ -60,26 +59,26 @@ func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1a
 		ms.Status = rawStatus(map[string]any{"applyError": safeText(h.err.Error(), TextLimit)})
 		return ms, false
 	}
-	obj := h.obj
-	gv, _ := schema.ParseGroupVersion(obj.GetAPIVersion())
-	ms.Identifier.Group, ms.Identifier.Version = gv.Group, gv.Version
-	ms.Identifier.Kind, ms.Identifier.Namespace, ms.Identifier.Name = obj.GetKind(), obj.GetNamespace(), obj.GetName()
+	id := h.id
+	ms.Identifier.Group, ms.Identifier.Version = id.Group, id.Version
+	ms.Identifier.Kind, ms.Identifier.Namespace, ms.Identifier.Name = id.Kind, id.Namespace, id.Name
 	if applyErr != "" {
 		ms.Status = rawStatus(map[string]any{"applyError": safeText(applyErr, TextLimit)})
 		return ms, false
 	}
-	live, state := w.cfg.Live(obj)
-	switch state {
-	case LiveAbsent:
+	ans := w.cfg.Live.Live(id)
+	switch ans.State {
+	case member.Absent:
 		ms.Status = rawStatus(map[string]any{"observed": "the object does not exist in the member cluster"})
 		return ms, false
-	case LiveUnknown:
+	case member.Unknown:
 		return ms, false
-	case LivePending:
+	case member.Pending:
 		return ms, true
 	}
+	live := ans.Object
 	if ms.Identifier.Namespace == "" {
-		ms.Identifier.Namespace = live.GetNamespace()
+		ms.Identifier.Namespace = ans.ID.Namespace // scoped: "default" for a namespaced kind
 	}
 	if w.cfg.Reflect != nil {
 		reflected, err := w.cfg.Reflect(live)
@@ -109,10 +108,10 @@ func withEntry(status *runtime.RawExtension, key, value string) *runtime.RawExte
 	return rawStatus(m)
 }
 
-// header is what the status needs of a manifest: its apiVersion, kind,
-// namespace and name, or why it could not be decoded.
+// header is what the status needs of a manifest: its identity as written,
+// or why it could not be decoded.
 type header struct {
-	obj *unstructured.Unstructured
+	id  manifest.Identity
 	err error
 }
 
@@ -139,15 +138,7 @@ func (w *Writer) headers(work *workv1alpha1.Work) []header {
 			hs[i].err = m.Err // names what is wrong, never the manifest's content
 			continue
 		}
-		full := m.Object
-		h := &unstructured.Unstructured{Object: map[string]any{}}
-		h.SetAPIVersion(full.GetAPIVersion())
-		h.SetKind(full.GetKind())
-		h.SetName(full.GetName())
-		if ns := full.GetNamespace(); ns != "" {
-			h.SetNamespace(ns)
-		}
-		hs[i].obj = h
+		hs[i].id = m.ID
 	}
 	w.mu.Lock()
 	w.decoded[key] = headerCache{uid: work.UID, generation: work.Generation, headers: hs}

@@ -28,6 +28,8 @@ import (
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/generated/informers/externalversions"
+	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
 	"github.com/tether-io/tether/pkg/status/interpret"
 	"github.com/tether-io/tether/test/testenv"
 )
@@ -174,11 +176,11 @@ type liveWidgets struct {
 	version atomic.Int64
 }
 
-func (l *liveWidgets) live(m *unstructured.Unstructured) (*unstructured.Unstructured, LiveState) {
-	obj := m.DeepCopy()
+func (l *liveWidgets) live(id manifest.Identity) member.Answer {
+	obj := objectOf(id)
 	obj.Object["status"] = map[string]any{"phase": "Ready", "version": l.version.Load(),
 		"detail": strings.Repeat("x", int(l.size.Load()))}
-	return obj, LivePresent
+	return member.Answer{State: member.Present, ID: id, Object: obj}
 }
 
 func (w *hubWriter) get(t *testing.T, ns, name string) *workv1alpha1.Work {
@@ -343,4 +345,13 @@ func TestHubOutageCostsFewWritesAndCatchesUp(t *testing.T) {
 	if n := after - during; n > works+works/5 {
 		t.Errorf("%d writes to catch up %d Works", n, works)
 	}
+}
+
+// objectOf is a member object with id's kind, namespace and name.
+func objectOf(id manifest.Identity) *unstructured.Unstructured {
+	obj := &unstructured.Unstructured{Object: map[string]any{}}
+	obj.SetGroupVersionKind(id.GVK())
+	obj.SetNamespace(id.Namespace)
+	obj.SetName(id.Name)
+	return obj
 }

@@ -15,6 +15,8 @@ import (
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
 	"github.com/tether-io/tether/pkg/status/interpret"
 	"github.com/tether-io/tether/test/karmadafixture"
 	"github.com/tether-io/tether/test/testenv"
@@ -44,7 +46,7 @@ func karmadaWork(t *testing.T, ns string) (*workv1alpha1.Work, *unstructured.Uns
 // syncOutcome is the outcome the sync controller reports for a Work whose
 // manifests all applied (pkg/execution's Applied and Dispatching conditions).
 func syncOutcome(generation int64) ApplyOutcome {
-	return ApplyOutcome{Generation: generation, Errors: map[int]string{},
+	return ApplyOutcome{Generation: generation,
 		Applied: &metav1.Condition{Type: workv1alpha1.WorkApplied, Status: metav1.ConditionTrue,
 			Reason: workv1alpha1.ReasonAppliedSuccessful, Message: workv1alpha1.MessageAppliedSuccessful, ObservedGeneration: generation},
 		Dispatching: &metav1.Condition{Type: workv1alpha1.WorkDispatching, Status: metav1.ConditionTrue,
@@ -74,11 +76,11 @@ func TestTakeoverFromKarmadaAgentRewritesNoStatus(t *testing.T) {
 	if _, err := hub.WorkV1alpha1().Works(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	source := func(m *unstructured.Unstructured) (*unstructured.Unstructured, LiveState) {
-		if m.GetKind() == live.GetKind() && m.GetNamespace() == live.GetNamespace() && m.GetName() == live.GetName() {
-			return live.DeepCopy(), LivePresent
+	source := func(id manifest.Identity) member.Answer {
+		if id.Kind == live.GetKind() && id.Namespace == live.GetNamespace() && id.Name == live.GetName() {
+			return member.Answer{State: member.Present, ID: id, Object: live.DeepCopy()}
 		}
-		return nil, LiveAbsent
+		return member.Answer{State: member.Absent, ID: id}
 	}
 	w := startHubWriter(t, ns, source, interpret.Health)
 	key := ns + "/" + work.Name
@@ -166,10 +168,10 @@ func TestEmptyStatusIsStoredAsEmptyObject(t *testing.T) {
 		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"apps"}}`,
 	}
 	want := []string{"{}", "{}", ""} // "" is absent
-	source := func(m *unstructured.Unstructured) (*unstructured.Unstructured, LiveState) {
-		obj := m.DeepCopy()
+	source := func(id manifest.Identity) member.Answer {
+		obj := objectOf(id)
 		obj.Object["status"] = map[string]any{}
-		return obj, LivePresent
+		return member.Answer{State: member.Present, ID: id, Object: obj}
 	}
 	w := startHubWriter(t, ns, source, interpret.Health)
 	work := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}

@@ -2,6 +2,7 @@ package work
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
 )
 
 // A Secret manifest without kind fails to decode with an error that quotes
@@ -34,8 +37,8 @@ func TestStatusNeverCarriesManifestContent(t *testing.T) {
 	leak := "manifest 1: " + decodeErr.Error()
 	applied := &metav1.Condition{Type: workv1alpha1.WorkApplied, Status: metav1.ConditionFalse, Reason: workv1alpha1.ReasonAppliedFailed,
 		Message: fmt.Sprintf(workv1alpha1.MessageAppliedFailedFormat, 0, 2, "[manifest 0: "+decodeErr.Error()+", "+leak+"]")}
-	w := New(Config{Live: func(*unstructured.Unstructured) (*unstructured.Unstructured, LiveState) { return nil, LiveUnknown }})
-	status, _ := w.build(work, ApplyOutcome{Generation: 1, Applied: applied, Errors: map[int]string{1: leak}}, true)
+	w := New(Config{Live: LiveSource(func(id manifest.Identity) member.Answer { return member.Answer{ID: id} })})
+	status, _ := w.build(work, ApplyOutcome{Generation: 1, Applied: applied, Results: map[int]manifest.Result{1: {Err: errors.New(leak), Terminal: true}}}, true)
 
 	all, _ := json.Marshal(status)
 	if strings.Contains(string(all), secret) {

@@ -34,21 +34,8 @@ import (
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	workclient "github.com/tether-io/tether/pkg/generated/clientset/versioned/typed/work/v1alpha1"
 	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
-)
-
-// LiveState is what the member cache knows about a manifest's object.
-type LiveState int
-
-const (
-	// LiveUnknown: the cache cannot tell yet (not synced, or the kind is not mapped).
-	LiveUnknown LiveState = iota
-	// LivePresent: the object exists.
-	LivePresent
-	// LiveAbsent: the object does not exist in the member.
-	LiveAbsent
-	// LivePending: the member cache for the object's kind is still syncing;
-	// the write waits for it rather than report a transient Unknown.
-	LivePending
+	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
 )
 
 // DefaultProgressInterval is Config.ProgressInterval's default.
@@ -60,8 +47,17 @@ const DefaultWindow = 200 * time.Millisecond
 // pendingLimit bounds how long a write waits for member caches to sync.
 const pendingLimit = 30 * time.Second
 
-// LiveSource finds the member object of a manifest.
-type LiveSource func(manifest *unstructured.Unstructured) (*unstructured.Unstructured, LiveState)
+// Members is where the writer finds the member object of a manifest
+// (member.Objects).
+type Members interface {
+	Live(id manifest.Identity) member.Answer
+}
+
+// LiveSource adapts a function to Members.
+type LiveSource func(id manifest.Identity) member.Answer
+
+// Live calls f.
+func (f LiveSource) Live(id manifest.Identity) member.Answer { return f(id) }
 
 // Config wires a Writer.
 type Config struct {
@@ -69,7 +65,10 @@ type Config struct {
 	// hub's response (the whole Work) is not decoded.
 	Client workclient.WorkV1alpha1Interface
 	Lister worklisters.WorkLister
-	Live   LiveSource
+	// Live answers what a manifest's member object is; a kind not served
+	// leaves the manifest's health Unknown, and a kind whose informer is
+	// still syncing holds the write (up to pendingLimit).
+	Live Members
 	// Reflect returns the status to report for a live object (nil for none).
 	Reflect func(obj *unstructured.Unstructured) (*runtime.RawExtension, error)
 	// Health judges a live object. An error (a customization's script
@@ -105,8 +104,17 @@ type ApplyOutcome struct {
 	Generation int64
 	// Applied and Dispatching are the conditions to set (Applied nil: keep the current one).
 	Applied, Dispatching *metav1.Condition
-	// Errors by manifest ordinal.
-	Errors map[int]string
+	// Results by manifest ordinal (none: every manifest applied, or none
+	// was applied because dispatching is suspended).
+	Results map[int]manifest.Result
+}
+
+// applyError is the error of the manifest at ordinal, "" when it applied.
+func (o ApplyOutcome) applyError(ordinal int) string {
+	if r := o.Results[ordinal]; r.Err != nil {
+		return r.Err.Error()
+	}
+	return ""
 }
 
 // Writer coalesces and writes Work statuses.

@@ -142,7 +142,7 @@ func (k *karmadaMember) dryRun(t *testing.T, bin, kubeconfig string) {
 		t.Errorf("the dry run wrote %d times to the hub: %v", len(w), w)
 	}
 	d := k.agentDeployment(t)
-	if !equality.Semantic.DeepEqual(d.Spec, k.Deployment.Spec) || d.Annotations[migrate.RecordAnnotation] != "" {
+	if !equality.Semantic.DeepEqual(d.Spec, k.Deployment.Spec) || d.Annotations[migrate.PreviousAgentAnnotation] != "" {
 		t.Error("the dry run changed the karmada-agent Deployment")
 	}
 }
@@ -159,9 +159,9 @@ func (k *karmadaMember) checkMigratedDeployment(t *testing.T) *appsv1.Deployment
 	if !equality.Semantic.DeepEqual(d.Spec.Strategy, k.Deployment.Spec.Strategy) {
 		t.Errorf("strategy after migrate: %+v, want the original %+v restored", d.Spec.Strategy, k.Deployment.Spec.Strategy)
 	}
-	if d.Name != "karmada-agent" || d.Spec.Template.Spec.ServiceAccountName != "karmada-agent-sa" || d.Annotations[migrate.RecordAnnotation] == "" {
+	if d.Name != "karmada-agent" || d.Spec.Template.Spec.ServiceAccountName != "karmada-agent-sa" || d.Annotations[migrate.PreviousAgentAnnotation] == "" {
 		t.Errorf("migrated Deployment %s: service account %q, record annotation present %v", d.Name, d.Spec.Template.Spec.ServiceAccountName,
-			d.Annotations[migrate.RecordAnnotation] != "")
+			d.Annotations[migrate.PreviousAgentAnnotation] != "")
 	}
 	raw, err := karmadactlHubKubeconfig(context.Background(), k.MemberClient, d)
 	if err != nil {
@@ -209,7 +209,7 @@ func (k *karmadaMember) checkRolledBack(t *testing.T) {
 	if !equality.Semantic.DeepEqual(d.Spec, k.Deployment.Spec) {
 		t.Errorf("after the rollback the Deployment's spec differs from karmadactl's:\n got %+v\nwant %+v", d.Spec, k.Deployment.Spec)
 	}
-	if _, ok := d.Annotations[migrate.RecordAnnotation]; ok {
+	if _, ok := d.Annotations[migrate.PreviousAgentAnnotation]; ok {
 		t.Error("the migration record is still on the Deployment after the rollback")
 	}
 	if !equality.Semantic.DeepEqual(d.Labels, k.Deployment.Labels) {

@@ -1,4 +1,4 @@
-package execution
+package release
 
 import (
 	"slices"
@@ -7,7 +7,7 @@ import (
 	"github.com/tether-io/tether/pkg/manifest"
 )
 
-func TestReleaseCandidatesAndMergeIDs(t *testing.T) {
+func TestCandidatesMergeByKeyAndSkipCurrent(t *testing.T) {
 	a := manifest.Identity{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "a"}
 	b := manifest.Identity{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "b"}
 	c := manifest.Identity{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "ns", Name: "c"}
@@ -15,12 +15,8 @@ func TestReleaseCandidatesAndMergeIDs(t *testing.T) {
 	bOtherVersion.Version = "v2"
 
 	current := map[manifest.Key]bool{a.Key(): true}
-	got := releaseCandidates(current, []manifest.Identity{a, c}, []manifest.Identity{a, b, bOtherVersion})
+	got := Candidates(current, []manifest.Identity{a, c}, []manifest.Identity{a, b, bOtherVersion})
 	if want := []manifest.Identity{c, b}; !slices.Equal(got, want) {
-		t.Errorf("releaseCandidates = %v, want %v", got, want)
-	}
-	merged := mergeIDs([]manifest.Identity{a}, []manifest.Identity{bOtherVersion, a, b})
-	if want := []manifest.Identity{a, bOtherVersion}; !slices.Equal(merged, want) {
-		t.Errorf("mergeIDs = %v, want %v", merged, want)
+		t.Errorf("Candidates = %v, want %v", got, want)
 	}
 }

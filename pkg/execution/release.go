@@ -45,17 +45,17 @@ func (c *Controller) finalize(ctx context.Context, work *workv1alpha1.Work) erro
 		return nil // the guard requeues the Work when it releases it
 	}
 	key := work.Namespace + "/" + work.Name
-	ids := releaseCandidates(nil, c.releaser.WorkObjects(work), c.appliedIDs(key))
-	if err := c.releaseAll(ctx, work, ids, releaseOptions(work, true)); err != nil {
+	ids := release.Candidates(nil, c.releaser.WorkObjects(work), c.member.AppliedBy(key))
+	if err := c.releaseAll(ctx, work, ids, release.OptionsFor(work, true)); err != nil {
 		return err
 	}
-	c.forgetApplied(key)
+	c.member.ForgetWork(key)
 	c.writer.Forget(key)
 	return c.patchFinalizers(ctx, work, rest)
 }
 
 // collectGarbage releases the member objects of manifests removed from the
-// Work: objects the Work's status or this process's record list as applied
+// Work: objects the Work's status or this process's applied set list as applied
 // whose identity is no longer among the manifests.
 func (c *Controller) collectGarbage(ctx context.Context, work *workv1alpha1.Work, ms []manifest.Manifest) error {
 	current := map[manifest.Key]bool{}
@@ -66,40 +66,30 @@ func (c *Controller) collectGarbage(ctx context.Context, work *workv1alpha1.Work
 		current[m.ID.Key()] = true
 	}
 	key := work.Namespace + "/" + work.Name
-	ids := releaseCandidates(current, c.statusIDs(work), c.appliedIDs(key))
+	ids := release.Candidates(current, c.statusIDs(work), c.member.AppliedBy(key))
 	if len(ids) == 0 {
 		return nil
 	}
-	return c.releaseAll(ctx, work, ids, releaseOptions(work, false))
+	return c.releaseAll(ctx, work, ids, release.OptionsFor(work, false))
 }
 
-// releaseAll releases ids for work and drops the released ones from the
-// applied record. A cascading delete that waits posts a Warning and is
-// retried later; other failures are returned for retry with backoff.
+// releaseAll releases ids for work (release.Releaser.ReleaseAll) and drops
+// the released ones from the applied set. A cascading delete that waits
+// posts a Warning and is retried later; other failures are returned for
+// retry with backoff.
 func (c *Controller) releaseAll(ctx context.Context, work *workv1alpha1.Work, ids []manifest.Identity, o release.Options) error {
 	log := klog.FromContext(ctx)
 	self := manifest.WorkRef{Namespace: work.Namespace, Name: work.Name}
-	released := map[manifest.Key]bool{}
-	var errs []error
-	var blocked *release.BlockedError
-	for _, id := range ids {
-		res := c.releaser.Release(ctx, self, id, o)
-		switch res.Action {
-		case release.Failed:
-			errs = append(errs, res.Err)
-			continue
-		case release.Blocked:
-			errors.As(res.Err, &blocked)
-			continue
-		case release.Deleted, release.Preserved:
+	rep := c.releaser.ReleaseAll(ctx, self, ids, o)
+	for _, res := range rep.Results {
+		if res.Action == release.Deleted || res.Action == release.Preserved {
 			log.V(2).Info("Released member object", "object", res.ID.String(), "action", res.Action)
 		}
-		released[res.ID.Key()] = true
-		released[id.Key()] = true
 	}
-	c.forgetReleased(self.Key(), released)
-	if blocked != nil {
-		c.warnBlocked(work, blocked)
+	c.member.Released(self.Key(), rep.Released)
+	errs := []error{rep.Err}
+	if rep.Blocked != nil {
+		c.warnBlocked(work, rep.Blocked)
 		c.queue.AddAfter(self.Key(), queue.High, blockedRetry)
 		errs = append(errs, errWaiting)
 	}
@@ -108,16 +98,6 @@ func (c *Controller) releaseAll(ctx context.Context, work *workv1alpha1.Work, id
 
 // errWaiting marks a reconcile that is not done but is already requeued.
 var errWaiting = errors.New("waiting")
-
-// releaseOptions reads the Work's wishes for its objects; deleting says
-// whether the Work itself is being deleted (preserveResourcesOnDeletion
-// applies only then).
-func releaseOptions(work *workv1alpha1.Work, deleting bool) release.Options {
-	return release.Options{
-		Preserve: deleting && work.Spec.PreserveResourcesOnDeletion != nil && *work.Spec.PreserveResourcesOnDeletion,
-		Cascade:  work.Annotations[workv1alpha1.CascadeDeleteAnnotation] == "true",
-	}
-}
 
 // warnBlocked posts one Warning per blocked delete; the message is the
 // same on every retry, so the Event is counted up, not repeated.
