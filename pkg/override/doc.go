@@ -4,9 +4,13 @@
 //
 // It is a pure library: no clients, no globals, no I/O. Render takes a
 // manifest, the member's Cluster object and the policies in effect, and
-// returns a rendered deep copy together with the applied-overrides record in
-// the shape of Karmada's policy.karmada.io/applied-overrides and
-// applied-cluster-overrides annotations. Rendering is all-or-nothing: on any
+// returns a rendered deep copy exactly as it is applied: the overrides, and
+// the record of what was applied in Karmada's
+// policy.karmada.io/applied-overrides and applied-cluster-overrides
+// annotations (record.go). The agent, `tether-agent render` and the golden
+// tests all print or apply that one object. Input (input.go) reads the
+// Clusters, policies and manifests of a YAML or JSON stream for the CLI and
+// the golden tests; it decodes what it is given and opens nothing. Rendering is all-or-nothing: on any
 // fault the input is untouched and the error (a *PolicyError underneath)
 // names the policy, rule, overrider and field.
 //
