@@ -1,14 +1,15 @@
 // Package work writes Work.status on the hub. It is the only writer of that
-// status: the sync controller hands it the outcome of each apply (the Applied
-// and Dispatching conditions and per-manifest errors), member informers tell
-// it when a member object changed, and it builds manifestStatuses (identifier,
-// reflected status, health) for every manifest. Writes are coalesced per Work
-// over a short window, rate-limited per cluster, and sent only when the
-// status changed, so a restart rewrites nothing. A change of health or of a
-// condition goes out within the window; a change of reflected counters
-// alone (a rollout's progress) at most and at least every progress
-// interval per Work, and only from the first half of the cluster's write
-// budget, so that it never delays the former.
+// status: the Work controller (pkg/execution) hands it the outcome of each
+// apply (the Applied and Dispatching conditions and per-manifest errors),
+// member informers tell it when a member object changed, and it builds
+// manifestStatuses (identifier, reflected status, health) for every
+// manifest. Writes are coalesced per Work over a short window, rate-limited
+// per cluster, and sent only when the status changed, so a restart
+// rewrites nothing. A change of health or of a condition goes out within
+// the window; a change of reflected counters alone (a rollout's progress)
+// at most and at least every progress interval per Work, and only from the
+// first half of the cluster's write budget, so that it never delays the
+// former.
 //
 // The writer decides, then acts. For each queued Work, flush (flush.go)
 // gathers what is known (the Work from the cache, the apply outcome, when
