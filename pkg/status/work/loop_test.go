@@ -69,20 +69,20 @@ func (h *fakeHub) count() int {
 	return len(h.patches)
 }
 
-// member is the live object of the test Work's manifest.
-type member struct {
+// liveObject is the live object of the test Work's manifest.
+type liveObject struct {
 	mu     sync.Mutex
 	ready  int64
 	health workv1alpha1.ResourceHealth
 }
 
-func (m *member) set(ready int64, health workv1alpha1.ResourceHealth) {
+func (m *liveObject) set(ready int64, health workv1alpha1.ResourceHealth) {
 	m.mu.Lock()
 	m.ready, m.health = ready, health
 	m.mu.Unlock()
 }
 
-func (m *member) live(obj *unstructured.Unstructured) (*unstructured.Unstructured, LiveState) {
+func (m *liveObject) live(obj *unstructured.Unstructured) (*unstructured.Unstructured, LiveState) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := obj.DeepCopy()
@@ -90,7 +90,7 @@ func (m *member) live(obj *unstructured.Unstructured) (*unstructured.Unstructure
 	return out, LivePresent
 }
 
-func (m *member) healthOf(*unstructured.Unstructured) (workv1alpha1.ResourceHealth, error) {
+func (m *liveObject) healthOf(*unstructured.Unstructured) (workv1alpha1.ResourceHealth, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.health, nil
@@ -99,7 +99,7 @@ func (m *member) healthOf(*unstructured.Unstructured) (workv1alpha1.ResourceHeal
 const loopKey = "ns/w"
 
 // startLoop runs a Writer for one Work of one Deployment on a fake hub.
-func startLoop(t *testing.T, cfg Config) (*Writer, *fakeHub, *member) {
+func startLoop(t *testing.T, cfg Config) (*Writer, *fakeHub, *liveObject) {
 	t.Helper()
 	work := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: "w", Namespace: "ns", UID: "u", Generation: 1},
 		Spec: workv1alpha1.WorkSpec{Workload: workv1alpha1.WorkloadTemplate{Manifests: []workv1alpha1.Manifest{{RawExtension: runtime.RawExtension{
@@ -111,8 +111,9 @@ func startLoop(t *testing.T, cfg Config) (*Writer, *fakeHub, *member) {
 	hub := &fakeHub{t: t, cache: indexer}
 	client := fake.NewSimpleClientset(work)
 	client.PrependReactor("patch", "works", hub.patch)
-	m := &member{health: workv1alpha1.ResourceUnhealthy}
-	cfg.Client, cfg.Lister, cfg.Live, cfg.Health = client.WorkV1alpha1(), worklisters.NewWorkLister(indexer), m.live, m.healthOf
+	m := &liveObject{health: workv1alpha1.ResourceUnhealthy}
+	cfg.Client, cfg.Lister, cfg.Health = client.WorkV1alpha1(), worklisters.NewWorkLister(indexer), m.healthOf
+	cfg.Live = m.live
 	cfg.Reflect = func(obj *unstructured.Unstructured) (*runtime.RawExtension, error) {
 		raw, err := json.Marshal(obj.Object["status"])
 		return &runtime.RawExtension{Raw: raw}, err

@@ -47,6 +47,34 @@ func TestProgressDelay(t *testing.T) {
 	}
 }
 
+func TestHeadersAreDecodedOncePerGeneration(t *testing.T) {
+	w := New(Config{})
+	work := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: "w", Namespace: "ns", UID: "u1", Generation: 1},
+		Spec: workv1alpha1.WorkSpec{Workload: workv1alpha1.WorkloadTemplate{Manifests: []workv1alpha1.Manifest{
+			{RawExtension: runtime.RawExtension{Raw: []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":"x","labels":{"a":"b"}},"spec":{"replicas":1}}`)}},
+			{RawExtension: runtime.RawExtension{Raw: []byte(`{not json`)}},
+		}}}}
+	first := w.headers(work)
+	if len(first) != 2 || first[0].obj == nil || first[1].err == nil {
+		t.Fatalf("headers = %+v", first)
+	}
+	h := first[0].obj
+	if h.GetKind() != "Deployment" || h.GetAPIVersion() != "apps/v1" || h.GetName() != "d" || h.GetNamespace() != "x" || h.GetLabels() != nil || h.Object["spec"] != nil {
+		t.Errorf("header keeps more or less than identity: %v", h.Object)
+	}
+	if again := w.headers(work); &again[0] != &first[0] {
+		t.Error("the same generation was decoded again")
+	}
+	work.Generation = 2
+	if again := w.headers(work); &again[0] == &first[0] {
+		t.Error("a new generation was not decoded")
+	}
+	w.Forget("ns/w")
+	if _, ok := w.decoded["ns/w"]; ok {
+		t.Error("Forget kept the decoded headers")
+	}
+}
+
 // TestProgressLeavesHalfTheBudgetToHealth: counter-only writes stop
 // spending the cluster's write budget once half of its burst is gone, so
 // that health and condition writes, which always may, find tokens left.
