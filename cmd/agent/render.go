@@ -11,12 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
-	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
 	"github.com/tether-io/tether/pkg/override"
 )
 
@@ -36,7 +33,10 @@ func newRenderCommand() *cobra.Command {
 		Long: `Render reads OverridePolicies, ClusterOverridePolicies, the member's Cluster
 object and manifests from YAML or JSON files (multi-document, "-" for stdin,
 Lists expanded), applies the policies to each manifest exactly as the agent
-does at the edge, and prints only the rendered manifests, in input order.
+does at the edge, and prints only the rendered manifests, in input order:
+each exactly as the agent applies it, with the annotations
+policy.karmada.io/applied-cluster-overrides and applied-overrides that record
+which overriders were applied (none when no policy applied).
 
 --cluster NAME names the member: it stands in for the Cluster object when the
 input has none, and picks one when the input has several. The Cluster's
@@ -64,20 +64,20 @@ func (o *renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	in := &renderInput{}
+	in := &override.Input{}
 	for _, f := range o.files {
-		if err := in.read(f, stdin); err != nil {
+		if err := read(in, f, stdin); err != nil {
 			return err
 		}
 	}
-	cluster, err := pickCluster(in.clusters, o.cluster)
+	cluster, err := pickCluster(in.Clusters, o.cluster)
 	if err != nil {
 		return err
 	}
-	results := make([]*override.Result, len(in.manifests))
+	results := make([]*override.Result, len(in.Manifests))
 	var errs []error
-	for i, m := range in.manifests {
-		if results[i], err = override.Render(m, cluster, in.policies); err != nil {
+	for i, m := range in.Manifests {
+		if results[i], err = override.Render(m, cluster, in.Policies); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -85,7 +85,7 @@ func (o *renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.explain {
-		writeExplain(stderr, cluster.Name, in.manifests, results)
+		writeExplain(stderr, cluster.Name, in.Manifests, results)
 	}
 	return writeManifests(stdout, results, o.output)
 }
@@ -103,90 +103,17 @@ func (o *renderOptions) validate() error {
 	return nil
 }
 
-// renderInput is everything read from the -f files.
-type renderInput struct {
-	clusters  []*clusterv1alpha1.Cluster
-	policies  override.Policies
-	manifests []*unstructured.Unstructured
-}
-
-// read decodes every document of one file ("-" is stdin).
-func (in *renderInput) read(file string, stdin io.Reader) error {
-	r, name := stdin, "stdin"
-	if file != "-" {
-		f, err := os.Open(file)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r, name = f, file
+// read decodes every document of one file ("-" is stdin) into in.
+func read(in *override.Input, file string, stdin io.Reader) error {
+	if file == "-" {
+		return in.Read(stdin, "stdin")
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
-	for doc := 1; ; doc++ {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("%s: document %d: %w", name, doc, err)
-		}
-		if len(raw) == 0 || string(raw) == "null" {
-			continue
-		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(raw); err != nil {
-			return fmt.Errorf("%s: document %d: %w", name, doc, err)
-		}
-		if err := in.add(u); err != nil {
-			return fmt.Errorf("%s: document %d: %w", name, doc, err)
-		}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("-f %s: %w", file, err)
 	}
-}
-
-// add sorts one object into the Cluster, the policies or the manifests;
-// a List contributes its items.
-func (in *renderInput) add(u *unstructured.Unstructured) error {
-	if u.IsList() {
-		list, err := u.ToList()
-		if err != nil {
-			return err
-		}
-		for i := range list.Items {
-			if err := in.add(&list.Items[i]); err != nil {
-				return fmt.Errorf("item %d: %w", i, err)
-			}
-		}
-		return nil
-	}
-	gvk := u.GroupVersionKind()
-	switch {
-	case gvk.GroupVersion() == clusterv1alpha1.SchemeGroupVersion && gvk.Kind == "Cluster":
-		c := &clusterv1alpha1.Cluster{}
-		in.clusters = append(in.clusters, c)
-		return fromUnstructured(u, c)
-	case gvk.GroupVersion() == policyv1alpha1.SchemeGroupVersion && gvk.Kind == override.KindClusterOverridePolicy:
-		p := &policyv1alpha1.ClusterOverridePolicy{}
-		in.policies.ClusterOverridePolicies = append(in.policies.ClusterOverridePolicies, p)
-		return fromUnstructured(u, p)
-	case gvk.GroupVersion() == policyv1alpha1.SchemeGroupVersion && gvk.Kind == override.KindOverridePolicy:
-		if u.GetNamespace() == "" {
-			return fmt.Errorf("OverridePolicy %s has no metadata.namespace", u.GetName())
-		}
-		p := &policyv1alpha1.OverridePolicy{}
-		in.policies.OverridePolicies = append(in.policies.OverridePolicies, p)
-		return fromUnstructured(u, p)
-	default:
-		in.manifests = append(in.manifests, u)
-		return nil
-	}
-}
-
-// fromUnstructured converts strictly: an unknown field (a misspelt
-// overrider, say) is an error rather than silently ignored.
-func fromUnstructured(u *unstructured.Unstructured, into any) error {
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, into, true); err != nil {
-		return fmt.Errorf("%s %s: %w", u.GetKind(), u.GetName(), err)
-	}
-	return nil
+	defer f.Close()
+	return in.Read(f, file)
 }
 
 // pickCluster chooses the member: the only Cluster given, the one named

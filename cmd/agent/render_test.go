@@ -62,10 +62,21 @@ spec:
 	renderConfigMap = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"shop"},"data":{"a":"1"}}`
 )
 
+// The rendered objects, exactly as the agent applies them: with the
+// annotations that record the overriders applied.
+const (
+	appliedPin      = `    policy.karmada.io/applied-cluster-overrides: '[{"policyName":"pin","overriders":{"imageOverrider":[{"component":"Tag","operator":"replace","value":"1.20"}]}}]'` + "\n"
+	appliedEdgeOnly = `    policy.karmada.io/applied-overrides: '[{"policyName":"edge-only","overriders":{"labelsOverrider":[{"operator":"add","value":{"site":"edge"}}]}}]'` + "\n"
+)
+
+const renderedConfigMap = "apiVersion: v1\ndata:\n  a: \"1\"\nkind: ConfigMap\nmetadata:\n  annotations:\n" + appliedEdgeOnly +
+	"  labels:\n    site: edge\n  name: cfg\n  namespace: shop\n"
+
 const renderedDeployment = `apiVersion: apps/v1
 kind: Deployment
 metadata:
-  labels:
+  annotations:
+` + appliedPin + appliedEdgeOnly + `  labels:
     site: edge
   name: web
   namespace: shop
@@ -115,15 +126,15 @@ func TestRenderCommandOutputs(t *testing.T) {
 		want  string
 	}{
 		{name: "yaml from files, input order", args: []string{"render", "-f", files[0], "-f", files[1]},
-			want: renderedDeployment + "---\n" + "apiVersion: v1\ndata:\n  a: \"1\"\nkind: ConfigMap\nmetadata:\n  labels:\n    site: edge\n  name: cfg\n  namespace: shop\n"},
+			want: renderedDeployment + "---\n" + renderedConfigMap},
 		{name: "stdin mixed with a file, --cluster stands in", stdin: renderDeployment, args: []string{"render", "-f", "-", "-f", writeFiles(t, renderPolicies)[0], "--cluster", "edge-7"},
 			want: renderedDeployment},
 		{name: "--cluster stands in for another member", stdin: renderPolicies + "---\n" + renderDeployment, args: []string{"render", "-f", "-", "--cluster", "edge-8"},
-			want: strings.Replace(renderedDeployment, "  labels:\n    site: edge\n", "", 1)},
+			want: strings.Replace(strings.Replace(renderedDeployment, "  labels:\n    site: edge\n", "", 1), appliedEdgeOnly, "", 1)},
 		{name: "--cluster picks one of several", stdin: renderCluster + "---\n" + strings.Replace(renderCluster, "edge-7", "edge-8", 1) + "---\n" + renderPolicies + "---\n" + renderDeployment,
 			args: []string{"render", "-f", "-", "--cluster", "edge-7"}, want: renderedDeployment},
 		{name: "a List is expanded", stdin: renderCluster + "---\n" + renderPolicies + "---\n" + `{"apiVersion":"v1","kind":"List","items":[` + renderConfigMap + `]}`,
-			args: []string{"render", "-f", "-"}, want: "apiVersion: v1\ndata:\n  a: \"1\"\nkind: ConfigMap\nmetadata:\n  labels:\n    site: edge\n  name: cfg\n  namespace: shop\n"},
+			args: []string{"render", "-f", "-"}, want: renderedConfigMap},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,6 +182,13 @@ func TestRenderCommandJSONAndExplain(t *testing.T) {
 	}
 }
 
+// secretWithoutKind is a manifest that does not decode; its error must not
+// quote secretValue.
+const (
+	secretValue       = "c3VwZXItc2VjcmV0LXBhc3N3b3Jk"
+	secretWithoutKind = `{"apiVersion":"v1","metadata":{"name":"db","namespace":"shop"},"data":{"password":"` + secretValue + `"}}`
+)
+
 func TestRenderCommandFailures(t *testing.T) {
 	badTag := strings.Replace(renderPolicies, `value: "1.20"`, `value: "1.20 beta"`, 1)
 	tests := []struct {
@@ -194,6 +212,9 @@ func TestRenderCommandFailures(t *testing.T) {
 		{name: "bad output", args: []string{"-f", "-", "-o", "table"}, want: []string{`--output "table" is not supported`}},
 		{name: "missing file", args: []string{"-f", filepath.Join(t.TempDir(), "nope.yaml"), "--cluster", "x"}, want: []string{"nope.yaml"}},
 		{name: "not YAML", stdin: "kind: [", args: []string{"-f", "-", "--cluster", "x"}, want: []string{"stdin: document 1"}},
+		{name: "no kind", stdin: renderPolicies + "---\n" + secretWithoutKind, args: []string{"-f", "-", "--cluster", "x"},
+			want: []string{"stdin: document 3: has no kind"}},
+		{name: "not an object", stdin: "- a\n- b\n", args: []string{"-f", "-", "--cluster", "x"}, want: []string{"stdin: document 1: is not an object"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,6 +224,9 @@ func TestRenderCommandFailures(t *testing.T) {
 			}
 			if stdout != "" {
 				t.Errorf("a failed render printed %q", stdout)
+			}
+			if strings.Contains(err.Error(), secretValue) {
+				t.Errorf("the error quotes the input: %v", err)
 			}
 			for _, part := range tt.want {
 				if !strings.Contains(err.Error(), part) {

@@ -79,8 +79,9 @@ func (c *Controller) render(work *workv1alpha1.Work, ms []manifest.Manifest) err
 				m.ID, strings.Join(changed, ", "), policiesOf(res)))
 			continue
 		}
+		// res.Object carries the applied-overrides annotations: on the
+		// member object, not on the Work, where they would mean the hub rendered it.
 		m.Object = res.Object
-		annotateApplied(m, res)
 	}
 	return nil
 }
@@ -115,22 +116,4 @@ func policiesOf(res *override.Result) string {
 		}
 	}
 	return "by " + strings.Join(names, ", ")
-}
-
-// annotateApplied records on the member object what the edge applied, in
-// Karmada's applied-overrides format (not on the Work: there it would mean
-// the hub rendered it).
-func annotateApplied(m *manifest.Manifest, res *override.Result) {
-	ann, err := res.Applied.Annotations()
-	if err != nil || len(ann) == 0 {
-		return
-	}
-	a := m.Object.GetAnnotations()
-	if a == nil {
-		a = map[string]string{}
-	}
-	for k, v := range ann {
-		a[k] = v
-	}
-	m.Object.SetAnnotations(a)
 }

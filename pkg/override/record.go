@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
 )
@@ -39,6 +42,23 @@ func (a Applied) Annotations() (map[string]string, error) {
 		out[key] = string(raw)
 	}
 	return out, nil
+}
+
+// annotate records a on obj: its annotations replace those of the same key,
+// and a group with nothing applied leaves its key as it was, as Karmada's
+// control plane does.
+func annotate(obj *unstructured.Unstructured, a Applied) error {
+	ann, err := a.Annotations()
+	if err != nil || len(ann) == 0 {
+		return err
+	}
+	all := obj.GetAnnotations()
+	if all == nil {
+		all = map[string]string{}
+	}
+	maps.Copy(all, ann)
+	obj.SetAnnotations(all)
+	return nil
 }
 
 // sortShadows sorts a record by policy name, stably.

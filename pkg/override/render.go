@@ -20,7 +20,9 @@ type Policies struct {
 
 // Result is a rendered manifest and what was applied to it.
 type Result struct {
-	// Object is the rendered deep copy of the manifest.
+	// Object is the rendered deep copy of the manifest, exactly as it is
+	// applied: the overrides and the applied-overrides annotations that
+	// record them (see Applied.Annotations).
 	Object *unstructured.Unstructured
 	// Applied is the applied-overrides record, in Karmada's shape.
 	Applied Applied
@@ -60,7 +62,9 @@ type edit struct {
 // policies by implicit priority then name; within a policy its rules in
 // order, each if its targetCluster selects the cluster; within a rule
 // image, command, args, labels, annotations, field and plaintext
-// overriders.
+// overriders. Last, the applied-overrides annotations record on the copy
+// what was applied (Applied.Annotations), as Karmada records them on the
+// manifest it writes into a Work; the result is the object as applied.
 //
 // manifest is never modified. On error nothing is returned but the error,
 // which wraps a *PolicyError when a policy is at fault.
@@ -99,6 +103,9 @@ func Render(manifest *unstructured.Unstructured, cluster *clusterv1alpha1.Cluste
 	}
 	sortShadows(res.Applied.ClusterOverrides)
 	sortShadows(res.Applied.Overrides)
+	if err := annotate(obj, res.Applied); err != nil {
+		return nil, fmt.Errorf("%s: %w", subject, err)
+	}
 	return res, nil
 }
 

@@ -214,12 +214,42 @@ func TestRenderAppliedRecord(t *testing.T) {
 	if !reflect.DeepEqual(annotations, want) {
 		t.Errorf("annotations:\n got %v\nwant %v", annotations, want)
 	}
+	if got := res.Object.GetAnnotations(); !reflect.DeepEqual(got, want) {
+		t.Errorf("the rendered object, as applied, carries annotations %v, want the record %v", got, want)
+	}
 	named.Spec.OverrideRules[0].Overriders.LabelsOverrider[0].Value["k"] = "mutated"
 	if again, _ := res.Applied.Annotations(); !reflect.DeepEqual(again, want) {
 		t.Error("the record shares memory with the policies")
 	}
 	if got, _ := (Applied{}).Annotations(); len(got) != 0 {
 		t.Errorf("an empty record gives annotations %v", got)
+	}
+}
+
+// The applied-overrides annotations replace those the manifest carried
+// (its own record is stale once rendered here); other annotations stay, and
+// a group with nothing applied leaves its key as it was, as in Karmada.
+func TestRenderAnnotatesTheObjectAsApplied(t *testing.T) {
+	m := workload("Deployment", "nginx")
+	m.SetAnnotations(map[string]string{"keep": "me", policyv1alpha1.AppliedOverrides: "stale", policyv1alpha1.AppliedClusterOverrides: "untouched"})
+	res, err := Render(m, member(), Policies{OverridePolicies: []*policyv1alpha1.OverridePolicy{op("default", "p", rule(addLabel("k", "v")))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"keep": "me", policyv1alpha1.AppliedClusterOverrides: "untouched",
+		policyv1alpha1.AppliedOverrides: `[{"policyName":"p","overriders":{"labelsOverrider":[{"operator":"add","value":{"k":"v"}}]}}]`}
+	if got := res.Object.GetAnnotations(); !reflect.DeepEqual(got, want) {
+		t.Errorf("annotations %v, want %v", got, want)
+	}
+	if got := m.GetAnnotations()[policyv1alpha1.AppliedOverrides]; got != "stale" {
+		t.Errorf("the input manifest was modified: %q", got)
+	}
+	plain, err := Render(workload("Deployment", "nginx"), member(), Policies{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plain.Object.GetAnnotations(); len(got) != 0 {
+		t.Errorf("nothing applied, yet annotations %v", got)
 	}
 }
 

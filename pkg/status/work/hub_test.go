@@ -1,10 +1,8 @@
 package work
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -36,55 +33,31 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{HubOnly: true}) }
 
-// statusRequests counts the Work status writes that leave the writer's
-// client, whether or not they reach the hub (the link to it is a TCP
-// proxy that a test cuts), and those that failed.
-type statusRequests struct {
-	next   http.RoundTripper
-	mu     sync.Mutex
-	sizes  []int
-	failed int
+// statusWrites returns the Work status writes (patches of works/status)
+// that left the writer's client, whether or not they reached the hub (the
+// link to it is a TCP proxy that a test cuts).
+func statusWrites(rec *testenv.Recorder) []testenv.Request {
+	return rec.Requests(func(r testenv.Request) bool {
+		return r.Method == http.MethodPatch && strings.HasSuffix(r.Path, "/status")
+	})
 }
 
-func (s *statusRequests) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method != http.MethodPatch || !strings.HasSuffix(r.URL.Path, "/status") {
-		return s.next.RoundTrip(r)
-	}
-	var n int
-	if r.Body != nil {
-		raw, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(raw))
-		n = len(raw)
-	}
-	s.mu.Lock()
-	s.sizes = append(s.sizes, n)
-	s.mu.Unlock()
-	resp, err := s.next.RoundTrip(r)
-	if err != nil {
-		s.mu.Lock()
-		s.failed++
-		s.mu.Unlock()
-	}
-	return resp, err
-}
-
-// count returns the number of status writes, and of those over minBytes.
-func (s *statusRequests) count(minBytes int) (all, big int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, n := range s.sizes {
-		if n > minBytes {
+// countWrites returns the number of status writes, and of those over minBytes.
+func countWrites(rec *testenv.Recorder, minBytes int) (all, big int) {
+	writes := statusWrites(rec)
+	for _, r := range writes {
+		if len(r.Body) > minBytes {
 			big++
 		}
 	}
-	return len(s.sizes), big
+	return len(writes), big
 }
 
 // hubWriter is a Writer on the test hub for the Works of one namespace, its
 // member objects given by live and judged by health.
 type hubWriter struct {
 	*Writer
-	requests *statusRequests
+	requests *testenv.Recorder   // what the writer's client sent
 	proxy    *testenv.Proxy      // between the writer and the hub, to cut the link
 	hub      versioned.Interface // not counted
 	logged   *lineLog
@@ -115,7 +88,7 @@ func startHubWriter(t *testing.T, ns string, live LiveSource, health func(*unstr
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	requests := &statusRequests{}
+	requests := &testenv.Recorder{}
 	proxy, err := testenv.NewProxy(env.Hub.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +96,7 @@ func startHubWriter(t *testing.T, ns string, live LiveSource, health func(*unstr
 	t.Cleanup(func() { _ = proxy.Close() })
 	cfg := rest.CopyConfig(env.Hub.Config)
 	cfg.Host = proxy.URL()
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { requests.next = rt; return requests })
+	requests.Wrap(cfg)
 	hub := versioned.NewForConfigOrDie(env.Hub.Config)
 	factory := externalversions.NewSharedInformerFactoryWithOptions(hub, 0, externalversions.WithNamespace(ns))
 	informer := factory.Work().V1alpha1().Works()
@@ -192,13 +165,9 @@ func (w *hubWriter) get(t *testing.T, ns, name string) *workv1alpha1.Work {
 	return work
 }
 
-func poll(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, timeout, true,
-		func(context.Context) (bool, error) { return cond(), nil }); err != nil {
-		t.Fatalf("%s: not within %s", what, timeout)
-	}
-}
+// idle is a condition for testenv.Eventually: the writer has nothing
+// pending or in flight.
+func (w *hubWriter) idle() (bool, error) { return w.Idle(), nil }
 
 // touchAll schedules a write of every Work of ns, as member events do.
 func (w *hubWriter) touchAll(ns string, names ...string) {
@@ -225,17 +194,19 @@ func TestTooLargeStatusIsReducedOnce(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			all, bigOnes := w.requests.count(big)
+			all, bigOnes := countWrites(w.requests, big)
+			var sizes []int
+			for _, r := range statusWrites(w.requests) {
+				sizes = append(sizes, len(r.Body))
+			}
 			w.logged.mu.Lock()
-			w.requests.mu.Lock()
-			t.Logf("status writes: %d (%d full), sizes %v; log:\n%s", all, bigOnes, w.requests.sizes, strings.Join(w.logged.lines, "\n"))
-			w.requests.mu.Unlock()
+			t.Logf("status writes: %d (%d full), sizes %v; log:\n%s", all, bigOnes, sizes, strings.Join(w.logged.lines, "\n"))
 			w.logged.mu.Unlock()
 		}
 	})
-	poll(t, time.Minute, "a reduced status with StatusTruncated", func() bool {
+	testenv.Eventually(t, time.Minute, "a reduced status with StatusTruncated", func() (bool, error) {
 		c := truncated(w.get(t, ns, name))
-		return c != nil && c.Status == metav1.ConditionTrue
+		return c != nil && c.Status == metav1.ConditionTrue, nil
 	})
 	work := w.get(t, ns, name)
 	t.Logf("StatusTruncated: %s", truncated(work).Message)
@@ -251,9 +222,9 @@ func TestTooLargeStatusIsReducedOnce(t *testing.T) {
 	for v := range 5 {
 		objs.version.Store(int64(v + 1))
 		w.touchAll(ns, name)
-		poll(t, time.Minute, "the writer idle", w.Idle)
+		testenv.Eventually(t, time.Minute, "the writer idle", w.idle)
 	}
-	all, bigOnes := w.requests.count(big)
+	all, bigOnes := countWrites(w.requests, big)
 	t.Logf("status writes so far: %d, of which full (> 1 MiB): %d", all, bigOnes)
 	if bigOnes != 1 || all > 3 {
 		t.Errorf("%d status writes, %d of them full; want one refused full write and one reduced", all, bigOnes)
@@ -261,10 +232,12 @@ func TestTooLargeStatusIsReducedOnce(t *testing.T) {
 	// The statuses shrink: the full status fits and is written again.
 	objs.size.Store(10)
 	w.touchAll(ns, name)
-	poll(t, time.Minute, "the full status written again", func() bool {
+	testenv.Eventually(t, time.Minute, "the full status written again", func() (bool, error) {
 		work := w.get(t, ns, name)
-		return truncated(work) == nil && work.Status.ManifestStatuses[n-1].Status != nil
+		return truncated(work) == nil && work.Status.ManifestStatuses[n-1].Status != nil, nil
 	})
+	// The hub stores the write before the writer hears its answer.
+	testenv.Eventually(t, time.Minute, "the writer idle", w.idle)
 	if w.Reduced() != 0 {
 		t.Errorf("the writer still counts %d reduced Works", w.Reduced())
 	}
@@ -289,23 +262,23 @@ func TestHubOutageCostsFewWritesAndCatchesUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	allHealth := func(want workv1alpha1.ResourceHealth) func() bool {
-		return func() bool {
+	allHealth := func(want workv1alpha1.ResourceHealth) func() (bool, error) {
+		return func() (bool, error) {
 			list, err := w.hub.WorkV1alpha1().Works(ns).List(context.Background(), metav1.ListOptions{})
 			if err != nil || len(list.Items) != works {
-				return false
+				return false, err
 			}
 			for _, work := range list.Items {
 				if len(work.Status.ManifestStatuses) != 1 || work.Status.ManifestStatuses[0].Health != want {
-					return false
+					return false, nil
 				}
 			}
-			return true
+			return true, nil
 		}
 	}
-	poll(t, time.Minute, "every status written", allHealth(workv1alpha1.ResourceHealthy))
-	poll(t, time.Minute, "the writer idle", w.Idle)
-	before, _ := w.requests.count(0)
+	testenv.Eventually(t, time.Minute, "every status written", allHealth(workv1alpha1.ResourceHealthy))
+	testenv.Eventually(t, time.Minute, "the writer idle", w.idle)
+	before, _ := countWrites(w.requests, 0)
 	errorsBefore := len(w.logged.errors())
 
 	// The hub goes away; every member object changes health, and keeps
@@ -316,7 +289,7 @@ func TestHubOutageCostsFewWritesAndCatchesUp(t *testing.T) {
 		objs.version.Add(1)
 		w.touchAll(ns, names...)
 	}
-	during, _ := w.requests.count(0)
+	during, _ := countWrites(w.requests, 0)
 	attempts := during - before
 	lines := w.logged.errors()[errorsBefore:]
 	t.Logf("during a %s outage of %d Works: %d write attempts, %d error lines", outage, works, attempts, len(lines))
@@ -335,13 +308,13 @@ func TestHubOutageCostsFewWritesAndCatchesUp(t *testing.T) {
 	// The hub is back: every status catches up within seconds.
 	back := time.Now()
 	w.proxy.Restore()
-	poll(t, 30*time.Second, "every status caught up", allHealth(workv1alpha1.ResourceUnhealthy))
+	testenv.Eventually(t, 30*time.Second, "every status caught up", allHealth(workv1alpha1.ResourceUnhealthy))
 	t.Logf("caught up %s after the hub returned", time.Since(back).Round(100*time.Millisecond))
 	if d := time.Since(back); d > 15*time.Second {
 		t.Errorf("statuses caught up %s after the hub returned; want within about 10s", d)
 	}
-	poll(t, time.Minute, "the writer idle", w.Idle)
-	after, _ := w.requests.count(0)
+	testenv.Eventually(t, time.Minute, "the writer idle", w.idle)
+	after, _ := countWrites(w.requests, 0)
 	if n := after - during; n > works+works/5 {
 		t.Errorf("%d writes to catch up %d Works", n, works)
 	}

@@ -85,7 +85,7 @@ func TestTakeoverFromKarmadaAgentRewritesNoStatus(t *testing.T) {
 	w := startHubWriter(t, ns, source, interpret.Health)
 	key := ns + "/" + work.Name
 	w.Touch(key) // the first look, as after a start
-	poll(t, time.Minute, "the writer idle after its first look", w.Idle)
+	testenv.Eventually(t, time.Minute, "the writer idle after its first look", w.idle)
 	stored := w.get(t, ns, work.Name)
 	outcome := syncOutcome(stored.Generation)
 	got, pending := w.build(stored, outcome, true)
@@ -94,8 +94,8 @@ func TestTakeoverFromKarmadaAgentRewritesNoStatus(t *testing.T) {
 	}
 	compareWithKarmada(t, got, want)
 	w.SetOutcome(key, outcome)
-	poll(t, time.Minute, "the writer idle after the apply outcome", w.Idle)
-	if n, _ := w.requests.count(0); n != 0 {
+	testenv.Eventually(t, time.Minute, "the writer idle after the apply outcome", w.idle)
+	if n, _ := countWrites(w.requests, 0); n != 0 {
 		t.Errorf("%d Work status writes on taking over from karmada-agent, want none", n)
 	}
 	after := w.get(t, ns, work.Name)
@@ -181,7 +181,9 @@ func TestEmptyStatusIsStoredAsEmptyObject(t *testing.T) {
 	if _, err := w.hub.WorkV1alpha1().Works(ns).Create(context.Background(), work, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, time.Minute, "the status written", func() bool { return len(w.get(t, ns, name).Status.ManifestStatuses) == len(manifests) })
+	testenv.Eventually(t, time.Minute, "the status written", func() (bool, error) {
+		return len(w.get(t, ns, name).Status.ManifestStatuses) == len(manifests), nil
+	})
 	// The stored JSON, as the hub serves it.
 	raw, err := w.hub.WorkV1alpha1().RESTClient().Get().Namespace(ns).Resource("works").Name(name).DoRaw(context.Background())
 	if err != nil {

@@ -11,15 +11,6 @@ import (
 // How a write that changes only reflected counters (a rollout's progress)
 // is paced, apart from a change of health, conditions or identifiers.
 
-// progressWait returns how long to hold the write of next over cur, the
-// status on the hub; 0 means write now.
-func (w *Writer) progressWait(key string, cur, next workv1alpha1.WorkStatus) time.Duration {
-	w.mu.Lock()
-	last := w.written[key]
-	w.mu.Unlock()
-	return progressDelay(cur, next, last, time.Now(), w.cfg.ProgressInterval)
-}
-
 // progressDelay: a write that only updates reflected counters waits until
 // interval has passed since the Work's last write (lastWrite; zero when
 // this process has not written it); any other change, a health change

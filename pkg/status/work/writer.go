@@ -1,32 +1,15 @@
-// Package work writes Work.status on the hub. It is the only writer of that
-// status: the sync controller hands it the outcome of each apply (the Applied
-// and Dispatching conditions and per-manifest errors), member informers tell
-// it when a member object changed, and it builds manifestStatuses (identifier,
-// reflected status, health) for every manifest. Writes are coalesced per Work
-// over a short window, rate-limited per cluster, and sent only when the
-// status changed, so a restart rewrites nothing. A change of health or of a
-// condition goes out within the window; a change of reflected counters
-// alone (a rollout's progress) at most and at least every progress
-// interval per Work, and only from the first half of the cluster's write
-// budget, so that it never delays the former.
 package work
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
@@ -61,8 +44,8 @@ func (f LiveSource) Live(id manifest.Identity) member.Answer { return f(id) }
 
 // Config wires a Writer.
 type Config struct {
-	// Client writes the status; its REST client is used directly so that the
-	// hub's response (the whole Work) is not decoded.
+	// Client writes the status: a merge patch of works/status, or an
+	// Update of it (UpdateStatus).
 	Client workclient.WorkV1alpha1Interface
 	Lister worklisters.WorkLister
 	// Live answers what a manifest's member object is; a kind not served
@@ -252,222 +235,4 @@ func (w *Writer) Run(ctx context.Context, workers int) {
 		}()
 	}
 	wg.Wait()
-}
-
-// flush writes the status of the Work key if it changed. Failed writes are
-// retried here (see the retry schedule in retry.go); an error is returned
-// only when the Work could not be read.
-func (w *Writer) flush(ctx context.Context, key string) error {
-	ns, name, err := cache.SplitMetaNamespaceKey(key)
-	if err != nil {
-		return nil
-	}
-	work, err := w.cfg.Lister.Works(ns).Get(name)
-	if apierrors.IsNotFound(err) {
-		w.Forget(key)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !work.DeletionTimestamp.IsZero() {
-		return nil
-	}
-	w.mu.Lock()
-	outcome, hasOutcome := w.outcomes[key]
-	since := w.since[key]
-	delete(w.since, key)
-	w.inflight++
-	w.mu.Unlock()
-	defer func() {
-		w.mu.Lock()
-		w.inflight--
-		w.mu.Unlock()
-	}()
-
-	full, pending := w.build(work, outcome, hasOutcome)
-	if pending && !since.IsZero() && time.Since(since) < pendingLimit {
-		w.hold(key, since, w.cfg.Window)
-		return nil
-	}
-	status, body, level := w.choose(ctx, key, work, full)
-	if body == nil || sameStatus(status, work.Status) {
-		w.gate.next() // in case this Work was woken to probe the hub
-		return nil
-	}
-	if wait := w.progressWait(key, work.Status, status); wait > 0 {
-		w.hold(key, since, wait)
-		return nil
-	}
-	if onlyProgress(work.Status, status) && !progressMaySpend(w.cfg.Limiter) {
-		w.hold(key, since, progressYield) // the budget's last half is for health and conditions
-		return nil
-	}
-	if !w.gate.admit(key) {
-		w.hold(key, since, -1) // parked until the hub is back
-		return nil
-	}
-	if err := w.cfg.Limiter.Wait(ctx); err != nil {
-		return nil // shutting down
-	}
-	err = w.write(ctx, work, status, body)
-	w.settle(ctx, key, attempt{work: work, status: status, since: since, size: len(body), level: level}, err)
-	return nil
-}
-
-// write sends the status: the merge patch body, or an Update of the Work
-// with status when the identity may not patch it.
-func (w *Writer) write(ctx context.Context, work *workv1alpha1.Work, status workv1alpha1.WorkStatus, body []byte) error {
-	if !w.cfg.UpdateStatus {
-		return w.cfg.Client.RESTClient().Patch(types.MergePatchType).Namespace(work.Namespace).Resource("works").Name(work.Name).
-			SubResource("status").Body(body).Do(ctx).Error()
-	}
-	next := work.DeepCopy()
-	next.Status = status
-	_, err := w.cfg.Client.Works(work.Namespace).UpdateStatus(ctx, next, metav1.UpdateOptions{})
-	return err
-}
-
-// hold puts a change back for a later write: after d, or, with d < 0,
-// when the gate wakes it.
-func (w *Writer) hold(key string, since time.Time, d time.Duration) {
-	w.mu.Lock()
-	if _, ok := w.since[key]; !ok {
-		w.since[key] = since
-	}
-	w.mu.Unlock()
-	if d >= 0 {
-		w.queue.AddAfter(key, d)
-	}
-}
-
-// choose returns the status to write for a Work and its patch body: the
-// full status (without StatusTruncated), or the reduced one while the hub
-// refuses the full one as too large. A nil body means nothing may be written.
-func (w *Writer) choose(ctx context.Context, key string, work *workv1alpha1.Work, full workv1alpha1.WorkStatus) (workv1alpha1.WorkStatus, []byte, int) {
-	var truncated *metav1.Condition
-	if c := meta.FindStatusCondition(full.Conditions, ConditionStatusTruncated); c != nil {
-		c := *c
-		truncated = &c
-	}
-	meta.RemoveStatusCondition(&full.Conditions, ConditionStatusTruncated)
-	body, err := patchBody(full)
-	if err != nil {
-		klog.FromContext(ctx).Error(err, "Encoding Work status failed", "work", key)
-		return full, nil, levelFull
-	}
-	w.mu.Lock()
-	r, ok := w.reduced[key]
-	w.mu.Unlock()
-	if !ok || r.retryFull(work, len(body)) {
-		return full, body, levelFull
-	}
-	if r.level >= levelNone {
-		return full, nil, r.level
-	}
-	if truncated != nil { // keep its lastTransitionTime
-		full.Conditions = append(full.Conditions, *truncated)
-	}
-	status := reduce(full, r.level, r.refused, r.cause, work.Generation)
-	body, err = patchBody(status)
-	if err != nil {
-		return status, nil, r.level
-	}
-	return status, body, r.level
-}
-
-// patchBody is the merge patch that sets status. Lists left empty are sent
-// as null, which removes them: omitted, they would keep the hub's (the
-// StatusTruncated condition of a reduced status, for one).
-func patchBody(status workv1alpha1.WorkStatus) ([]byte, error) {
-	raw, err := json.Marshal(status)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
-	}
-	for _, list := range []string{"conditions", "manifestStatuses"} {
-		if _, ok := m[list]; !ok {
-			m[list] = json.RawMessage("null")
-		}
-	}
-	return json.Marshal(map[string]any{"status": m})
-}
-
-// attempt is one status write.
-type attempt struct {
-	work   *workv1alpha1.Work
-	status workv1alpha1.WorkStatus
-	since  time.Time
-	size   int
-	level  int
-}
-
-// settle handles the hub's answer to a status write.
-func (w *Writer) settle(ctx context.Context, key string, a attempt, err error) {
-	log := klog.FromContext(ctx)
-	if err == nil || !hubDown(err) {
-		if w.gate.reached() {
-			w.hubLog.recovered(log)
-		}
-	}
-	switch {
-	case err == nil:
-		w.recordWrite(ctx, key, a)
-	case apierrors.IsNotFound(err) || ctx.Err() != nil:
-	case tooLarge(err):
-		w.failures.Add(1)
-		w.escalate(ctx, key, a, err)
-		w.hold(key, a.since, 0)
-	case hubDown(err):
-		w.failures.Add(1)
-		w.gate.failed(key)
-		w.hold(key, a.since, -1)
-		w.hubLog.failed(log, key, fmt.Errorf("patch status of Work %s: %w", key, err), ProbeBackoffMax)
-	default:
-		w.failures.Add(1)
-		d := w.backoff.When(key)
-		w.hold(key, a.since, d)
-		w.workLog.failed(log, key, fmt.Errorf("patch status of Work %s: %w", key, err), d)
-	}
-}
-
-// escalate records that the hub refused a status of the given level as too
-// large, so that the next write reduces it one level further.
-func (w *Writer) escalate(ctx context.Context, key string, a attempt, err error) {
-	w.mu.Lock()
-	r := w.reduced[key]
-	if a.level == levelFull {
-		r = reduction{uid: a.work.UID, generation: a.work.Generation, refused: a.size, cause: safeText(err.Error(), summaryLimit)}
-	}
-	r.level = a.level + 1
-	w.reduced[key] = r
-	w.mu.Unlock()
-	log := klog.FromContext(ctx)
-	if r.level >= levelNone {
-		log.Error(err, "The hub refused even a bare Work status as too large; the status is not written until the Work changes", "work", key, "bytes", a.size)
-		return
-	}
-	log.Info("The hub refused the Work status as too large; writing a reduced status", "work", key, "bytes", a.size, "level", r.level, "reason", safeText(err.Error(), summaryLimit))
-}
-
-// recordWrite records a successful write.
-func (w *Writer) recordWrite(ctx context.Context, key string, a attempt) {
-	w.backoff.Forget(key)
-	w.writes.Add(1)
-	if log := klog.FromContext(ctx).V(4); log.Enabled() {
-		log.Info("Wrote Work status", "work", key, "change", changeOf(a.work.Status, a.status))
-	}
-	announce(w.cfg.Recorder, a.work, a.status)
-	w.mu.Lock()
-	w.written[key] = time.Now()
-	if a.level == levelFull {
-		delete(w.reduced, key)
-	}
-	w.mu.Unlock()
-	if w.cfg.Observe != nil && !a.since.IsZero() {
-		w.cfg.Observe(time.Since(a.since))
-	}
 }

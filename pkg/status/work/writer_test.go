@@ -48,19 +48,6 @@ func TestProgressDelay(t *testing.T) {
 	}
 }
 
-// TestRolloutProgressIsWrittenWithinTheDefaultInterval: with the
-// defaults, the counters of a manifest that is still rolling out (not
-// Healthy) are held no longer than DefaultProgressInterval (10s) after
-// the Work's last write, not folded into a minutes-long interval.
-func TestRolloutProgressIsWrittenWithinTheDefaultInterval(t *testing.T) {
-	w := New(Config{})
-	w.written["ns/w"] = time.Now()
-	got := w.progressWait("ns/w", status(workv1alpha1.ResourceUnhealthy, 0, "True"), status(workv1alpha1.ResourceUnhealthy, 1, "True"))
-	if got <= 0 || got > 10*time.Second {
-		t.Fatalf("counter-only progress of a rollout held for %s, want within (0, 10s]", got)
-	}
-}
-
 func TestHeadersAreDecodedOncePerGeneration(t *testing.T) {
 	w := New(Config{})
 	work := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: "w", Namespace: "ns", UID: "u1", Generation: 1},
