@@ -20,6 +20,8 @@ import (
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned/fake"
 	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/manifest"
+	"github.com/tether-io/tether/pkg/member"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -82,12 +84,12 @@ func (m *liveObject) set(ready int64, health workv1alpha1.ResourceHealth) {
 	m.mu.Unlock()
 }
 
-func (m *liveObject) live(obj *unstructured.Unstructured) (*unstructured.Unstructured, LiveState) {
+func (m *liveObject) live(id manifest.Identity) member.Answer {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := obj.DeepCopy()
+	out := objectOf(id)
 	out.Object["status"] = map[string]any{"readyReplicas": m.ready}
-	return out, LivePresent
+	return member.Answer{State: member.Present, ID: id, Object: out}
 }
 
 func (m *liveObject) healthOf(*unstructured.Unstructured) (workv1alpha1.ResourceHealth, error) {
@@ -113,7 +115,7 @@ func startLoop(t *testing.T, cfg Config) (*Writer, *fakeHub, *liveObject) {
 	client.PrependReactor("patch", "works", hub.patch)
 	m := &liveObject{health: workv1alpha1.ResourceUnhealthy}
 	cfg.Client, cfg.Lister, cfg.Health = client.WorkV1alpha1(), worklisters.NewWorkLister(indexer), m.healthOf
-	cfg.Live = m.live
+	cfg.Live = LiveSource(m.live)
 	cfg.Reflect = func(obj *unstructured.Unstructured) (*runtime.RawExtension, error) {
 		raw, err := json.Marshal(obj.Object["status"])
 		return &runtime.RawExtension{Raw: raw}, err
