@@ -175,7 +175,7 @@ func compareInputs(kind, mode uint8, desiredJSON, liveJSON []byte) (desired, liv
 	if mode&liveOwnsDesired != 0 {
 		if fields := desiredFields(desired); fields != nil {
 			live.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: DefaultFieldManager, Operation: metav1.ManagedFieldsOperationApply,
-				APIVersion: desired.GetAPIVersion(), FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: fields}}})
+				APIVersion: desired.GetAPIVersion(), FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(string(fields))}})
 		}
 	}
 	return desired, live, true

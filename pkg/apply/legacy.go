@@ -95,14 +95,14 @@ func restrictLegacy(obj *unstructured.Unstructured, keep *fieldpath.Set) (*unstr
 			continue
 		}
 		set := &fieldpath.Set{}
-		if err := set.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err != nil {
+		if err := set.FromJSON(bytes.NewReader(e.FieldsV1.GetRawBytes())); err != nil {
 			return nil, fmt.Errorf("fields of %s: %w", e.Manager, err)
 		}
 		raw, err := set.Intersection(keep).ToJSON()
 		if err != nil {
 			return nil, fmt.Errorf("fields of %s: %w", e.Manager, err)
 		}
-		entries[i].FieldsV1 = &metav1.FieldsV1{Raw: raw}
+		entries[i].FieldsV1 = metav1.NewFieldsV1(string(raw))
 	}
 	out.SetManagedFields(entries)
 	return out, nil

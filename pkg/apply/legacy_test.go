@@ -65,7 +65,7 @@ func decodePatch(t *testing.T, patch []byte, rv string) []metav1.ManagedFieldsEn
 func fieldSet(t *testing.T, e metav1.ManagedFieldsEntry) *fieldpath.Set {
 	t.Helper()
 	s := &fieldpath.Set{}
-	if err := s.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err != nil {
+	if err := s.FromJSON(bytes.NewReader(e.FieldsV1.GetRawBytes())); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -97,7 +97,7 @@ func TestOwnershipPatchMovesKarmadaAgentsFields(t *testing.T) {
 		t.Fatalf("no Apply entry of %s: %+v", DefaultFieldManager, entries)
 	}
 	if !fieldSet(t, got).Equals(fieldSet(t, before)) {
-		t.Errorf("moved fields differ:\n got %s\nwant %s", got.FieldsV1.Raw, before.FieldsV1.Raw)
+		t.Errorf("moved fields differ:\n got %s\nwant %s", got.FieldsV1.GetRawBytes(), before.FieldsV1.GetRawBytes())
 	}
 	image := fieldpath.MakePathOrDie("spec", "template", "spec", "containers",
 		fieldpath.KeyByFields("name", "nginx"), "image")
@@ -117,7 +117,7 @@ func TestOwnershipPatchMergesIntoExistingApplyEntry(t *testing.T) {
 	obj := karmadaWorkload(t)
 	mine := metav1.ManagedFieldsEntry{Manager: DefaultFieldManager, Operation: metav1.ManagedFieldsOperationApply,
 		APIVersion: "apps/v1", FieldsType: "FieldsV1",
-		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:tether-only":{}}}}`)}}
+		FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:tether-only":{}}}}`)}
 	obj.SetManagedFields(append([]metav1.ManagedFieldsEntry{mine}, obj.GetManagedFields()...))
 	patch, err := OwnershipPatch(obj, DefaultFieldManager)
 	if err != nil || patch == nil {
@@ -130,7 +130,7 @@ func TestOwnershipPatchMergesIntoExistingApplyEntry(t *testing.T) {
 	}
 	s := fieldSet(t, got)
 	if !s.Has(fieldpath.MakePathOrDie("metadata", "labels", "tether-only")) || !s.Has(fieldpath.MakePathOrDie("spec", "replicas")) {
-		t.Errorf("the Apply entry is not the union of both: %s", got.FieldsV1.Raw)
+		t.Errorf("the Apply entry is not the union of both: %s", got.FieldsV1.GetRawBytes())
 	}
 	if _, ok := entryOf(entries, "karmada-agent", metav1.ManagedFieldsOperationUpdate, ""); ok {
 		t.Error("karmada-agent's Update entry is still there")
@@ -188,7 +188,7 @@ func TestOwnershipPatchBadInput(t *testing.T) {
 	}
 	obj := karmadaWorkload(t)
 	entries := obj.GetManagedFields()
-	entries[0].FieldsV1 = &metav1.FieldsV1{Raw: []byte(`{"k:not-json":{}}`)}
+	entries[0].FieldsV1 = metav1.NewFieldsV1(`{"k:not-json":{}}`)
 	obj.SetManagedFields(entries)
 	if _, err := OwnershipPatch(obj, DefaultFieldManager); err == nil {
 		t.Error("undecodable fields: no error")
@@ -210,7 +210,7 @@ func TestOwnershipPatchKeepsOnlyTheManifestsFields(t *testing.T) {
 		t.Fatalf("no Apply entry: %+v", entries)
 	}
 	if s := fieldSet(t, got); !s.Equals(keep) || s.Has(replicas) {
-		t.Errorf("moved %s, want only the kept fields", got.FieldsV1.Raw)
+		t.Errorf("moved %s, want only the kept fields", got.FieldsV1.GetRawBytes())
 	}
 	if _, ok := entryOf(entries, "karmada-agent", metav1.ManagedFieldsOperationUpdate, ""); ok {
 		t.Error("karmada-agent's Update entry is still there")

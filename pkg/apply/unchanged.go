@@ -120,7 +120,7 @@ func (a *Applier) ownedFieldsJSON(live *unstructured.Unstructured) []byte {
 	if entries := live.GetManagedFields(); len(entries) > 0 {
 		for _, mf := range entries {
 			if mf.Manager == a.fieldManager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" && mf.FieldsV1 != nil {
-				return mf.FieldsV1.Raw
+				return mf.FieldsV1.GetRawBytes()
 			}
 		}
 		return nil

@@ -84,7 +84,7 @@ func fieldsOf(t *testing.T, e metav1.ManagedFieldsEntry) *fieldpath.Set {
 	t.Helper()
 	s := &fieldpath.Set{}
 	if e.FieldsV1 != nil {
-		must(t, s.FromJSON(bytes.NewReader(e.FieldsV1.Raw)))
+		must(t, s.FromJSON(bytes.NewReader(e.FieldsV1.GetRawBytes())))
 	}
 	return s
 }

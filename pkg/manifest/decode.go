@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode"
 
-	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -110,7 +110,7 @@ func decodeObject(raw []byte) (*unstructured.Unstructured, error) {
 	if !ok || strings.TrimSpace(name) == "" {
 		return nil, fmt.Errorf("has no metadata.name: %w", ErrInvalid)
 	}
-	if len(path.ValidatePathSegmentName(name, false)) > 0 {
+	if len(content.IsPathSegmentName(name)) > 0 {
 		return nil, fmt.Errorf("has a metadata.name that cannot name an object: %w", ErrInvalid)
 	}
 	if ns, present := md["namespace"]; present {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode"
 
-	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -189,7 +189,7 @@ func checkIdentity(t *testing.T, m Manifest) {
 	if id.Kind == "" || strings.ContainsFunc(id.Kind, unicode.IsSpace) || strings.Contains(id.Kind, "/") {
 		t.Fatalf("decoded a malformed kind %q", id.Kind)
 	}
-	if strings.TrimSpace(id.Name) == "" || len(path.ValidatePathSegmentName(id.Name, false)) > 0 {
+	if strings.TrimSpace(id.Name) == "" || len(content.IsPathSegmentName(id.Name)) > 0 {
 		t.Fatalf("decoded an identity without a usable name: %+v", id)
 	}
 	if id.Namespace != "" && len(validation.IsDNS1123Label(id.Namespace)) > 0 {

@@ -139,7 +139,7 @@ func renderGroup(obj *unstructured.Unstructured, cluster *clusterv1alpha1.Cluste
 // from 0, or the deprecated targetCluster + overriders as one rule numbered
 // DeprecatedRule. Mixing both forms is an error, as in Karmada's webhook.
 func rulesOf(spec *policyv1alpha1.OverrideSpec) ([]policyv1alpha1.RuleWithCluster, int, error) {
-	//nolint:staticcheck // the deprecated form is still served by Karmada
+	//lint:ignore SA1019 the deprecated form is still served by Karmada and honoured here
 	deprecated := policyv1alpha1.RuleWithCluster{TargetCluster: spec.TargetCluster, Overriders: spec.Overriders}
 	if len(spec.OverrideRules) == 0 {
 		return []policyv1alpha1.RuleWithCluster{deprecated}, DeprecatedRule, nil

@@ -154,6 +154,7 @@ func TestRenderOverriderOrderWithinRule(t *testing.T) {
 func TestRenderDeprecatedForm(t *testing.T) {
 	deprecated := func(name string, target *policyv1alpha1.ClusterAffinity) *policyv1alpha1.OverridePolicy {
 		p := op("default", name)
+		//lint:ignore SA1019 the deprecated form is what this test renders
 		p.Spec.TargetCluster, p.Spec.Overriders = target, addLabel("tier", name)
 		return p
 	}
