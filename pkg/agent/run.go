@@ -97,7 +97,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	host, _ := os.Hostname()
-	return leader.Run(ctx, leader.Config{Client: c.memberLease, Namespace: o.LeaderElectResourceNS, Name: "karmada-agent-" + o.ClusterName,
+	return leader.Run(ctx, leader.Config{Client: c.memberLease, Namespace: o.LeaderElectResourceNS, Name: leader.LeaseName(o.ClusterName),
 		Identity: host + "_" + string(uuid.NewUUID()), LeaseDuration: o.LeaderElectLeaseDuration, RenewDeadline: o.LeaderElectRenewDeadline,
 		RetryPeriod: o.LeaderElectRetryPeriod, Gate: gate}, lead)
 }
