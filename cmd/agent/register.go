@@ -44,7 +44,9 @@ Get the command line from the hub: 'tether-agent token create --print-register-c
 			if err != nil {
 				return err
 			}
-			return register.Register(ctx, register.Config{Options: opts, Member: member, DefaultClusterName: clusterName, Out: cmd.OutOrStdout()})
+			out, done := progressOut(cmd.OutOrStdout(), opts.DryRun)
+			defer done()
+			return register.Register(ctx, register.Config{Options: opts, Member: member, DefaultClusterName: clusterName, Out: out})
 		},
 	}
 	kc.addFlags(cmd.Flags(), "member cluster")
