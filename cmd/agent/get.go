@@ -57,6 +57,7 @@ namespace (an administrator's).`,
 	}
 	o.hub.addFlags(cmd.PersistentFlags(), "hub")
 	cmd.PersistentFlags().StringVarP(&o.output, "output", "o", "", "Output format: wide (a table with more columns), yaml or json (default: a table).")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"wide", "yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.AddCommand(newGetClustersCommand(o), newGetWorksCommand(o))
 	return cmd
 }

@@ -300,3 +300,17 @@ func TestGetNamesTheKubeconfigOfTheEnvironment(t *testing.T) {
 		t.Errorf("error = %v, want it to name %s from $KUBECONFIG", err, missing)
 	}
 }
+
+func TestGetCompletesOutputFormats(t *testing.T) {
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&bytes.Buffer{})
+	root.SetArgs([]string{"__complete", "get", "works", "-o", ""})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(out.String()); len(got) < 3 || strings.Join(got[:3], ",") != "wide,yaml,json" {
+		t.Errorf("completion of -o: %q, want wide, yaml, json", out.String())
+	}
+}
