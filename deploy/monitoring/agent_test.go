@@ -77,24 +77,31 @@ func TestExpressionsUseExportedMetrics(t *testing.T) {
 	createWork(t, hub, hubKube, a.Cluster, "unknown-kind", `{"apiVersion":"example.com/v1","kind":"Nope","metadata":{"namespace":"default","name":"nope"}}`)
 
 	var families map[string]*dto.MetricFamily
-	testenv.Eventually(t, 3*time.Minute, "the agent leads, renewed its heartbeat, applied one Work (Healthy) and not the other", func() (bool, error) {
+	scrape := func() error {
 		var err error
-		if families, err = a.Metrics(); err != nil {
-			return false, err
-		}
-		return value(families, "tether_agent_leader", nil) == 1 &&
-			value(families, "tether_agent_heartbeat_renewals_total", map[string]string{"result": "success"}) >= 1 &&
-			value(families, "tether_agent_heartbeat_last_success_timestamp_seconds", nil) > 0 &&
-			value(families, "tether_works", map[string]string{"applied": "True"}) == 1 &&
-			value(families, "tether_works", map[string]string{"applied": "False"}) == 1 &&
-			value(families, "tether_work_manifests", map[string]string{"health": "Healthy"}) == 1, nil
+		families, err = a.Metrics()
+		return err
+	}
+	// Both Works' statuses written: every controller has run.
+	testenv.Eventually(t, 3*time.Minute, "the agent writes both Works' statuses", func() (bool, error) {
+		err := scrape()
+		return value(families, "tether_work_status_writes_total", nil) >= 2, err
 	})
 	exported := exportedNames(families)
 	t.Logf("the agent exports %d series names", len(exported))
 	checkExpressions(t, append(ruleExpressions(t), dashboardExpressions(t)...), exported)
 	if t.Failed() {
-		t.Logf("exported: %v", sortedKeys(exported))
+		t.Fatalf("exported: %v", sortedKeys(exported))
 	}
+	testenv.Eventually(t, 2*time.Minute, "the agent leads, renewed its heartbeat, applied one Work (Healthy) and not the other", func() (bool, error) {
+		err := scrape()
+		return value(families, "tether_agent_leader", nil) == 1 &&
+			value(families, "tether_agent_heartbeat_renewals_total", map[string]string{"result": "success"}) >= 1 &&
+			value(families, "tether_agent_heartbeat_last_success_timestamp_seconds", nil) > 0 &&
+			value(families, "tether_works", map[string]string{"applied": "True"}) == 1 &&
+			value(families, "tether_works", map[string]string{"applied": "False"}) == 1 &&
+			value(families, "tether_work_manifests", map[string]string{"health": "Healthy"}) == 1, err
+	})
 }
 
 // createWork creates Work name for cluster with one manifest, and deletes
