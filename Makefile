@@ -36,8 +36,9 @@ image: ## Multi-arch OCI image layout of the static agent in bin/image (no Docke
 	$(GO) run ./hack/image build --layout $(IMAGE_LAYOUT) --version $(VERSION) --revision $(REVISION) \
 	  --source-date-epoch $(SOURCE_DATE_EPOCH) $(foreach a,$(IMAGE_ARCHS),--platform $(a)=$(BIN)/linux_$(a)/tether-agent)
 
-image-push: image ## Push the image to $(REGISTRY)/tether-agent:$(VERSION) (Docker config credentials).
+image-push: ## Build the image and push it to $(REGISTRY)/tether-agent:$(VERSION) (Docker config credentials).
 	@if [[ -z "$(REGISTRY)" ]]; then echo "REGISTRY is required: make image-push REGISTRY=ghcr.io/<org>"; exit 1; fi
+	@$(MAKE) --no-print-directory image
 	$(GO) run ./hack/image push --layout $(IMAGE_LAYOUT) --ref $(REGISTRY)/tether-agent:$(VERSION)
 
 testenv-bin: ## Build the control-plane binaries the tests run (cached under bin/).
