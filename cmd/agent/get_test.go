@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -266,11 +268,23 @@ func TestGetWide(t *testing.T) {
 	}
 }
 
-func TestGetKubeconfigHelpStatesItsDefaultOnce(t *testing.T) {
-	f := newGetCommand().PersistentFlags().Lookup("kubeconfig")
-	if n := strings.Count(f.Usage, "default"); n != 1 {
-		t.Errorf("--kubeconfig help states a default %d times: %q", n, f.Usage)
+// TestHelpStatesEachDefaultOnce walks every command's flags: a usage that
+// states its default in words ("(default: ...)") must do it once, and not
+// also have a value cobra prints as "(default ...)".
+func TestHelpStatesEachDefaultOnce(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			n := strings.Count(f.Usage, "(default")
+			if n > 1 || (n == 1 && f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]") {
+				t.Errorf("%s --%s states its default more than once: %q (and cobra prints %q)", c.CommandPath(), f.Name, f.Usage, f.DefValue)
+			}
+		})
+		for _, s := range c.Commands() {
+			walk(s)
+		}
 	}
+	walk(newRootCommand())
 }
 
 func TestGetTablesLineUp(t *testing.T) {
