@@ -35,6 +35,7 @@ image: ## Multi-arch OCI image layout of the static agent in bin/image (no Docke
 	done
 	$(GO) run ./hack/image build --layout $(IMAGE_LAYOUT) --version $(VERSION) --revision $(REVISION) \
 	  --source-date-epoch $(SOURCE_DATE_EPOCH) $(foreach a,$(IMAGE_ARCHS),--platform $(a)=$(BIN)/linux_$(a)/tether-agent)
+	TETHER_IMAGE_LAYOUT=$(IMAGE_LAYOUT) $(GO) test -count=1 -run TestMadeImage ./hack/image/ociimage/
 
 image-push: ## Build the image and push it to $(REGISTRY)/tether-agent:$(VERSION) (Docker config credentials).
 	@if [[ -z "$(REGISTRY)" ]]; then echo "REGISTRY is required: make image-push REGISTRY=ghcr.io/<org>"; exit 1; fi
