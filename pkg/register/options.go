@@ -62,8 +62,13 @@ func NewOptions() *Options {
 	}
 }
 
-// DefaultAgentImage is tether-agent:<version of this binary>.
-func DefaultAgentImage() string { return "tether-agent:" + version.Get().Version }
+// ImageRepository is where the agent image is published ('make image-push');
+// 'make build IMAGE_REPO=...' stamps another at link time (-X).
+var ImageRepository = "ghcr.io/tether-io/tether-agent"
+
+// DefaultAgentImage is <ImageRepository>:<version of this binary>, the image
+// 'make image' builds from the same commit.
+func DefaultAgentImage() string { return ImageRepository + ":" + version.Get().Version }
 
 // AddFlags registers the flags on fs.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
@@ -78,7 +83,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClusterRegion, "cluster-region", o.ClusterRegion, "Region of the member cluster, reported on its Cluster.")
 	fs.StringSliceVar(&o.ClusterZones, "cluster-zones", o.ClusterZones, "Zones of the member cluster, reported on its Cluster.")
 	fs.StringVar(&o.ProxyServerAddress, "proxy-server-address", o.ProxyServerAddress, "Proxy the hub uses to reach the member, reported on its Cluster.")
-	fs.StringVar(&o.AgentImage, "agent-image", o.AgentImage, "Image of the agent Deployment.")
+	fs.StringVar(&o.AgentImage, "agent-image", o.AgentImage, "Image of the agent Deployment (the image 'make image' builds, published as <registry path>:<version>).")
 	fs.Int32Var(&o.AgentReplicas, "agent-replicas", o.AgentReplicas, "Replicas of the agent Deployment.")
 	fs.Int32Var(&o.CertExpirationSeconds, "cert-expiration-seconds", o.CertExpirationSeconds, "Lifetime to ask for the agent's certificate (at least 600).")
 	fs.BoolVar(&o.EnableCertRotation, "enable-cert-rotation", o.EnableCertRotation, "Let the agent renew its certificate before it expires.")
