@@ -115,4 +115,3 @@ func installServiceMonitorCRD(t testing.TB, cfg *rest.Config) {
 		t.Fatal(err)
 	}
 }
-
