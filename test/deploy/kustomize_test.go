@@ -38,7 +38,9 @@ func bases() []base {
 	}
 }
 
-func kustomizeDir(name string) string { return filepath.Join(testenv.RepoRoot(), "deploy", "kustomize", name) }
+func kustomizeDir(name string) string {
+	return filepath.Join(testenv.RepoRoot(), "deploy", "kustomize", name)
+}
 
 // generated is a chart's objects as a kustomize base holds them: labelled
 // as managed by kustomize, without Helm's chart label.
