@@ -3,6 +3,8 @@ package deploy
 import (
 	"strings"
 	"testing"
+
+	"helm.sh/helm/v3/pkg/action"
 )
 
 // bootstrapValues are valid bootstrap-mode values.
@@ -120,5 +122,21 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 				t.Fatalf("rendered; the schema must reject it")
 			}
 		})
+	}
+}
+
+// TestChartsLint: both charts pass 'helm lint --strict' (Chart.yaml, the
+// templates, the values against the schema).
+func TestChartsLint(t *testing.T) {
+	for chart, values := range map[string]map[string]any{agentChart: bootstrapValues(), hubChart: nil} {
+		lint := action.NewLint()
+		lint.Strict, lint.Namespace = true, namespace
+		res := lint.Run([]string{chartDir(chart)}, values)
+		for _, m := range res.Messages {
+			t.Logf("%s: %s", chart, m)
+		}
+		if len(res.Errors) > 0 {
+			t.Errorf("helm lint --strict %s: %v", chart, res.Errors)
+		}
 	}
 }
