@@ -72,6 +72,16 @@ func chartCases() []chartCase {
 					t.Errorf("the agent's pod spec lacks %s", path[0])
 				}
 			}
+			svc, sm := find(objs, "Service", "karmada-agent-metrics"), find(objs, "ServiceMonitor", "karmada-agent")
+			selector, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
+			for k, v := range selector {
+				if svc.GetLabels()[k] != v {
+					t.Errorf("the ServiceMonitor selects %s=%s, which the metrics Service lacks", k, v)
+				}
+			}
+			if minAvailable, _, _ := unstructured.NestedFieldNoCopy(find(objs, "PodDisruptionBudget", "karmada-agent").Object, "spec", "minAvailable"); fmt.Sprint(minAvailable) != "1" {
+				t.Errorf("PodDisruptionBudget minAvailable = %v, want 1", minAvailable)
+			}
 			if replicas, _, _ := unstructured.NestedFieldNoCopy(find(objs, "Deployment", "karmada-agent").Object, "spec", "replicas"); fmt.Sprint(replicas) != "2" {
 				t.Errorf("replicas = %v, want 2", replicas)
 			}

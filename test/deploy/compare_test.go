@@ -44,25 +44,24 @@ func registerAgent(image string) register.Agent {
 // (command, probes, resources, security, volumes) field for field; the
 // chart may only add labels and annotations.
 func TestAgentChartMatchesRegister(t *testing.T) {
-	r, err := render(agentChart, bootstrapValues())
-	if err != nil {
-		t.Fatal(err)
-	}
-	deploy := find(r.objects, "Deployment", register.AgentName)
-	if deploy == nil {
-		t.Fatalf("no Deployment %s in the chart (it renders %s)", register.AgentName, refs(r.objects))
-	}
-	image, _, _ := unstructured.NestedString(deploy.Object, "spec", "template", "spec", "containers", "0", "image")
-	if containers, _, _ := unstructured.NestedSlice(deploy.Object, "spec", "template", "spec", "containers"); len(containers) == 1 {
-		image, _ = containers[0].(map[string]any)["image"].(string)
-	}
-	if image != "ghcr.io/tether-io/tether-agent:0.1.0" {
-		t.Errorf("the chart's default image is %q, want the appVersion's", image)
-	}
-	agent := registerAgent(image)
-	objs := agent.Objects(nil)[1:] // the Secret is register's own, written by the bootstrap Job
-	for _, want := range objs {
-		compareWith(t, want, r.objects)
+	existing := map[string]any{"clusterName": "edge-1", "mode": "existingSecret",
+		"existingSecret": map[string]any{"context": "edge-1@karmada-apiserver"}}
+	for name, values := range map[string]map[string]any{"bootstrap": bootstrapValues(), "existingSecret": existing} {
+		t.Run(name, func(t *testing.T) {
+			r, err := render(agentChart, values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec := podSpec(t, r.objects, "Deployment", register.AgentName)
+			image, _ := spec["containers"].([]any)[0].(map[string]any)["image"].(string)
+			if image != "ghcr.io/tether-io/tether-agent:0.1.0" {
+				t.Errorf("the chart's default image is %q, want the appVersion's", image)
+			}
+			// The Secret is register's own: the bootstrap Job writes it, or the user.
+			for _, want := range registerAgent(image).Objects(nil)[1:] {
+				compareWith(t, want, r.objects)
+			}
+		})
 	}
 }
 
