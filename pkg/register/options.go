@@ -46,6 +46,10 @@ type Options struct {
 	EnableCertRotation    bool
 	HubType               string
 	DryRun                bool
+	// SecretOnly obtains the certificate and writes the Secret
+	// karmada-kubeconfig only: the agent's ServiceAccount, RBAC and
+	// Deployment come from elsewhere (the Helm chart's bootstrap Job).
+	SecretOnly bool
 }
 
 // NewOptions returns the defaults.
@@ -89,6 +93,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.EnableCertRotation, "enable-cert-rotation", o.EnableCertRotation, "Let the agent renew its certificate before it expires.")
 	fs.StringVar(&o.HubType, "hub-type", o.HubType, "karmada (a Karmada control plane), tether (a hub prepared by 'tether-agent hub init'), or auto to detect it.")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Run the preflight checks and discovery, print what would be created, and create nothing.")
+	fs.BoolVar(&o.SecretOnly, "kubeconfig-secret-only", o.SecretOnly,
+		"Obtain the agent's certificate and write only the Secret karmada-kubeconfig into an existing --namespace: the agent's ServiceAccount, RBAC and Deployment "+
+			"are installed by other means (the Helm chart's bootstrap Job runs register this way, in-cluster). Does nothing when that Secret exists.")
 }
 
 // Validate checks the options without contacting any cluster.
