@@ -187,12 +187,17 @@ func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstruct
 }
 
 // createOrRead creates desired's object when the member cache knows it is
-// absent, and returns it as created. Otherwise, or when the object exists
+// absent (its informer has synced and holds neither the object nor an apply
+// response for it), and returns it as created. Otherwise, or when the object exists
 // after all (the cache had not seen it yet), it returns the live object, to
 // be applied over with the ownership checks; nil live: it does not exist.
 func (a *Applier) createOrRead(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, owned func(*unstructured.Unstructured) bool) (live, created *unstructured.Unstructured, err error) {
-	if !a.cachedAbsent(desired) {
-		live, err = a.current(ctx, gvr, desired, owned)
+	var ans member.Answer // Unknown without a cache
+	if a.cache != nil {
+		ans = a.cache.Live(manifest.IdentityOf(desired))
+	}
+	if ans.State != member.Absent {
+		live, err = a.current(ctx, gvr, desired, ans, owned)
 		return live, nil, err
 	}
 	created, err = a.create(ctx, gvr, desired)
@@ -203,13 +208,6 @@ func (a *Applier) createOrRead(ctx context.Context, gvr schema.GroupVersionResou
 	// cache too: read it from etcd.
 	live, err = a.get(ctx, gvr, desired, "")
 	return live, nil, err
-}
-
-// cachedAbsent reports whether the member cache knows desired's object does
-// not exist: its informer has synced and holds neither the object nor an
-// apply response for it.
-func (a *Applier) cachedAbsent(desired *unstructured.Unstructured) bool {
-	return a.cache != nil && a.cache.Live(manifest.IdentityOf(desired)).State == member.Absent
 }
 
 // createOnly is a resourceVersion no stored object has (etcd's revisions
@@ -230,14 +228,12 @@ func (a *Applier) create(ctx context.Context, gvr schema.GroupVersionResource, d
 		metav1.ApplyOptions{FieldManager: a.fieldManager, Force: true})
 }
 
-// current returns the object as it is: from the member cache (Config.Cache),
+// current returns the object as it is: from the member cache's answer ans,
 // else read from the apiserver; nil when it does not exist.
 // owned is the caller's Owned (nil: everything is owned).
-func (a *Applier) current(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, owned func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
-	if a.cache != nil {
-		if obj, ok := a.cache.Live(manifest.IdentityOf(desired)).Cached(); ok {
-			return obj, nil
-		}
+func (a *Applier) current(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, ans member.Answer, owned func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
+	if obj, ok := ans.Cached(); ok {
+		return obj, nil
 	}
 	// Served from the apiserver's watch cache rather than etcd: this read
 	// mostly asks whether an object exists and is managed, and a create
