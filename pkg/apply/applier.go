@@ -68,9 +68,9 @@ type counters struct {
 // Stats are the engine's request counters since it was built.
 type Stats struct {
 	// Gets are live reads that missed the cache; Applies are apply writes;
-	// Creates, counted in Applies too, are applies that may only create (the
-	// cache knew the object absent; when it exists after all, the refused
-	// create falls back to a read);
+	// Creates are applies that may only create (the cache knew the object
+	// absent; when it exists after all, the refused create falls back to a
+	// read);
 	// DryRuns are server-side dry runs asked for by an inconclusive local check;
 	// LocalSame counts Unchanged verdicts reached without any request;
 	// OwnershipMoves are managedFields-only patches that took over a legacy
@@ -222,7 +222,6 @@ const createOnly = "18446744073709551615"
 func (a *Applier) create(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	body := desired.DeepCopy()
 	body.SetResourceVersion(createOnly)
-	a.stats.applies.Add(1)
 	a.stats.creates.Add(1)
 	return a.resource(gvr, desired.GetNamespace()).Apply(ctx, desired.GetName(), body,
 		metav1.ApplyOptions{FieldManager: a.fieldManager, Force: true})
