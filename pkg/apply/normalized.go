@@ -14,9 +14,10 @@ import (
 // A live value that differs from the manifest's is drift, unless the
 // server rewrote the manifest's value into its canonical form when it was
 // applied: a quantity "1000m" is stored as "1", a time
-// "2024-01-01T00:00:00.000Z" as "2024-01-01T00:00:00Z". Only those cases
-// need a dry run to tell; any other difference is a change the apply must
-// make, and the engine sends that apply at once instead of asking first.
+// "2024-01-01T00:00:00.000Z" as "2024-01-01T00:00:00Z". Only those need a
+// dry run to tell; any other differing value is a change the apply must
+// make, and the engine sends that apply at once instead of asking the
+// server first (a dry run, then the apply: two requests for one change).
 
 // valuesDiffer reports whether some path in modified holds, in desired and
 // live, two values the server cannot have stored as one: values that are
