@@ -69,11 +69,16 @@ func TestBenchBacklogThroughput(t *testing.T) {
 		t.Fatalf("not all of %d Works became Applied", n)
 	}
 	elapsed := time.Since(start)
+	s := ag.scrape(t)
 	rate := float64(n) / elapsed.Seconds()
 	fmt.Printf("BENCH backlog works=%d agent_workers=%d limit_workers=8 raw_ssa_per_s=%.0f fair_ssa_and_status_per_s=%.0f "+
 		"tether_backlog_per_s=%.0f ratio_to_raw=%.2f ratio_to_fair=%.2f agent_ready_s=%.1f all_applied_s=%.1f "+
 		"(Works created first, the agent started after; its time counts from the process start)\n",
 		n, benchWorkers(), raw, fair, rate, rate/raw, rate/fair, readyIn.Seconds(), elapsed.Seconds())
+	perWork := func(v float64) float64 { return v / float64(n) }
+	fmt.Printf("BENCH backlog member_writes_per_work=%.2f member_reads_per_work=%.2f hub_writes_per_work=%.2f hub_reads_per_work=%.2f "+
+		"(every request of the agent from its start until the last Work was Applied, lists and heartbeat included)\n",
+		perWork(s.memberWrites), perWork(s.memberReads), perWork(s.hubWrites), perWork(s.hubReads))
 	deleteAll(t, env, hub, es, n, ag)
 	ag.stop()
 }
