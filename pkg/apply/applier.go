@@ -62,17 +62,20 @@ type Applier struct {
 }
 
 type counters struct {
-	gets, applies, dryRuns, localSame, deletes, ownershipMoves atomic.Int64
+	gets, applies, creates, dryRuns, localSame, deletes, ownershipMoves atomic.Int64
 }
 
 // Stats are the engine's request counters since it was built.
 type Stats struct {
 	// Gets are live reads that missed the cache; Applies are apply writes;
+	// Creates are applies that may only create (the cache knew the object
+	// absent; when it exists after all, the refused create falls back to a
+	// read);
 	// DryRuns are server-side dry runs asked for by an inconclusive local check;
 	// LocalSame counts Unchanged verdicts reached without any request;
 	// OwnershipMoves are managedFields-only patches that took over a legacy
 	// manager's fields (OwnershipPatch).
-	Gets, Applies, DryRuns, LocalSame, Deletes, OwnershipMoves int64
+	Gets, Applies, Creates, DryRuns, LocalSame, Deletes, OwnershipMoves int64
 }
 
 // New returns an Applier.
@@ -90,7 +93,7 @@ func New(cfg Config) *Applier {
 
 // Stats returns the request counters.
 func (a *Applier) Stats() Stats {
-	return Stats{Gets: a.stats.gets.Load(), Applies: a.stats.applies.Load(), DryRuns: a.stats.dryRuns.Load(),
+	return Stats{Gets: a.stats.gets.Load(), Applies: a.stats.applies.Load(), Creates: a.stats.creates.Load(), DryRuns: a.stats.dryRuns.Load(),
 		LocalSame: a.stats.localSame.Load(), Deletes: a.stats.deletes.Load(), OwnershipMoves: a.stats.ownershipMoves.Load()}
 }
 
@@ -116,40 +119,19 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 	}
 	e.GVR = mapping.Resource
 	desired.SetNamespace(manifest.IdentityOf(desired).Scoped(member.Namespaced(mapping)).Namespace)
-	live, err := a.current(ctx, e.GVR, desired, opts.Owned)
-	if err != nil {
+	live, created, err := a.createOrRead(ctx, e.GVR, desired, opts.Owned)
+	switch {
+	case err != nil:
 		e.Action, e.Err = Failed, classify(e.Subject, err)
+		return e
+	case created != nil:
+		e.Action, e.Object = Created, created
 		return e
 	}
 	if live != nil {
-		if opts.Owned != nil && !opts.Owned(live) && opts.TakeOver != nil {
-			if err := opts.TakeOver(desired, live); err != nil {
-				e.Action, e.Err = Failed, &ConflictError{TerminalError{Subject: e.Subject, Reason: err.Error()}}
-				if errors.Is(err, ErrConflictMayResolve) {
-					e.Err = fmt.Errorf("%s: %w", e.Subject, err)
-				}
-				return e
-			}
-		}
-		if live, e.OwnershipMoved, err = a.takeOwnership(ctx, e.GVR, desired, live); err != nil {
-			e.Action, e.Err = Failed, classify(e.Subject, err)
+		var done bool
+		if desired, done = a.prepare(ctx, &e, desired, live, opts); done {
 			return e
-		}
-		a.keepRetainedReplicas(desired, live)
-		if desired, err = a.retained(desired, live); err != nil {
-			e.Action, e.Err = Failed, fmt.Errorf("%s: %w", e.Subject, err)
-			return e
-		}
-		switch v, _ := a.compareLocally(desired, live); v {
-		case same:
-			a.stats.localSame.Add(1)
-			e.Action, e.DecidedBy = Unchanged, "fieldset"
-			return e
-		case inconclusive:
-			if ok, err := a.dryRunSame(ctx, e.GVR, desired, live); err == nil && ok {
-				e.Action, e.DecidedBy = Unchanged, "dryrun"
-				return e
-			}
 		}
 	}
 	a.stats.applies.Add(1)
@@ -164,14 +146,93 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 	return e
 }
 
-// current returns the object as it is: from the member cache (Config.Cache),
+// prepare readies the apply of desired over the existing live object: it
+// refuses a takeover the caller does not allow, moves a legacy manager's
+// fields, applies the retention rules and decides whether anything would
+// change. It returns the object to apply, or done when e is final (failed,
+// or unchanged with nothing to write).
+func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstructured.Unstructured, opts Options) (_ *unstructured.Unstructured, done bool) {
+	if opts.Owned != nil && !opts.Owned(live) && opts.TakeOver != nil {
+		if err := opts.TakeOver(desired, live); err != nil {
+			e.Action, e.Err = Failed, &ConflictError{TerminalError{Subject: e.Subject, Reason: err.Error()}}
+			if errors.Is(err, ErrConflictMayResolve) {
+				e.Err = fmt.Errorf("%s: %w", e.Subject, err)
+			}
+			return nil, true
+		}
+	}
+	live, moved, err := a.takeOwnership(ctx, e.GVR, desired, live)
+	e.OwnershipMoved = moved
+	if err != nil {
+		e.Action, e.Err = Failed, classify(e.Subject, err)
+		return nil, true
+	}
+	a.keepRetainedReplicas(desired, live)
+	if desired, err = a.retained(desired, live); err != nil {
+		e.Action, e.Err = Failed, fmt.Errorf("%s: %w", e.Subject, err)
+		return nil, true
+	}
+	switch v, _ := a.compareLocally(desired, live); v {
+	case same:
+		a.stats.localSame.Add(1)
+		e.Action, e.DecidedBy = Unchanged, "fieldset"
+		return nil, true
+	case inconclusive:
+		if ok, err := a.dryRunSame(ctx, e.GVR, desired, live); err == nil && ok {
+			e.Action, e.DecidedBy = Unchanged, "dryrun"
+			return nil, true
+		}
+	}
+	return desired, false
+}
+
+// createOrRead creates desired's object when the member cache knows it is
+// absent (its informer has synced and holds neither the object nor an apply
+// response for it), and returns it as created. Otherwise, or when the object exists
+// after all (the cache had not seen it yet), it returns the live object, to
+// be applied over with the ownership checks; nil live: it does not exist.
+func (a *Applier) createOrRead(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, owned func(*unstructured.Unstructured) bool) (live, created *unstructured.Unstructured, err error) {
+	var ans member.Answer // Unknown without a cache
+	if a.cache != nil {
+		ans = a.cache.Live(manifest.IdentityOf(desired))
+	}
+	if ans.State != member.Absent {
+		live, err = a.current(ctx, gvr, desired, ans, owned)
+		return live, nil, err
+	}
+	created, err = a.create(ctx, gvr, desired)
+	if !apierrors.IsConflict(err) {
+		return nil, created, err
+	}
+	// Newer than the cache, and maybe newer than the apiserver's watch
+	// cache too: read it from etcd.
+	live, err = a.get(ctx, gvr, desired, "")
+	return live, nil, err
+}
+
+// createOnly is a resourceVersion no stored object has (etcd's revisions
+// count up from 1 and never reach it). An apply that carries it creates an
+// object that does not exist, and is refused with a conflict (409) when one
+// does: an object the cache did not know of yet is never overwritten unseen.
+const createOnly = "18446744073709551615"
+
+// create applies desired as an object that must not exist yet: one request,
+// the same server-side apply (and so the same Apply entry in managedFields)
+// as any other. A conflict means the object exists.
+func (a *Applier) create(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	body := desired.DeepCopy()
+	body.SetResourceVersion(createOnly)
+	a.stats.creates.Add(1)
+	return a.resource(gvr, desired.GetNamespace()).Apply(ctx, desired.GetName(), body,
+		metav1.ApplyOptions{FieldManager: a.fieldManager, Force: true})
+}
+
+// current returns the object as it is: from the member cache's answer ans,
 // else read from the apiserver; nil when it does not exist.
 // owned is the caller's Owned (nil: everything is owned).
-func (a *Applier) current(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, owned func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
-	if a.cache != nil {
-		if obj, ok := a.cache.Live(manifest.IdentityOf(desired)).Cached(); ok {
-			return obj, nil
-		}
+func (a *Applier) current(ctx context.Context, gvr schema.GroupVersionResource, desired *unstructured.Unstructured, ans member.Answer, owned func(*unstructured.Unstructured) bool) (*unstructured.Unstructured, error) {
+	if obj, ok := ans.Cached(); ok {
+		return obj, nil
 	}
 	// Served from the apiserver's watch cache rather than etcd: this read
 	// mostly asks whether an object exists and is managed, and a create

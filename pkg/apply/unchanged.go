@@ -70,8 +70,13 @@ func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verd
 	if cmp.Modified.Empty() && cmp.Added.Empty() && onlyDefaultedKeys(cmp.Removed) {
 		return same, ""
 	}
-	// Values differ: real drift, or a value the server normalises (a
-	// quantity "1000m" stored as "1"). Only the server can tell.
+	// A value that differs is a change the apply must make, unless the
+	// server may have stored the manifest's value in another spelling (a
+	// quantity "1000m" stored as "1"): only the server can tell that, or
+	// explain a value the manifest sets that live lacks.
+	if valuesDiffer(desired.Object, live.Object, cmp.Modified) {
+		return changed, "values differ: " + cmp.String()
+	}
 	return inconclusive, "values differ: " + cmp.String()
 }
 

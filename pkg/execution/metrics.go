@@ -49,13 +49,14 @@ func (c *Controller) registerEngineMetrics(reg prometheus.Registerer) {
 	}
 	stat := func(request string, f func(s apply.Stats) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_apply_requests_total",
-			Help:        "Member requests of the apply engine: get (a cache miss), apply, dry_run (an inconclusive local check), delete, ownership (a managedFields-only patch taking over karmada-agent's fields).",
+			Help:        "Member requests of the apply engine: get (a cache miss), apply, create (an apply that may only create: the cache knew the object absent), dry_run (an inconclusive local check), delete, ownership (a managedFields-only patch taking over karmada-agent's fields).",
 			ConstLabels: prometheus.Labels{"request": request}},
 			func() float64 { return float64(f(c.applier.Stats())) })
 	}
 	reg.MustRegister(newStateCollector(c.works),
 		stat("get", func(s apply.Stats) int64 { return s.Gets }),
 		stat("apply", func(s apply.Stats) int64 { return s.Applies }),
+		stat("create", func(s apply.Stats) int64 { return s.Creates }),
 		stat("dry_run", func(s apply.Stats) int64 { return s.DryRuns }),
 		stat("delete", func(s apply.Stats) int64 { return s.Deletes }),
 		stat("ownership", func(s apply.Stats) int64 { return s.OwnershipMoves }),

@@ -91,7 +91,7 @@ func TestBenchSync(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	raw := rawSSARate(t, env.Members[0].Config, n)
+	raw := rawSSARate(t, env.Members[0].Config, "raw", n)
 	fmt.Printf("BENCH sync raw_ssa_deployments_per_s=%.0f workers=8 n=%d\n", raw, n)
 	// The raw loop outruns the deployment controller, scheduler and kwok; let
 	// them finish its Deployments so their backlog does not land on Tether's run.
@@ -246,16 +246,16 @@ func waitReconciled(t *testing.T, a *agent, n int) time.Time {
 }
 
 // rawSSARate is the member apiserver's server-side-apply create rate for the
-// same Deployments with a bare 8-worker loop.
-func rawSSARate(t *testing.T, cfg *rest.Config, n int) float64 {
+// same Deployments, in namespace ns, with a bare 8-worker loop.
+func rawSSARate(t *testing.T, cfg *rest.Config, ns string, n int) float64 {
 	c := rest.CopyConfig(cfg)
 	c.QPS, c.Burst = 1000, 2000
 	dyn := dynamic.NewForConfigOrDie(c)
 	gvr := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 	start := time.Now()
 	testenv.Parallel(n, 8, func(i int) {
-		d := deployment("raw", fmt.Sprintf("r%05d", i))
-		if _, err := dyn.Resource(gvr).Namespace("raw").Apply(context.Background(), d.GetName(), d, metav1.ApplyOptions{FieldManager: "raw", Force: true}); err != nil {
+		d := deployment(ns, fmt.Sprintf("r%05d", i))
+		if _, err := dyn.Resource(gvr).Namespace(ns).Apply(context.Background(), d.GetName(), d, metav1.ApplyOptions{FieldManager: "raw", Force: true}); err != nil {
 			t.Error(err)
 		}
 	})
