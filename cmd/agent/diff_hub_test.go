@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -20,6 +21,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
+	policyv1alpha1 "github.com/tether-io/tether/pkg/apis/policy/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/apply"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
@@ -242,4 +245,104 @@ func limitedMemberIdentity(t *testing.T, ctx context.Context, member *testenv.Cl
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestDiffWorkWithOverride: a Work with an OverridePolicy shows the rendered
+// result (the override and its applied-overrides record) against a member
+// that has the unrendered object; --render-overrides=Never shows nothing;
+// a Work whose object does not exist shows it all added.
+func TestDiffWorkWithOverride(t *testing.T) {
+	env := testenv.Require(t)
+	ctx := t.Context()
+	hub := versioned.NewForConfigOrDie(env.Hub.Config)
+	member := env.Members[0]
+	const cluster = "diff-override-member"
+	createNamespace(t, ctx, kubernetes.NewForConfigOrDie(env.Hub.Config), workv1alpha1.ExecutionNamespace(cluster))
+	createCluster(t, ctx, hub, cluster, clusterv1alpha1.ClusterStatus{})
+	createSizePolicy(t, ctx, hub, cluster, "diff-override")
+	w := diffWork(t, cluster, "diff-override")
+	w.Spec.Workload.Manifests = w.Spec.Workload.Manifests[:1] // the ConfigMap
+	work := createDiffWork(t, ctx, hub, w)
+	applyAsAgent(t, ctx, member.Config, work)
+	args := []string{"work", work.Namespace + "/" + work.Name, "--karmada-kubeconfig", env.Hub.Kubeconfig, "--kubeconfig", member.Kubeconfig}
+
+	rec := &testenv.Recorder{}
+	r := runDiff(t, rec, args...)
+	t.Logf("diff with an override:\n%s", r.out)
+	if r.code != diffChanges || r.out != wantOverrideDiff {
+		t.Errorf("diff of a Work with an override: exit %d (stderr %q), stdout\n%s\nwant exit 1 and\n%s", r.code, r.errOut, r.out, wantOverrideDiff)
+	}
+	noWrites(t, rec)
+	if r := runDiff(t, rec, append(args, "--render-overrides", "Never")...); r.code != diffNoChange || r.out != "" {
+		t.Errorf("diff with --render-overrides=Never: exit %d, stdout %q, stderr %q; want exit 0 and no output", r.code, r.out, r.errOut)
+	}
+
+	fresh := createDiffWork(t, ctx, hub, diffWork(t, cluster, "diff-new"))
+	r = runDiff(t, rec, "work", fresh.Namespace+"/"+fresh.Name, "--karmada-kubeconfig", env.Hub.Kubeconfig, "--kubeconfig", member.Kubeconfig)
+	t.Logf("diff of new objects:\n%s", r.out)
+	if r.code != diffChanges || r.out != wantNewDiff {
+		t.Errorf("diff of new objects: exit %d (stderr %q), stdout\n%s\nwant exit 1 and all added, the password masked:\n%s", r.code, r.errOut, r.out, wantNewDiff)
+	}
+	noWrites(t, rec)
+}
+
+// wantOverrideDiff: the policy's replacement of data.size and the
+// annotation that records it.
+const wantOverrideDiff = `--- live/ConfigMap/default/diff-override
++++ tether/ConfigMap/default/diff-override
+@@ -1,8 +1,9 @@
+ data:
+   mode: fast
+-  size: "3"
++  size: "7"
+ metadata:
+   annotations:
++    policy.karmada.io/applied-overrides: '[{"policyName":"diff-size","overriders":{"plaintext":[{"path":"/data/size","operator":"replace","value":"7"}]}}]'
+     work.karmada.io/name: diff-override
+     work.karmada.io/namespace: karmada-es-diff-override-member
+   labels:
+`
+
+// wantNewDiff: objects that do not exist yet, all added.
+const wantNewDiff = `--- live/ConfigMap/default/diff-new
++++ tether/ConfigMap/default/diff-new
+@@ -0,0 +1,9 @@
++data:
++  mode: fast
++  size: "3"
++metadata:
++  annotations:
++    work.karmada.io/name: diff-new
++    work.karmada.io/namespace: karmada-es-diff-override-member
++  labels:
++    karmada.io/managed: "true"
+--- live/Secret/default/diff-new
++++ tether/Secret/default/diff-new
+@@ -0,0 +1,8 @@
++data:
++  password: '***'
++metadata:
++  annotations:
++    work.karmada.io/name: diff-new
++    work.karmada.io/namespace: karmada-es-diff-override-member
++  labels:
++    karmada.io/managed: "true"
+`
+
+// createSizePolicy creates the OverridePolicy default/diff-size, which sets
+// the ConfigMap name's data.size to "7" on cluster.
+func createSizePolicy(t *testing.T, ctx context.Context, hub versioned.Interface, cluster, name string) {
+	t.Helper()
+	p := &policyv1alpha1.OverridePolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "diff-size"}}
+	p.Spec.ResourceSelectors = []policyv1alpha1.ResourceSelector{{APIVersion: "v1", Kind: "ConfigMap", Name: name}}
+	p.Spec.OverrideRules = []policyv1alpha1.RuleWithCluster{{
+		TargetCluster: &policyv1alpha1.ClusterAffinity{ClusterNames: []string{cluster}},
+		Overriders: policyv1alpha1.Overriders{Plaintext: []policyv1alpha1.PlaintextOverrider{{
+			Path: "/data/size", Operator: policyv1alpha1.OverriderOpReplace, Value: apiextensionsv1.JSON{Raw: []byte(`"7"`)}}}},
+	}}
+	ops := hub.PolicyV1alpha1().OverridePolicies("default")
+	if _, err := ops.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ops.Delete(context.Background(), p.Name, metav1.DeleteOptions{}) })
 }

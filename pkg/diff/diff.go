@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -94,7 +95,7 @@ func unified(subject string, before, after map[string]any) (string, error) {
 		return "", fmt.Errorf("encode dry-run result of %s: %w", subject, err)
 	}
 	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(string(a)), B: difflib.SplitLines(string(b)),
+		A: lines(a), B: lines(b),
 		FromFile: "live/" + subject, ToFile: "tether/" + subject, Context: 3,
 	})
 }
@@ -108,4 +109,13 @@ func Created(subject string, obj *unstructured.Unstructured) (string, error) {
 		maskSecret(nil, after)
 	}
 	return unified(subject, nil, after)
+}
+
+// lines splits YAML into lines, each with its newline; none for no YAML
+// (difflib.SplitLines would make one empty line of it).
+func lines(text []byte) []string {
+	if len(text) == 0 {
+		return nil
+	}
+	return difflib.SplitLines(strings.TrimSuffix(string(text), "\n"))
 }
