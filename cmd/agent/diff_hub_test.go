@@ -277,6 +277,17 @@ func TestDiffWorkWithOverride(t *testing.T) {
 		t.Errorf("diff with --render-overrides=Never: exit %d, stdout %q, stderr %q; want exit 0 and no output", r.code, r.out, r.errOut)
 	}
 
+	// A Work the hub rendered (a binding's) is not rendered again, as the
+	// agent does not: the member's unrendered object is what it applies.
+	bound := diffWork(t, cluster, "diff-bound")
+	bound.Labels = map[string]string{workv1alpha1.ResourceBindingPermanentIDLabel: "0d8f6c1e"}
+	bound.Spec.Workload.Manifests = work.Spec.Workload.Manifests
+	bound = createDiffWork(t, ctx, hub, bound)
+	r = runDiff(t, rec, "work", bound.Namespace+"/"+bound.Name, "--karmada-kubeconfig", env.Hub.Kubeconfig, "--kubeconfig", member.Kubeconfig)
+	if r.code != diffChanges || strings.Contains(r.out, "applied-overrides") || !strings.Contains(r.errOut, "is not rendered at the edge") {
+		t.Errorf("diff of a Work the hub rendered: exit %d, stderr %q, stdout\n%s\nwant exit 1 (its markers name another Work), no override, a note on stderr", r.code, r.errOut, r.out)
+	}
+
 	fresh := createDiffWork(t, ctx, hub, diffWork(t, cluster, "diff-new"))
 	r = runDiff(t, rec, "work", fresh.Namespace+"/"+fresh.Name, "--karmada-kubeconfig", env.Hub.Kubeconfig, "--kubeconfig", member.Kubeconfig)
 	t.Logf("diff of new objects:\n%s", r.out)
