@@ -74,6 +74,14 @@ func TestDiffFiles(t *testing.T) {
 	}
 	noWrites(t, rec)
 
+	// A field the manifest no longer sets is removed by the apply: it shows
+	// as removed, though the dry-run result no longer lists it as owned.
+	dropped := writeFiles(t, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"diff-files","namespace":"default"},"data":{"mode":"fast"}}`)
+	r = runDiff(t, rec, "-f", dropped[0], "--kubeconfig", member.Kubeconfig)
+	if r.code != diffChanges || !strings.Contains(r.out, "\n   mode: fast\n-  size: \"3\"\n") {
+		t.Errorf("diff -f of a manifest without data.size: exit %d (stderr %q), stdout\n%s\nwant exit 1 and size removed", r.code, r.errOut, r.out)
+	}
+
 	// A policy that cannot be applied fails its manifest (exit 2, the policy
 	// named); the other manifests are still diffed.
 	bad := writeFiles(t, diffFilesCluster+"---"+strings.Replace(diffFilesPolicy, "/data/size", "data/size", 1),
