@@ -38,7 +38,7 @@ func newDiffCommand() *cobra.Command {
 // diffCommand builds 'diff' and 'diff work' on o.
 func diffCommand(o *diffOptions) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "diff -f FILE [-f FILE]... | diff work NAMESPACE/NAME",
+		Use:   "diff -f FILE [-f FILE]...",
 		Short: "Show what the agent would change in the member, without writing (exit 1 when something would change)",
 		Long: `Diff shows, per object, what the agent would change in the member cluster:
 it renders the manifests through the same override engine as the agent, applies
@@ -88,6 +88,13 @@ func newDiffWorkCommand(o *diffOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "work NAMESPACE/NAME",
 		Short: "Show what the agent would change in the member for a Work on the hub",
+		Long: `Work reads the Work NAMESPACE/NAME from the hub (--karmada-kubeconfig), renders
+it exactly as the agent would, and diffs each of its objects against the member
+(--kubeconfig) with a server-side dry run; see 'tether-agent diff --help'.
+
+Exit codes: 0 nothing would change (and nothing is printed), 1 something would
+change, 2 an error.`,
+		Example: `  tether-agent diff work karmada-es-edge-7/web-deployment --karmada-kubeconfig hub.kubeconfig --kubeconfig member.kubeconfig`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if err := exactArgs(1, "the Work as NAMESPACE/NAME")(cmd, args); err != nil {
 				return &exitError{code: diffError, err: err}
