@@ -45,7 +45,7 @@ Use the hub's kubeconfig with the right to patch Clusters (an administrator's).`
 			return fmt.Errorf("%s needs a verb: confirm CLUSTER", cmd.CommandPath())
 		},
 	}
-	o.hub.addFlags(cmd.PersistentFlags(), "hub (default: $KUBECONFIG or ~/.kube/config)")
+	o.hub.addFlags(cmd.PersistentFlags(), "hub")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "confirm CLUSTER",
 		Short: "Let the member deletes held by CLUSTER's agent proceed",

@@ -55,16 +55,17 @@ namespace (an administrator's).`,
 			return fmt.Errorf("%s needs what to get: clusters or works", cmd.CommandPath())
 		},
 	}
-	o.hub.addFlags(cmd.PersistentFlags(), "hub (default: $KUBECONFIG or ~/.kube/config)")
-	cmd.PersistentFlags().StringVarP(&o.output, "output", "o", "", "Output format: yaml or json (default: a table).")
+	o.hub.addFlags(cmd.PersistentFlags(), "hub")
+	cmd.PersistentFlags().StringVarP(&o.output, "output", "o", "", "Output format: wide (a table with more columns), yaml or json (default: a table).")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"wide", "yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.AddCommand(newGetClustersCommand(o), newGetWorksCommand(o))
 	return cmd
 }
 
 // client validates the flags and connects to the hub.
 func (o *getOptions) client() (versioned.Interface, string, error) {
-	if o.output != "" && o.output != "yaml" && o.output != "json" {
-		return nil, "", fmt.Errorf("--output %q is not supported: use yaml or json, or leave it out for a table", o.output)
+	if o.output != "" && o.output != "wide" && o.output != "yaml" && o.output != "json" {
+		return nil, "", fmt.Errorf("--output %q is not supported: use wide, yaml or json, or leave it out for a table", o.output)
 	}
 	return o.connect()
 }
@@ -100,8 +101,12 @@ func listError(err error, resource, host string) error {
 	return fmt.Errorf("list %s on the hub at %s: %w (check --kubeconfig and --context)", resource, host, err)
 }
 
-// print writes v as YAML or JSON when -o asks for it, else as a table.
-func (o *getOptions) print(w io.Writer, v any, table func(*tabwriter.Writer)) error {
+// tableOutput reports whether the output is a table (wide or not).
+func (o *getOptions) tableOutput() bool { return o.output == "" || o.output == "wide" }
+
+// print writes v as YAML or JSON when -o asks for it, else as a table
+// (wide with -o wide) whose columns tabwriter aligns.
+func (o *getOptions) print(w io.Writer, v any, table func(w *tabwriter.Writer, wide bool)) error {
 	var out []byte
 	var err error
 	switch o.output {
@@ -112,7 +117,7 @@ func (o *getOptions) print(w io.Writer, v any, table func(*tabwriter.Writer)) er
 		out, err = yaml.Marshal(v)
 	default:
 		tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
-		table(tw)
+		table(tw, o.output == "wide")
 		return tw.Flush()
 	}
 	if err != nil {

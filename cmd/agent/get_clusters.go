@@ -25,6 +25,10 @@ type clusterView struct {
 	ReadyReason       string                       `json:"readyReason,omitempty"`
 	Nodes             *clusterv1alpha1.NodeSummary `json:"nodes,omitempty"`
 	CreationTimestamp metav1.Time                  `json:"creationTimestamp"`
+	APIEndpoint       string                       `json:"apiEndpoint,omitempty"`
+	Provider          string                       `json:"provider,omitempty"`
+	Region            string                       `json:"region,omitempty"`
+	Zones             []string                     `json:"zones,omitempty"`
 	// DeletesHeld is the message of the DeletesHeld condition while it is
 	// True: the agent holds member deletes until an operator confirms.
 	DeletesHeld string `json:"deletesHeld,omitempty"`
@@ -36,7 +40,9 @@ func newGetClustersCommand(o *getOptions) *cobra.Command {
 		Aliases: []string{"cluster"},
 		Short:   "List the member clusters registered on the hub",
 		Long: `Clusters lists the hub's Cluster objects with Karmada's printer columns
-(NAME, VERSION, MODE, READY, AGE) and NODES, ready of total. Name clusters to
+(NAME, VERSION, MODE, READY, AGE) and NODES, ready of total; -o wide adds
+the Ready condition's REASON, the API server ENDPOINT, PROVIDER, REGION and ZONES.
+Name clusters to
 show only those. A cluster whose agent holds member deletes (its DeletesHeld
 condition is True) gets a line under the table saying how many and how to
 release them ('tether-agent deletes confirm').`,
@@ -55,11 +61,11 @@ release them ('tether-agent deletes confirm').`,
 			if err != nil {
 				return err
 			}
-			if len(views) == 0 && o.output == "" {
+			if len(views) == 0 && o.tableOutput() {
 				fmt.Fprintf(cmd.ErrOrStderr(), "No clusters are registered on the hub at %s.\n", host)
 				return nil
 			}
-			return o.print(cmd.OutOrStdout(), views, func(w *tabwriter.Writer) { writeClusterTable(w, views, o.now()) })
+			return o.print(cmd.OutOrStdout(), views, func(w *tabwriter.Writer, wide bool) { writeClusterTable(w, views, o.now(), wide) })
 		},
 	}
 }
@@ -75,7 +81,8 @@ func clusterViews(clusters []clusterv1alpha1.Cluster, names []string) ([]cluster
 			continue
 		}
 		v := clusterView{Name: c.Name, KubernetesVersion: c.Status.KubernetesVersion, SyncMode: c.Spec.SyncMode,
-			Ready: metav1.ConditionUnknown, Nodes: c.Status.NodeSummary, CreationTimestamp: c.CreationTimestamp}
+			Ready: metav1.ConditionUnknown, Nodes: c.Status.NodeSummary, CreationTimestamp: c.CreationTimestamp,
+			APIEndpoint: c.Spec.APIEndpoint, Provider: c.Spec.Provider, Region: c.Spec.Region, Zones: c.Spec.Zones}
 		if ready := meta.FindStatusCondition(c.Status.Conditions, clusterv1alpha1.ClusterConditionReady); ready != nil {
 			v.Ready, v.ReadyReason = ready.Status, ready.Reason
 		}
@@ -93,15 +100,24 @@ func clusterViews(clusters []clusterv1alpha1.Cluster, names []string) ([]cluster
 	return views, nil
 }
 
-func writeClusterTable(w *tabwriter.Writer, views []clusterView, now time.Time) {
-	fmt.Fprintln(w, "NAME\tVERSION\tMODE\tREADY\tNODES\tAGE")
+func writeClusterTable(w *tabwriter.Writer, views []clusterView, now time.Time, wide bool) {
+	header := "NAME\tVERSION\tMODE\tREADY\tNODES\tAGE"
+	if wide {
+		header += "\tREASON\tENDPOINT\tPROVIDER\tREGION\tZONES"
+	}
+	fmt.Fprintln(w, header)
 	for _, v := range views {
 		nodes := "-"
 		if v.Nodes != nil {
 			nodes = fmt.Sprintf("%d/%d", v.Nodes.ReadyNum, v.Nodes.TotalNum)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, orDash(v.KubernetesVersion), orDash(string(v.SyncMode)),
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", v.Name, orDash(v.KubernetesVersion), orDash(string(v.SyncMode)),
 			v.Ready, nodes, duration.HumanDuration(now.Sub(v.CreationTimestamp.Time)))
+		if wide {
+			row += fmt.Sprintf("\t%s\t%s\t%s\t%s\t%s", orDash(v.ReadyReason), orDash(v.APIEndpoint), orDash(v.Provider),
+				orDash(v.Region), orDash(strings.Join(v.Zones, ",")))
+		}
+		fmt.Fprintln(w, row)
 	}
 	for _, v := range views {
 		if v.DeletesHeld != "" {

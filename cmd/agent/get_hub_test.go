@@ -71,12 +71,17 @@ func TestGetOnHub(t *testing.T) {
 
 	out = runTetherAgent(t, "get", "works", "--kubeconfig", env.Hub.Kubeconfig)
 	t.Logf("get works:\n%s", out)
+	checkColumns(t, "get works", out)
+	normalized := map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		normalized[strings.Join(strings.Fields(l), " ")] = true
+	}
 	for _, want := range []string{
-		"Deployment   2/2       " + demoLine + "\n",
-		"ConfigMap    1/2       default/settings  1/2 healthy  (member1 Healthy, member2 not applied)\n",
+		"Deployment default/nginx 2/2 2/2 ready member1 1/1 Healthy, member2 1/1 Healthy",
+		"ConfigMap default/settings 1/2 1/2 healthy member1 Healthy, member2 not applied",
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("get works lacks %q:\n%s", want, out)
+		if !normalized[want] {
+			t.Errorf("get works lacks the row %q:\n%s", want, out)
 		}
 	}
 

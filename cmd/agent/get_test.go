@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -109,8 +111,8 @@ func TestGetWorks(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "" +
-		"KIND         APPLIED   RESOURCE  READY  (CLUSTERS)\n" +
-		"Deployment   2/2       " + demoLine + "\n"
+		"KIND         RESOURCE        APPLIED   READY       CLUSTERS\n" +
+		"Deployment   default/nginx   2/2       2/2 ready   member1 1/1 Healthy, member2 1/1 Healthy\n"
 	if out != want {
 		t.Errorf("get works printed:\n%s\nwant:\n%s", out, want)
 	}
@@ -150,7 +152,7 @@ func TestGetWorksWarnsAboutUnreadableWorks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "default/nginx  1/1 ready  (member1 1/1 Healthy)") {
+	if !strings.Contains(out, "default/nginx   1/1       1/1 ready   member1 1/1 Healthy") {
 		t.Errorf("the readable Work is not shown:\n%s", out)
 	}
 	if !strings.Contains(errOut, "Warning: Work karmada-es-member3/broken: manifest 0 is not a Kubernetes object") {
@@ -192,7 +194,7 @@ func TestGetErrors(t *testing.T) {
 		{"clusters on a hub without the CRDs", noCRDs, []string{"clusters"},
 			"does not serve clusters.cluster.karmada.io, so it is not prepared as a hub: run 'tether-agent hub init'"},
 		{"a user who may not list", forbidden, []string{"works"}, "use an administrator's kubeconfig (--kubeconfig, --context)"},
-		{"an unknown output format", fake.NewSimpleClientset(), []string{"works", "-o", "wide"}, `--output "wide" is not supported: use yaml or json`},
+		{"an unknown output format", fake.NewSimpleClientset(), []string{"works", "-o", "name"}, `--output "name" is not supported: use wide, yaml or json`},
 		{"nothing to get", fake.NewSimpleClientset(), []string{}, "get needs what to get: clusters or works"},
 	}
 	for _, tc := range cases {
@@ -213,5 +215,116 @@ func TestGetNamesAMissingKubeconfig(t *testing.T) {
 	err := cmd.Execute()
 	if err == nil || !strings.Contains(err.Error(), "--kubeconfig") || !strings.Contains(err.Error(), "hub.kubeconfig") {
 		t.Errorf("error = %v, want it to name --kubeconfig and the file", err)
+	}
+}
+
+// checkColumns asserts that each header of a table starts at the column
+// where every row's cell under it starts: the cell is non-blank there and
+// preceded by a blank (a row may end before a column it leaves empty).
+func checkColumns(t *testing.T, what, table string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(table, "\n"), "\n")
+	header := lines[0]
+	var starts []int
+	for i := range header {
+		if header[i] != ' ' && (i == 0 || header[i-1] == ' ') {
+			starts = append(starts, i)
+		}
+	}
+	for _, row := range lines[1:] {
+		if row == "" {
+			break // notes under the table
+		}
+		for c, at := range starts {
+			if at >= len(row) || row[at] == ' ' || (at > 0 && row[at-1] != ' ') {
+				t.Errorf("%s: the cell of row %q under column %d (%q, at %d) does not start there:\n%s",
+					what, row, c+1, strings.Fields(header[at:])[0], at, table)
+				break
+			}
+		}
+	}
+}
+
+func TestGetWide(t *testing.T) {
+	c := testCluster("member1", "v1.36.3", metav1.ConditionTrue, nil, time.Hour)
+	c.Spec.APIEndpoint, c.Spec.Region, c.Spec.Zones = "https://10.0.0.1:6443", "eu-west", []string{"a", "b"}
+	client := fake.NewSimpleClientset(demoWork("member1"), c)
+	out, _, err := runGet(t, client, "works", "-o", "wide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"APIVERSION   KIND         RESOURCE        APPLIED   READY       CLUSTERS              WORKS\n" +
+		"apps/v1      Deployment   default/nginx   1/1       1/1 ready   member1 1/1 Healthy   karmada-es-member1/nginx-deployment\n"
+	if out != want {
+		t.Errorf("get works -o wide printed:\n%s\nwant:\n%s", out, want)
+	}
+	out, _, err = runGet(t, client, "clusters", "-o", "wide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "ClusterReady   https://10.0.0.1:6443   -          eu-west   a,b\n") {
+		t.Errorf("get clusters -o wide lacks the reason, endpoint, region and zones:\n%s", out)
+	}
+}
+
+// TestHelpStatesEachDefaultOnce walks every command's flags: a usage that
+// states its default in words ("(default: ...)") must do it once, and not
+// also have a value cobra prints as "(default ...)".
+func TestHelpStatesEachDefaultOnce(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			n := strings.Count(f.Usage, "(default")
+			if n > 1 || (n == 1 && f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]") {
+				t.Errorf("%s --%s states its default more than once: %q (and cobra prints %q)", c.CommandPath(), f.Name, f.Usage, f.DefValue)
+			}
+		})
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(newRootCommand())
+}
+
+func TestGetTablesLineUp(t *testing.T) {
+	broken := demoWork("member3")
+	broken.Status.Conditions[0].Status = metav1.ConditionFalse
+	client := fake.NewSimpleClientset(demoWork("member1"), demoWork("member2"), broken,
+		testCluster("member1", "v1.36.3", metav1.ConditionTrue, &clusterv1alpha1.NodeSummary{TotalNum: 3, ReadyNum: 2}, time.Hour))
+	for _, args := range [][]string{{"works"}, {"works", "-o", "wide"}, {"clusters"}, {"clusters", "-o", "wide"}} {
+		out, _, err := runGet(t, client, args...)
+		if err != nil {
+			t.Errorf("get %v: %v", args, err)
+			continue
+		}
+		checkColumns(t, "get "+strings.Join(args, " "), out)
+	}
+}
+
+func TestGetNamesTheKubeconfigOfTheEnvironment(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "from-env.kubeconfig")
+	t.Setenv("KUBECONFIG", missing)
+	cmd := newGetCommand()
+	cmd.SetArgs([]string{"works"})
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	err := cmd.Execute()
+	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "$KUBECONFIG") {
+		t.Errorf("error = %v, want it to name %s from $KUBECONFIG", err, missing)
+	}
+}
+
+func TestGetCompletesOutputFormats(t *testing.T) {
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&bytes.Buffer{})
+	root.SetArgs([]string{"__complete", "get", "works", "-o", ""})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(out.String()); len(got) < 3 || strings.Join(got[:3], ",") != "wide,yaml,json" {
+		t.Errorf("completion of -o: %q, want wide, yaml, json", out.String())
 	}
 }

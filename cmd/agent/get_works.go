@@ -27,13 +27,16 @@ StatefulSet, DaemonSet, HPA, PDB) counters are summed, Job, Pod and volume
 phases combined. The table shows, per resource:
 
   KIND      the manifest's kind
+  RESOURCE  namespace/name
   APPLIED   clusters that applied their Work, of all
-  then the resource's line: namespace/name, ready of desired replicas ("2/2
-  ready"; for kinds without replicas, healthy of all clusters, "1/2 healthy"),
-  and in parentheses each cluster's ready replicas and health, or "not applied":
+  READY     ready of desired replicas ("2/2 ready"; for kinds without
+            replicas, healthy of all clusters, "1/2 healthy")
+  CLUSTERS  each cluster's ready replicas and health, or "not applied"
 
-  KIND         APPLIED   RESOURCE  READY  (CLUSTERS)
-  Deployment   2/2       default/nginx  2/2 ready  (member1 1/1 Healthy, member2 1/1 Healthy)
+  KIND         RESOURCE        APPLIED   READY       CLUSTERS
+  Deployment   default/nginx   2/2       2/2 ready   member1 1/1 Healthy, member2 1/1 Healthy
+
+-o wide adds APIVERSION and WORKS (the Work of each cluster).
 
 -o yaml|json prints the aggregate: per resource the summed status, and per
 cluster the Work, applied, appliedMessage, health and reported status.`,
@@ -54,11 +57,11 @@ cluster the Work, applied, appliedMessage, health and reported status.`,
 					fmt.Fprintln(cmd.ErrOrStderr(), "Warning:", line)
 				}
 			}
-			if len(resources) == 0 && o.output == "" {
+			if len(resources) == 0 && o.tableOutput() {
 				fmt.Fprintf(cmd.ErrOrStderr(), "No Works in any %s* namespace of the hub at %s.\n", workv1alpha1.ExecutionSpacePrefix, host)
 				return nil
 			}
-			return o.print(cmd.OutOrStdout(), resources, func(w *tabwriter.Writer) { writeWorkTable(w, resources) })
+			return o.print(cmd.OutOrStdout(), resources, func(w *tabwriter.Writer, wide bool) { writeWorkTable(w, resources, wide) })
 		},
 	}
 }
@@ -75,11 +78,25 @@ func hubResources(ctx context.Context, client versioned.Interface, host string) 
 	return aggregate.Works(list.Items)
 }
 
-// writeWorkTable aligns KIND and APPLIED and ends each row with the
-// resource's Line, verbatim whatever the other rows are.
-func writeWorkTable(w *tabwriter.Writer, resources []aggregate.Resource) {
-	fmt.Fprintln(w, "KIND\tAPPLIED\tRESOURCE  READY  (CLUSTERS)")
+// writeWorkTable writes one row per resource: KIND, RESOURCE
+// (namespace/name), APPLIED (clusters that applied their Work, of all),
+// READY (ready of desired replicas, or healthy of all clusters) and
+// CLUSTERS (each cluster's part); wide adds APIVERSION and the Works.
+func writeWorkTable(w *tabwriter.Writer, resources []aggregate.Resource, wide bool) {
+	header := "KIND\tRESOURCE\tAPPLIED\tREADY\tCLUSTERS"
+	if wide {
+		header = "APIVERSION\t" + header + "\tWORKS"
+	}
+	fmt.Fprintln(w, header)
 	for _, r := range resources {
-		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Kind, r.AppliedSummary(), r.Line())
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", r.Kind, r.Ref(), r.AppliedSummary(), r.Summary(), r.ClusterSummary())
+		if wide {
+			works := make([]string, len(r.Clusters))
+			for i, it := range r.Clusters {
+				works[i] = workv1alpha1.ExecutionNamespace(it.ClusterName) + "/" + it.Work
+			}
+			row = r.APIVersion + "\t" + row + "\t" + strings.Join(works, ",")
+		}
+		fmt.Fprintln(w, row)
 	}
 }

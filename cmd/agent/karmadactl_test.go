@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,9 @@ func TestKarmadactlFlagNames(t *testing.T) {
 // 'unregister <cluster> --cluster-kubeconfig ... --karmada-config ...',
 // against a real hub and member holding what register creates: the dry run
 // lists it and deletes nothing, the real run deletes it on both sides.
+// elapsedPrefix starts each step line of a long operation.
+var elapsedPrefix = regexp.MustCompile(`^\[ *[0-9]+\.[0-9]s\] `)
+
 func TestUnregisterWithKarmadactlFlags(t *testing.T) {
 	env := testenv.Require(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
@@ -136,6 +140,11 @@ func TestUnregisterWithKarmadactlFlags(t *testing.T) {
 		t.Fatalf("unregister: %v\n%s", err, out)
 	}
 	t.Logf("unregister:\n%s", out)
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if !elapsedPrefix.MatchString(line) && !strings.HasPrefix(line, "         ") {
+			t.Errorf("unregister step %q has no elapsed time", line)
+		}
+	}
 	if _, err := karmada.ClusterV1alpha1().Clusters().Get(ctx, cluster, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("Cluster %s: want NotFound, got %v", cluster, err)
 	}

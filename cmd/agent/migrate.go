@@ -40,7 +40,9 @@ two agents never act at once. --dry-run prints each change and writes nothing.`,
 			if rollback {
 				run = migrate.Rollback
 			}
-			return run(ctx, migrate.Config{Options: opts, Member: cfg, Out: cmd.OutOrStdout()})
+			out, done := progressOut(cmd.OutOrStdout(), opts.DryRun)
+			defer done()
+			return run(ctx, migrate.Config{Options: opts, Member: cfg, Out: out})
 		},
 	}
 	fs := cmd.Flags()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -42,7 +44,9 @@ Get the command line from the hub: 'tether-agent token create --print-register-c
 			if err != nil {
 				return err
 			}
-			return register.Register(ctx, register.Config{Options: opts, Member: member, DefaultClusterName: clusterName, Out: cmd.OutOrStdout()})
+			out, done := progressOut(cmd.OutOrStdout(), opts.DryRun)
+			defer done()
+			return register.Register(ctx, register.Config{Options: opts, Member: member, DefaultClusterName: clusterName, Out: out})
 		},
 	}
 	kc.addFlags(cmd.Flags(), "member cluster")
@@ -75,11 +79,11 @@ func (k *kubeconfigFlags) load() (*rest.Config, string, error) {
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.context})
 	raw, err := loader.RawConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("--%s: %w", k.pathFlag, err)
+		return nil, "", fmt.Errorf("%s: %w", k.describe(rules), err)
 	}
 	cfg, err := loader.ClientConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("--%s %q: %w", k.pathFlag, k.path, err)
+		return nil, "", fmt.Errorf("%s: %w", k.describe(rules), err)
 	}
 	ctxName := k.context
 	if ctxName == "" {
@@ -90,6 +94,18 @@ func (k *kubeconfigFlags) load() (*rest.Config, string, error) {
 		cluster = c.Cluster
 	}
 	return cfg, cluster, nil
+}
+
+// describe names the kubeconfig file(s) load tried: the flag's, else those
+// of $KUBECONFIG, else ~/.kube/config.
+func (k *kubeconfigFlags) describe(rules *clientcmd.ClientConfigLoadingRules) string {
+	switch {
+	case k.path != "":
+		return fmt.Sprintf("--%s %q", k.pathFlag, k.path)
+	case os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "":
+		return fmt.Sprintf("kubeconfig %q (from $KUBECONFIG; or give --%s)", strings.Join(rules.Precedence, string(filepath.ListSeparator)), k.pathFlag)
+	}
+	return fmt.Sprintf("kubeconfig %q (the default; or give --%s or $KUBECONFIG)", clientcmd.RecommendedHomeFile, k.pathFlag)
 }
 
 // commandContext is the command's context, cancelled on SIGINT/SIGTERM,

@@ -40,7 +40,9 @@ cannot delete the hub RBAC. It is idempotent.`,
 					return err
 				}
 			}
-			return register.Unregister(ctx, register.UnregisterConfig{Options: opts, Member: memberCfg, Hub: hubCfg, Out: cmd.OutOrStdout()})
+			out, done := progressOut(cmd.OutOrStdout(), opts.DryRun)
+			defer done()
+			return register.Unregister(ctx, register.UnregisterConfig{Options: opts, Member: memberCfg, Hub: hubCfg, Out: out})
 		},
 	}
 	fs := cmd.Flags()

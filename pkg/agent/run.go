@@ -61,6 +61,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	gate := leader.NewGate(o.LeaderElectRenewDeadline)
 	var leading atomic.Bool
+	registerLeaderMetric(reg, leading.Load)
 	c, rotator, err := buildClients(ctx, o, reg, gate, leading.Load)
 	if err != nil {
 		return err
@@ -97,7 +98,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	host, _ := os.Hostname()
-	return leader.Run(ctx, leader.Config{Client: c.memberLease, Namespace: o.LeaderElectResourceNS, Name: "karmada-agent-" + o.ClusterName,
+	return leader.Run(ctx, leader.Config{Client: c.memberLease, Namespace: o.LeaderElectResourceNS, Name: leader.LeaseName(o.ClusterName),
 		Identity: host + "_" + string(uuid.NewUUID()), LeaseDuration: o.LeaderElectLeaseDuration, RenewDeadline: o.LeaderElectRenewDeadline,
 		RetryPeriod: o.LeaderElectRetryPeriod, Gate: gate}, lead)
 }
@@ -229,7 +230,7 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 		runs = append(runs, ctrl.Run)
 	}
 	if o.enabled("clusterStatus") {
-		status, err := clusterStatusRuns(ctx, o, c, join, access, report, guard)
+		status, err := clusterStatusRuns(ctx, o, c, reg, join, access, report, guard)
 		if err != nil {
 			return nil, err
 		}
@@ -258,7 +259,7 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 // When the status cannot be written at all, neither runs: a Lease renewed
 // next to a status that goes stale would tell the control plane that the
 // stale status is current. That is logged and posted in a Warning Event.
-func clusterStatusRuns(ctx context.Context, o *Options, c *clients, join *cluster.JoinResult, access hubaccess.Set,
+func clusterStatusRuns(ctx context.Context, o *Options, c *clients, reg prometheus.Registerer, join *cluster.JoinResult, access hubaccess.Set,
 	report hubaccess.Report, guard *deletion.Guard) ([]func(context.Context) error, error) {
 	if !canReportStatus(access) {
 		log := klog.FromContext(ctx)
@@ -270,7 +271,7 @@ func clusterStatusRuns(ctx context.Context, o *Options, c *clients, join *cluste
 	}
 	hb, err := cluster.NewHeartbeat(cluster.HeartbeatConfig{Hub: c.hubKube, Clusters: c.hubKarmada.ClusterV1alpha1().Clusters(),
 		ClusterName: o.ClusterName, ClusterUID: join.Cluster.UID,
-		LeaseDuration: o.ClusterLeaseDuration, RenewFraction: o.ClusterLeaseRenewIntervalFraction})
+		LeaseDuration: o.ClusterLeaseDuration, RenewFraction: o.ClusterLeaseRenewIntervalFraction, Registerer: reg})
 	if err != nil {
 		return nil, err
 	}

@@ -87,3 +87,16 @@ type resultAdapter struct{ m *prometheus.CounterVec }
 func (a resultAdapter) Increment(_ context.Context, code, method, host string) {
 	a.m.WithLabelValues(code, method, host).Inc()
 }
+
+// registerLeaderMetric exposes tether_agent_leader: 1 while this replica
+// holds the member leader Lease (or runs without leader election), else 0.
+func registerLeaderMetric(reg prometheus.Registerer, leading func() bool) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tether_agent_leader",
+		Help: "1 while this replica leads (holds the member leader Lease, or runs without leader election), else 0."},
+		func() float64 {
+			if leading() {
+				return 1
+			}
+			return 0
+		}))
+}

@@ -308,6 +308,7 @@ func (c *Controller) worker(ctx context.Context) {
 			c.queue.Forget(key)
 		case ctx.Err() == nil:
 			klog.FromContext(ctx).V(2).Info("Work will be retried", "work", key, "err", err.Error())
+			c.metrics.failed()
 			c.queue.AddRateLimited(key)
 		}
 		c.queue.Done(key)

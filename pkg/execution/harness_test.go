@@ -9,7 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +24,7 @@ import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/hubaccess"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -63,30 +63,18 @@ func (a *agent) stop(t *testing.T) {
 
 var rbacOnce sync.Map
 
-// agentHubConfig returns a hub identity for cluster with only what the agent
-// needs: its execution namespace's Works and their status, read-only
-// policies, and its own Cluster.
+// agentHubConfig returns a hub identity for cluster with only what the Work
+// controller needs (pkg/hubaccess: its Works and their status, Events,
+// policies, customizations, and its own Cluster).
 func agentHubConfig(t *testing.T, cluster string) *rest.Config {
 	t.Helper()
 	env := testenv.Require(t)
 	user := "system:karmada:agent:" + cluster
 	if _, done := rbacOnce.LoadOrStore(cluster, true); !done {
-		ctx := context.Background()
-		ns := workv1alpha1.ExecutionNamespace(cluster)
-		_, err := kubernetes.NewForConfigOrDie(env.Hub.Config).CoreV1().Namespaces().Create(ctx,
-			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatal(err)
-		}
-		must(t, testenv.Grant(ctx, env.Hub.Config, user, ns, []rbacv1.PolicyRule{
-			{APIGroups: []string{"work.karmada.io"}, Resources: []string{"works"}, Verbs: []string{"get", "list", "watch", "update", "patch"}},
-			{APIGroups: []string{"work.karmada.io"}, Resources: []string{"works/status"}, Verbs: []string{"get", "update", "patch"}},
-			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
-		}))
-		must(t, testenv.Grant(ctx, env.Hub.Config, user, "", []rbacv1.PolicyRule{
-			{APIGroups: []string{"policy.karmada.io"}, Resources: []string{"overridepolicies", "clusteroverridepolicies"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{"cluster.karmada.io"}, Resources: []string{"clusters"}, ResourceNames: []string{cluster}, Verbs: []string{"get", "list", "watch"}},
-		}))
+		// The Work controller's tasks, with the rules the grant is built from.
+		tasks := append(hubaccess.Needs{Works: true, RenderAlways: true}.Tasks(), hubaccess.WatchCluster)
+		rules := hubaccess.ByNamespace(hubaccess.Rules(cluster, clusterv1alpha1.DefaultClusterNamespace, tasks...))
+		must(t, testenv.GrantRules(context.Background(), env.Hub.Config, user, rules))
 	}
 	cfg, err := env.Hub.Identity(user, "system:karmada:agents")
 	must(t, err)

@@ -14,6 +14,7 @@ type metrics struct {
 	applyDuration prometheus.Histogram
 	statusLatency prometheus.Histogram
 	unclaimed     prometheus.Gauge
+	failures      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -26,9 +27,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
 		unclaimed: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "tether_orphans_unclaimed", Help: "Managed member objects found at start that name a Work of this cluster which does not exist; they are left alone."}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tether_work_apply_failures_total", Help: "Work reconciles (render, apply, garbage-collect) that failed and are retried with backoff."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.applyDuration, m.statusLatency, m.unclaimed)
+		reg.MustRegister(m.applyDuration, m.statusLatency, m.unclaimed, m.failures)
 	}
 	return m
 }
@@ -36,6 +39,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 func (m *metrics) observeApply(d time.Duration)  { m.applyDuration.Observe(d.Seconds()) }
 func (m *metrics) observeStatus(d time.Duration) { m.statusLatency.Observe(d.Seconds()) }
 func (m *metrics) setUnclaimed(n int)            { m.unclaimed.Set(float64(n)) }
+func (m *metrics) failed()                       { m.failures.Inc() }
 
 // registerEngineMetrics exposes the apply engine's request counters and the
 // status writer's backlog, read when scraped.
@@ -49,7 +53,7 @@ func (c *Controller) registerEngineMetrics(reg prometheus.Registerer) {
 			ConstLabels: prometheus.Labels{"request": request}},
 			func() float64 { return float64(f(c.applier.Stats())) })
 	}
-	reg.MustRegister(
+	reg.MustRegister(newStateCollector(c.works),
 		stat("get", func(s apply.Stats) int64 { return s.Gets }),
 		stat("apply", func(s apply.Stats) int64 { return s.Applies }),
 		stat("dry_run", func(s apply.Stats) int64 { return s.DryRuns }),

@@ -137,7 +137,7 @@ func TestDeletionNeverWedgesNorTouchesOthers(t *testing.T) {
 	memberNamespace(t, 0, "wedge")
 	cms := memberClient(t, 0).CoreV1().ConfigMaps("wedge")
 	w := newWork("member1", "wedge", manifests(t, configMap("wedge", "gone", map[string]string{"k": "v"})))
-	w.Spec.PreserveResourcesOnDeletion = ptr.To(true) // Karmada wedges here when the object is gone (7.11)
+	w.Spec.PreserveResourcesOnDeletion = ptr.To(true) // karmada-agent wedges here when the object is gone
 	createWork(t, w)
 	waitApplied(t, es1, "wedge", metav1.ConditionTrue)
 	other := newWork("member1", "wedge-other", manifests(t, configMap("wedge", "theirs", map[string]string{"k": "v"})))

@@ -6,7 +6,7 @@
 // markers that tie a member object to its Work (the karmada.io/managed
 // label and the work.karmada.io annotations).
 //
-// The sync controller, the status writer, garbage collection and
+// The Work controller (pkg/execution), the status writer, garbage collection and
 // 'tether-agent unregister' all read manifests through this package, so
 // the rules below exist once.
 package manifest

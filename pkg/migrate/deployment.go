@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/tether-io/tether/pkg/agent/leader"
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 )
 
 // PreviousAgentAnnotation holds, on a migrated Deployment, what migrate replaced:
@@ -28,7 +29,7 @@ import (
 const PreviousAgentAnnotation = "tether.io/migrated-from-karmada-agent"
 
 // AgentDeployment is the name karmadactl gives the agent Deployment.
-const AgentDeployment = "karmada-agent"
+const AgentDeployment = clusterv1alpha1.AgentName
 
 // TetherCommand is how Tether's image runs the agent.
 var TetherCommand = []string{"tether-agent", "run"}

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tether-io/tether/pkg/agent/leader"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
@@ -99,7 +100,7 @@ func (m *migration) checkHub(ctx context.Context, h *hubClients, cluster, leaseN
 	default:
 		m.step("Cluster %s on the hub: id %s, sync mode %s: kept (migrate writes nothing on the hub)", cluster, c.Spec.ID, c.Spec.SyncMode)
 	}
-	lease, err := h.kube.CoordinationV1().Leases(leaseNS).Get(ctx, "karmada-agent-"+cluster, metav1.GetOptions{})
+	lease, err := h.kube.CoordinationV1().Leases(leaseNS).Get(ctx, leader.HubLeaseName(cluster), metav1.GetOptions{})
 	if err == nil && lease.Spec.HolderIdentity != nil {
 		m.step("karmada-agent's leader Lease %s/%s on the hub is held by %s: the Tether agent waits until it is free, then holds it",
 			leaseNS, lease.Name, *lease.Spec.HolderIdentity)

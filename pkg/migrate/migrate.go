@@ -9,6 +9,7 @@ import (
 
 	"github.com/tether-io/tether/pkg/rollout"
 
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,7 +30,9 @@ type Options struct {
 }
 
 // NewOptions returns the defaults; Image has none.
-func NewOptions() Options { return Options{Namespace: "karmada-system", Timeout: 5 * time.Minute} }
+func NewOptions() Options {
+	return Options{Namespace: clusterv1alpha1.AgentNamespace, Timeout: 5 * time.Minute}
+}
 
 // Validate says which flag is wrong.
 func (o Options) Validate(rollback bool) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -71,7 +72,7 @@ func (m *migration) checkIdentity(ctx context.Context, d *appsv1.Deployment, clu
 	}
 	leaseNS, ok := flagValue(agentFlags(d.Spec.Template.Spec.Containers[0]), "leader-elect-resource-namespace")
 	if !ok || leaseNS == "" {
-		leaseNS = "karmada-system"
+		leaseNS = clusterv1alpha1.AgentNamespace
 	}
 	m.checkHub(ctx, hub, cluster, leaseNS)
 	m.hub = hub

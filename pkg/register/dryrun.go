@@ -20,10 +20,10 @@ func (r *registration) printPlan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if live == nil {
+	if live == nil && !r.opts.SecretOnly {
 		member = append(member, r.agent.NamespaceObject())
 	}
-	member = append(member, r.agent.Objects([]byte(redactedKubeconfig))...)
+	member = append(member, r.memberObjects([]byte(redactedKubeconfig))...)
 	r.printf("# dry run: nothing was created.\n# Member cluster %s:\n", r.Member.Host)
 	if err := r.printYAML(member); err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/tether-io/tether/pkg/agent"
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/register/hub"
@@ -22,7 +23,7 @@ import (
 // Names of the member objects, karmadactl register's (so that karmadactl
 // unregister finds them too).
 const (
-	AgentName           = "karmada-agent"
+	AgentName           = clusterv1alpha1.AgentName
 	AgentServiceAccount = "karmada-agent-sa"
 	MetricsPort         = 8080
 	HealthPort          = 10357

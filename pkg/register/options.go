@@ -46,6 +46,10 @@ type Options struct {
 	EnableCertRotation    bool
 	HubType               string
 	DryRun                bool
+	// SecretOnly obtains the certificate and writes the Secret
+	// karmada-kubeconfig only: the agent's ServiceAccount, RBAC and
+	// Deployment come from elsewhere (the Helm chart's bootstrap Job).
+	SecretOnly bool
 }
 
 // NewOptions returns the defaults.
@@ -62,8 +66,13 @@ func NewOptions() *Options {
 	}
 }
 
-// DefaultAgentImage is tether-agent:<version of this binary>.
-func DefaultAgentImage() string { return "tether-agent:" + version.Get().Version }
+// ImageRepository is where the agent image is published ('make image-push');
+// 'make build IMAGE_REPO=...' stamps another at link time (-X).
+var ImageRepository = "ghcr.io/tether-io/tether-agent"
+
+// DefaultAgentImage is <ImageRepository>:<version of this binary>, the image
+// 'make image' builds from the same commit.
+func DefaultAgentImage() string { return ImageRepository + ":" + version.Get().Version }
 
 // AddFlags registers the flags on fs.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
@@ -78,12 +87,15 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClusterRegion, "cluster-region", o.ClusterRegion, "Region of the member cluster, reported on its Cluster.")
 	fs.StringSliceVar(&o.ClusterZones, "cluster-zones", o.ClusterZones, "Zones of the member cluster, reported on its Cluster.")
 	fs.StringVar(&o.ProxyServerAddress, "proxy-server-address", o.ProxyServerAddress, "Proxy the hub uses to reach the member, reported on its Cluster.")
-	fs.StringVar(&o.AgentImage, "agent-image", o.AgentImage, "Image of the agent Deployment.")
+	fs.StringVar(&o.AgentImage, "agent-image", o.AgentImage, "Image of the agent Deployment (the image 'make image' builds, published as <registry path>:<version>).")
 	fs.Int32Var(&o.AgentReplicas, "agent-replicas", o.AgentReplicas, "Replicas of the agent Deployment.")
 	fs.Int32Var(&o.CertExpirationSeconds, "cert-expiration-seconds", o.CertExpirationSeconds, "Lifetime to ask for the agent's certificate (at least 600).")
 	fs.BoolVar(&o.EnableCertRotation, "enable-cert-rotation", o.EnableCertRotation, "Let the agent renew its certificate before it expires.")
 	fs.StringVar(&o.HubType, "hub-type", o.HubType, "karmada (a Karmada control plane), tether (a hub prepared by 'tether-agent hub init'), or auto to detect it.")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Run the preflight checks and discovery, print what would be created, and create nothing.")
+	fs.BoolVar(&o.SecretOnly, "kubeconfig-secret-only", o.SecretOnly,
+		"Obtain the agent's certificate and write only the Secret karmada-kubeconfig into an existing --namespace: the agent's ServiceAccount, RBAC and Deployment "+
+			"are installed by other means (the Helm chart's bootstrap Job runs register this way, in-cluster). Does nothing when that Secret exists.")
 }
 
 // Validate checks the options without contacting any cluster.

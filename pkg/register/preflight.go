@@ -42,7 +42,7 @@ func (r *registration) preflight(ctx context.Context) error {
 		perr.Problems = append(perr.Problems, fmt.Sprintf("cannot reach the member cluster at %s with the given --kubeconfig: %v", r.Member.Host, err))
 		return perr
 	}
-	found, err := r.objs.Existing(ctx, r.agent.Objects(nil)...)
+	found, err := r.objs.Existing(ctx, r.memberObjects(nil)...)
 	if err != nil {
 		perr.Problems = append(perr.Problems, err.Error())
 	}
@@ -73,6 +73,9 @@ func (r *registration) preflight(ctx context.Context) error {
 
 func (r *registration) requiredAccess() []authorizationv1.ResourceAttributes {
 	ns := r.agent.Namespace
+	if r.opts.SecretOnly {
+		return []authorizationv1.ResourceAttributes{{Resource: "secrets", Namespace: ns, Verb: "create"}}
+	}
 	return []authorizationv1.ResourceAttributes{
 		{Resource: "namespaces", Verb: "create"},
 		{Resource: "secrets", Namespace: ns, Verb: "create"},

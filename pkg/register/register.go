@@ -65,6 +65,11 @@ func Register(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	start := time.Now()
+	if r.opts.SecretOnly {
+		if done, err := r.secretExists(ctx); err != nil || done {
+			return err
+		}
+	}
 	if err := r.preflight(ctx); err != nil {
 		return err
 	}
@@ -99,6 +104,11 @@ func Register(ctx context.Context, cfg Config) (err error) {
 	}
 	if err := r.createMemberObjects(ctx, kubeconfig); err != nil {
 		return err
+	}
+	if r.opts.SecretOnly {
+		r.printf("cluster(%s) has its hub kubeconfig in Secret %s/%s (%s); the agent Deployment is not register's to roll out\n",
+			r.cluster, r.agent.Namespace, bootstrap.KubeconfigSecretName, time.Since(start).Round(100*time.Millisecond))
+		return nil
 	}
 	if err := rollout.Wait(ctx, r.member, r.agent.Namespace, AgentName, r.opts.DiscoveryTimeout); err != nil {
 		return err
@@ -237,6 +247,15 @@ func (r *registration) printPending(name, cn string) {
 // createMemberObjects creates the agent's namespace (when missing), its
 // kubeconfig Secret, ServiceAccount, RBAC and Deployment.
 func (r *registration) createMemberObjects(ctx context.Context, kubeconfig []byte) error {
+	if r.opts.SecretOnly {
+		secret := r.agent.KubeconfigSecret(kubeconfig)
+		r.onFailure("member "+objects.Ref(secret), r.deleter(r.objs, secret))
+		if err := r.objs.Apply(ctx, secret); err != nil {
+			return err
+		}
+		r.printf("[member] created the agent's Secret %s in namespace %s\n", bootstrap.KubeconfigSecretName, r.agent.Namespace)
+		return nil
+	}
 	ns := r.agent.NamespaceObject()
 	live, err := r.objs.Get(ctx, ns)
 	if err != nil {
@@ -255,6 +274,30 @@ func (r *registration) createMemberObjects(ctx context.Context, kubeconfig []byt
 	}
 	r.printf("[member] created the agent's Secret, ServiceAccount, RBAC and Deployment in namespace %s\n", r.agent.Namespace)
 	return nil
+}
+
+// memberObjects are the member objects register writes, kubeconfig in
+// the Secret: only that Secret with --kubeconfig-secret-only.
+func (r *registration) memberObjects(kubeconfig []byte) []runtime.Object {
+	if r.opts.SecretOnly {
+		return []runtime.Object{r.agent.KubeconfigSecret(kubeconfig)}
+	}
+	return r.agent.Objects(kubeconfig)
+}
+
+// secretExists reports, with --kubeconfig-secret-only, that the agent's
+// Secret exists: the member is registered already (a Job run again on an
+// upgrade), and there is nothing to do.
+func (r *registration) secretExists(ctx context.Context) (bool, error) {
+	secret := r.agent.KubeconfigSecret(nil)
+	live, err := r.objs.Get(ctx, secret)
+	if err != nil {
+		return false, fmt.Errorf("--kubeconfig-secret-only: %w", err)
+	}
+	if live != nil {
+		r.printf("%s exists: cluster(%s) is registered already, nothing to do (delete the Secret to register again)\n", objects.Ref(secret), r.cluster)
+	}
+	return live != nil, nil
 }
 
 func (r *registration) onFailure(what string, do func(context.Context) error) {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -69,7 +70,7 @@ type HubLock struct {
 // LeaseName is the name of karmada-agent's leader-election Lease for
 // cluster, karmada-agent-<cluster>: the hub lock's name, and the name of
 // the member Lease the agent's replicas elect with.
-func LeaseName(cluster string) string { return "karmada-agent-" + cluster }
+func LeaseName(cluster string) string { return clusterv1alpha1.AgentName + "-" + cluster }
 
 // HubLeaseName is the name of karmada-agent's Lease for cluster on the hub.
 func HubLeaseName(cluster string) string { return LeaseName(cluster) }

@@ -18,7 +18,7 @@ type Priority int
 
 const (
 	// Low is for the items of an informer's initial list. There are no
-	// periodic resyncs to queue: the sync controller's informers run with a
+	// periodic resyncs to queue: the Work controller's informers run with a
 	// resync period of 0.
 	Low Priority = iota
 	// High is for new and changed objects, drift seen in the member, and

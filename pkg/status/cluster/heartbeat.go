@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,6 +49,9 @@ type HeartbeatConfig struct {
 	RenewFraction float64
 	// Clock stamps spec.renewTime (default the real clock).
 	Clock clock.Clock
+	// Registerer, when set, exposes the Lease writes by result
+	// (tether_agent_heartbeat_renewals_total) and the last success.
+	Registerer prometheus.Registerer
 }
 
 // withDefaults fills zero fields and checks the others.
@@ -112,7 +116,12 @@ func NewHeartbeat(cfg HeartbeatConfig) (*Heartbeat, error) {
 		return nil, err
 	}
 	h := &Heartbeat{cfg: cfg}
-	h.controller = lease.NewController(cfg.Clock, cfg.Hub, cfg.ClusterName,
+	m, err := newHeartbeatMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("heartbeat metrics: %w", err)
+	}
+	hub := observedHub{Interface: cfg.Hub, observe: func(err error) { m.observe(err, cfg.Clock.Now()) }}
+	h.controller = lease.NewController(cfg.Clock, hub, cfg.ClusterName,
 		int32(cfg.LeaseDuration/time.Second), nil, cfg.RenewInterval(),
 		cfg.ClusterName, clusterv1alpha1.LeaseNamespace, h.stamp)
 	return h, nil

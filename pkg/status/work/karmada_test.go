@@ -43,7 +43,7 @@ func karmadaWork(t *testing.T, ns string) (*workv1alpha1.Work, *unstructured.Uns
 	return work, live
 }
 
-// syncOutcome is the outcome the sync controller reports for a Work whose
+// syncOutcome is the outcome the Work controller reports for a Work whose
 // manifests all applied (pkg/execution's Applied and Dispatching conditions).
 func syncOutcome(generation int64) ApplyOutcome {
 	return ApplyOutcome{Generation: generation,
@@ -56,7 +56,7 @@ func syncOutcome(generation int64) ApplyOutcome {
 // When Tether takes over a Work from karmada-agent, with the member object
 // as karmada-agent left it, the status it computes says what karmada-agent
 // wrote, field by field, and it writes nothing: not on its first look at the
-// Work, not after the sync controller reports the apply.
+// Work, not after the Work controller reports the apply.
 func TestTakeoverFromKarmadaAgentRewritesNoStatus(t *testing.T) {
 	const ns = "karmada-es-edge"
 	env := testenv.Require(t)

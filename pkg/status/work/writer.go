@@ -82,7 +82,7 @@ type Config struct {
 	UpdateStatus bool
 }
 
-// ApplyOutcome is what the sync controller reports after handling a Work.
+// ApplyOutcome is what the Work controller (pkg/execution) reports after handling a Work.
 type ApplyOutcome struct {
 	Generation int64
 	// Applied and Dispatching are the conditions to set (Applied nil: keep the current one).

@@ -9,6 +9,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,8 +55,8 @@ func TestDemoScenarioThroughTheBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + summary)
-	const line = "default/nginx  2/2 ready  (member1 1/1 Healthy, member2 1/1 Healthy)"
-	if !strings.Contains(summary, line) {
+	line := regexp.MustCompile(`Deployment +default/nginx +2/2 +2/2 ready +member1 1/1 Healthy, member2 1/1 Healthy`)
+	if !line.MatchString(summary) {
 		t.Errorf("the summary lacks the aggregated line %q", line)
 	}
 	for _, want := range []string{"member1", "member2", "Pull", "True", "image nginx:1.20", "image nginx\n"} {

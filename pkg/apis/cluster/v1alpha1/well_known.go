@@ -62,6 +62,10 @@ const (
 // register's default --namespace).
 const AgentNamespace = "karmada-system"
 
+// AgentName is the name karmadactl register gives the agent's Deployment in
+// AgentNamespace, and the prefix of its leader-election Lease.
+const AgentName = "karmada-agent"
+
 // Identity of an agent on the hub (CSR subject and groups).
 const (
 	// AgentUserPrefix is the CN prefix of an agent's client certificate.
