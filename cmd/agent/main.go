@@ -16,6 +16,6 @@ func main() {
 		if !errors.As(err, new(reported)) {
 			fmt.Fprintln(os.Stderr, "Error:", err)
 		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }

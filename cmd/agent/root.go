@@ -47,6 +47,7 @@ func newRootCommand() *cobra.Command {
 		newUnregisterCommand(),
 		newHubCommand(),
 		newRenderCommand(),
+		newDiffCommand(),
 		newGetCommand(),
 		newDeletesCommand(),
 		newRunCommand(),
