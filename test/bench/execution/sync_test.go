@@ -96,20 +96,7 @@ func TestBenchSync(t *testing.T) {
 	// The raw loop outruns the deployment controller, scheduler and kwok; let
 	// them finish its Deployments so their backlog does not land on Tether's run.
 	settled := time.Now()
-	if err := wait.PollUntilContextTimeout(ctx, time.Second, 10*time.Minute, true, func(ctx context.Context) (bool, error) {
-		list, err := member.AppsV1().Deployments("raw").List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return false, nil
-		}
-		for _, d := range list.Items {
-			if d.Status.AvailableReplicas != 1 {
-				return false, nil
-			}
-		}
-		return len(list.Items) == n, nil
-	}); err != nil {
-		t.Fatalf("the raw Deployments did not become available: %v", err)
-	}
+	available(t, member, "raw", n)
 	rawEffective := float64(n) / (time.Since(settled).Seconds() + float64(n)/raw)
 	fmt.Printf("BENCH sync raw_deployments_until_available_per_s=%.0f (the same Deployments, until the controllers, scheduler and kwok made them Available)\n", rawEffective)
 
