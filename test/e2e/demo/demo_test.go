@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -77,7 +78,7 @@ func TestDemoScenarioThroughTheBinary(t *testing.T) {
 }
 
 // failover starts a second replica for member1, kills the leader, and checks
-// the standby takes the member Lease within the lease duration and applies
+// the standby takes the member Lease only once it has expired, and applies
 // nothing twice.
 func failover(t *testing.T, env *testenv.Env, opts demo.Options, leader *demo.Agent) {
 	ctx := context.Background()
@@ -108,14 +109,35 @@ func failover(t *testing.T, env *testenv.Env, opts demo.Options, leader *demo.Ag
 		t.Fatal(err)
 	}
 	killed := time.Now()
+	// The killed leader renews no more, so the first read after the kill
+	// holds its last renewal.
+	last, err := leases.Get(ctx, "karmada-agent-member1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.Spec.HolderIdentity == nil || *last.Spec.HolderIdentity != holder || last.Spec.RenewTime == nil {
+		t.Fatalf("the Lease changed hands before its duration ran out: %+v", last.Spec)
+	}
+	var taken *coordinationv1.Lease
 	testenv.Poll(t, 200*time.Millisecond, 60*time.Second, "the standby takes the lease", func(ctx context.Context) (bool, error) {
 		l, err := leases.Get(ctx, "karmada-agent-member1", metav1.GetOptions{})
-		return err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != holder, nil
+		if err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != holder {
+			taken = l
+			return true, nil
+		}
+		return false, nil
 	})
-	took := time.Since(killed)
-	t.Logf("the standby led %s after the leader was killed (lease duration 6s)", took)
-	if took > 6*time.Second+3*time.Second { // lease duration plus retry period and polling slack
-		t.Errorf("takeover took %s, more than the lease duration", took)
+	t.Logf("the standby led %s after the leader was killed (lease duration 6s, retry period 1s)", time.Since(killed))
+	// Never two leaders: the standby may take the Lease only once the old
+	// holder's last renewal is a whole lease duration old. Both times come
+	// from agents on this machine, so they share a clock. How soon after
+	// that it takes over depends on the retry period and the machine's load;
+	// the deadline above bounds it, and the benchmarks measure it.
+	if taken.Spec.AcquireTime == nil {
+		t.Fatalf("the new holder recorded no acquire time: %+v", taken.Spec)
+	}
+	if gap := taken.Spec.AcquireTime.Sub(last.Spec.RenewTime.Time); gap < 6*time.Second {
+		t.Errorf("the standby acquired the Lease %s after the leader's last renewal, before the 6s lease duration ran out", gap)
 	}
 	// The new leader works: the example stays ready, and the Deployment it
 	// found applied is not written again.
