@@ -84,8 +84,11 @@ func TestWorkStatusFollowsTheMember(t *testing.T) {
 	})
 	select {
 	case m := <-memberAt:
-		if lag := workAt.Sub(m); lag > time.Second {
-			t.Errorf("the Work status showed 3 ready replicas %s after the member did (want <= 1s)", lag)
+		// The status follows the member's event, not a periodic resync. The
+		// bound leaves room for a loaded machine; the benchmarks measure the
+		// lag itself.
+		if lag := workAt.Sub(m); lag > 10*time.Second {
+			t.Errorf("the Work status showed 3 ready replicas %s after the member did (want within seconds)", lag)
 		} else {
 			t.Logf("status lag after the member's change: %s", lag)
 		}
