@@ -58,7 +58,7 @@ func (a *Applier) noteDrift(ctx context.Context, e *Entry, desired, live *unstru
 		if len(live.GetManagedFields()) > 0 {
 			return live
 		}
-		fresh, err := a.get(ctx, e.GVR, live, "")
+		fresh, err := a.get(ctx, e.GVR, live, "0") // the watch cache has the change the informer saw
 		if err != nil {
 			return nil
 		}
