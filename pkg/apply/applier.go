@@ -59,6 +59,7 @@ type Applier struct {
 	fieldManager string
 	retain       RetainFunc
 	stats        counters
+	managers     managerMemo // of drifted objects (drift.go)
 }
 
 type counters struct {

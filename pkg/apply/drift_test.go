@@ -188,3 +188,32 @@ func mustApply(t *testing.T, a *Applier, objs []*unstructured.Unstructured) {
 		}
 	}
 }
+
+// TestManagersReadOncePerVersion: describing the same drifted version of
+// an object again (a drift left in place is found at every sync) reads
+// its managedFields no more.
+func TestManagersReadOncePerVersion(t *testing.T) {
+	a, dyn, counter := newApplier(t)
+	namespace(t, a, "drift-memo")
+	mustApply(t, a, stamped(t, "drift-memo", driftManifests))
+	editAs(t, dyn, configMaps, "drift-memo", "settings", "kubectl-edit", func(o *unstructured.Unstructured) {
+		_ = unstructured.SetNestedField(o.Object, "slow", "data", "mode")
+	})
+	live, err := dyn.Resource(configMaps).Namespace("drift-memo").Get(context.Background(), "settings", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.SetManagedFields(nil) // as the member cache keeps it
+	desired := normalize(stamped(t, "drift-memo", driftManifests)[0])
+	counter.Reset()
+	for range 3 {
+		e := Entry{GVR: configMaps}
+		a.noteDrift(context.Background(), &e, desired, live)
+		if e.Drift == nil || len(e.Drift.Fields) != 1 || e.Drift.Fields[0].Manager != "kubectl-edit" {
+			t.Fatalf("finding %+v", e.Drift)
+		}
+	}
+	if n := counter.Count(nil); n != 1 {
+		t.Errorf("%d member requests to describe one drifted version three times, want 1: %v", n, methods(counter))
+	}
+}
