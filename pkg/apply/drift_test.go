@@ -59,15 +59,15 @@ func editAs(t *testing.T, dyn dynamic.Interface, gvr schema.GroupVersionResource
 // entry (path, both values, the editing manager) and repaired.
 func TestDriftIsReportedThenRepaired(t *testing.T) {
 	a, dyn, _ := newApplier(t)
-	namespace(t, a, "drift")
-	mustApply(t, a, stamped(t, "drift", driftManifests))
-	editAs(t, dyn, configMaps, "drift", "settings", "kubectl-edit", func(o *unstructured.Unstructured) {
+	namespace(t, a, "drift-report")
+	mustApply(t, a, stamped(t, "drift-report", driftManifests))
+	editAs(t, dyn, configMaps, "drift-report", "settings", "kubectl-edit", func(o *unstructured.Unstructured) {
 		_ = unstructured.SetNestedField(o.Object, "slow", "data", "mode")
 		labels := o.GetLabels()
 		delete(labels, "app")
 		o.SetLabels(labels)
 	})
-	cs := a.ApplyAll(context.Background(), stamped(t, "drift", driftManifests), Options{})
+	cs := a.ApplyAll(context.Background(), stamped(t, "drift-report", driftManifests), Options{})
 	e := cs[0]
 	if e.Err != nil || e.Action != Configured {
 		t.Fatalf("repair: %s %v", e.Action, e.Err)
@@ -90,7 +90,7 @@ func TestDriftIsReportedThenRepaired(t *testing.T) {
 	if !e.Drift.Repaired || e.Drift.Mode != "correct" {
 		t.Errorf("mode %q repaired %v, want correct and repaired", e.Drift.Mode, e.Drift.Repaired)
 	}
-	live, err := dyn.Resource(configMaps).Namespace("drift").Get(context.Background(), "settings", metav1.GetOptions{})
+	live, err := dyn.Resource(configMaps).Namespace("drift-report").Get(context.Background(), "settings", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
