@@ -110,7 +110,9 @@ func TestDriftIsReportedOncePerEpisode(t *testing.T) {
 	memberNamespace(t, 1, ns)
 	cms := memberClient(t, 1).CoreV1().ConfigMaps(ns)
 	r := &driftRig{t: t, a: a, es: workv1alpha1.ExecutionNamespace("driftrep"), ns: ns, name: "drifty",
-		configMap: func() (*corev1.ConfigMap, error) { return cms.Get(context.Background(), "settings", metav1.GetOptions{}) },
+		configMap: func() (*corev1.ConfigMap, error) {
+			return cms.Get(context.Background(), "settings", metav1.GetOptions{})
+		},
 		update: func(cm *corev1.ConfigMap) error {
 			_, err := cms.Update(context.Background(), cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
 			return err
