@@ -44,7 +44,7 @@ type Entry struct {
 	OwnershipMoved bool
 	// Drift is the drift found on the object before it was applied: set
 	// when the live object was applied from the same manifest (see
-	// drift.DigestAnnotation) and differs from it; nil otherwise.
+	// drift.DigestLabel) and differs from it; nil otherwise.
 	Drift *drift.Finding
 	Err   error
 }

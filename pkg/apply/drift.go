@@ -17,7 +17,7 @@ import (
 
 // Drift: a member-side change to an object applied from the manifest in
 // force, told apart from a change of the manifest by the applied digest
-// (drift.DigestAnnotation, stamped on the manifest by its caller).
+// (drift.DigestLabel, stamped on the manifest by its caller).
 //
 //   - The live object carries the manifest's digest: a difference on a field
 //     the manifest sets is drift. The engine describes it (noteDrift) on the
@@ -26,11 +26,11 @@ import (
 //     change, not drift.
 //   - It carries none (applied by an older Tether or by karmada-agent): the
 //     engine cannot tell, reports nothing, and compares the manifest
-//     without the digest (compared), so that the missing annotation alone
+//     without the digest (compared), so that the missing label alone
 //     never causes a write; the object gets it with its next real apply.
 
 // compared is desired as the engine compares it with live: without the
-// digest annotation when live has none.
+// digest label when live has none.
 func compared(desired, live *unstructured.Unstructured) *unstructured.Unstructured {
 	if drift.DigestOf(live) == "" && drift.DigestOf(desired) != "" {
 		return drift.WithoutDigest(desired)

@@ -21,7 +21,7 @@ var noise = [][]string{
 	{"metadata", "selfLink"}, {"status"},
 	// Bookkeeping: the agent leaves a missing one alone, and a changed
 	// one only comes with a change of the manifest, which shows.
-	{"metadata", "annotations", drift.DigestAnnotation},
+	{"metadata", "labels", drift.DigestLabel},
 }
 
 // ownedSet returns the fields manager owns on obj through an Apply of the

@@ -87,10 +87,10 @@ func TestDigest(t *testing.T) {
 	}
 	StampDigest(obj)
 	if DigestOf(obj) != d || Digest(obj) != d {
-		t.Errorf("the digest depends on its own annotation: %q, %q, %q", d, DigestOf(obj), Digest(obj))
+		t.Errorf("the digest depends on its own label: %q, %q, %q", d, DigestOf(obj), Digest(obj))
 	}
 	if w := WithoutDigest(obj); DigestOf(w) != "" || DigestOf(obj) != d {
-		t.Error("WithoutDigest changed its input or kept the annotation")
+		t.Error("WithoutDigest changed its input or kept the label")
 	}
 	other := &unstructured.Unstructured{Object: pod()}
 	other.SetLabels(map[string]string{"c": "z"})
@@ -100,8 +100,8 @@ func TestDigest(t *testing.T) {
 	bare := &unstructured.Unstructured{Object: map[string]any{"kind": "ConfigMap", "metadata": map[string]any{"name": "x"}}}
 	before := Digest(bare)
 	StampDigest(bare)
-	if Digest(bare) != before || len(WithoutDigest(bare).GetAnnotations()) != 0 {
-		t.Error("stamping a manifest without annotations changed its digest or left an empty map")
+	if Digest(bare) != before || len(WithoutDigest(bare).GetLabels()) != 0 {
+		t.Error("stamping a manifest without labels changed its digest or left an empty map")
 	}
 }
 

@@ -3,7 +3,7 @@
 // on the hub.
 //
 // The applied digest (digest.go) tells the two apart: each object Tether
-// applies carries the annotation tether.io/applied-digest, a short sha256 of
+// applies carries the label tether.io/applied-digest, a short sha256 of
 // the manifest it was applied from. When the member object carries the
 // digest of the manifest in force, a difference on a field Tether applies is
 // drift; any other digest means the hub changed the manifest, and a missing
