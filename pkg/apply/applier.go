@@ -59,6 +59,7 @@ type Applier struct {
 	fieldManager string
 	retain       RetainFunc
 	stats        counters
+	managers     managerMemo // of drifted objects (drift.go)
 }
 
 type counters struct {
@@ -183,6 +184,7 @@ func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstruct
 			return nil, true
 		}
 	}
+	a.noteDrift(ctx, e, desired, live)
 	return desired, false
 }
 

@@ -15,6 +15,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	statuswork "github.com/tether-io/tether/pkg/status/work"
 	"github.com/tether-io/tether/test/testenv"
 )
 
@@ -90,9 +91,18 @@ func TestApplyUpdateDriftGCDelete(t *testing.T) {
 		return apierrors.IsNotFound(err), nil
 	})
 
-	// No routine Events: nothing failed, so nothing was posted.
-	if evs := eventsFor(t, es1, "life"); len(evs) != 0 {
-		t.Errorf("routine syncs posted %d Events, e.g. %s: %s", len(evs), evs[0].Reason, evs[0].Message)
+	// No routine Events: nothing failed, so nothing was posted but one
+	// Event per drift episode (the data, then the annotation).
+	var drifts []string
+	for _, ev := range eventsFor(t, es1, "life") {
+		if ev.Reason != statuswork.EventDriftCorrected {
+			t.Errorf("routine syncs posted an Event: %s: %s", ev.Reason, ev.Message)
+			continue
+		}
+		drifts = append(drifts, ev.Message)
+	}
+	if len(drifts) != 2 {
+		t.Errorf("%d drift Events, want 2 (one per episode): %q", len(drifts), drifts)
 	}
 
 	// Delete the Work: member objects go, then the finalizer.
