@@ -41,6 +41,7 @@ func TestDecide(t *testing.T) {
 	noGeneration.Conditions[0].ObservedGeneration = 0
 	moved := statusOf(u, one, "True")
 	moved.ManifestStatuses[0].Identifier.Namespace = "other"
+	drifted := statusOf(u, `{"readyReplicas":1,"replicas":2,"drift":{"mode":"correct","state":"Corrected","fields":[{"path":"/spec/replicas"}],"repairs":1}}`, "True")
 
 	// base: a change seen 50ms ago, last written 3s ago, budget to spare.
 	base := view{now: now, since: now.Add(-50 * time.Millisecond), lastWrite: now.Add(-3 * time.Second),
@@ -72,6 +73,8 @@ func TestDecide(t *testing.T) {
 		// Anything else goes now, whatever the interval and the budget.
 		{"a health change goes at once", with(func(v *view) { v.next, v.lastWrite, v.budgetHalfLeft = healthy, now, false }), verdictWrite, 0},
 		{"a condition change goes at once", with(func(v *view) { v.next, v.lastWrite, v.budgetHalfLeft = failed, now, false }), verdictWrite, 0},
+		{"a new drift record goes at once", with(func(v *view) { v.next, v.lastWrite, v.budgetHalfLeft = drifted, now, false }), verdictWrite, 0},
+		{"... and so does its end", with(func(v *view) { v.cur, v.next, v.lastWrite, v.budgetHalfLeft = drifted, rollout, now, false }), verdictWrite, 0},
 		{"an identifier change goes at once", with(func(v *view) { v.next, v.lastWrite, v.budgetHalfLeft = moved, now, false }), verdictWrite, 0},
 		{"the first status goes at once", with(func(v *view) { v.cur, v.lastWrite, v.budgetHalfLeft = workv1alpha1.WorkStatus{}, now, false }), verdictWrite, 0},
 	}

@@ -4,8 +4,11 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/drift"
 )
 
 // How a write that changes only reflected counters (a rollout's progress)
@@ -46,13 +49,23 @@ func changeOf(cur, next workv1alpha1.WorkStatus) string {
 				return "health " + string(cur.ManifestStatuses[i].Health) + "->" + string(next.ManifestStatuses[i].Health)
 			}
 		}
+		for i := range cur.ManifestStatuses {
+			if driftChanged(cur.ManifestStatuses[i].Status, next.ManifestStatuses[i].Status) {
+				return "drift record"
+			}
+		}
 		return "conditions or identifiers"
 	}
 	return "reflected status"
 }
 
 // onlyProgress reports whether next differs from cur only in reflected
-// statuses, with the same conditions and the same health everywhere.
+// statuses, with the same conditions, the same health and the same drift
+// records everywhere. A drift record in next that the hub lacks is a new
+// episode (the status carries the hub's record while an episode only
+// accumulates), and it goes at once: the record is the report, and a
+// repair that is done before the hub hears of it must not wait for the
+// progress interval.
 func onlyProgress(cur, next workv1alpha1.WorkStatus) bool {
 	if len(cur.ManifestStatuses) != len(next.ManifestStatuses) || len(cur.Conditions) != len(next.Conditions) {
 		return false
@@ -67,6 +80,21 @@ func onlyProgress(cur, next workv1alpha1.WorkStatus) bool {
 		if cur.ManifestStatuses[i].Health != next.ManifestStatuses[i].Health || cur.ManifestStatuses[i].Identifier != next.ManifestStatuses[i].Identifier {
 			return false
 		}
+		if driftChanged(cur.ManifestStatuses[i].Status, next.ManifestStatuses[i].Status) {
+			return false
+		}
 	}
 	return true
+}
+
+// driftChanged reports whether two reflected statuses carry different drift
+// records (one of them none).
+func driftChanged(cur, next *runtime.RawExtension) bool {
+	raw := func(r *runtime.RawExtension) []byte {
+		if r == nil {
+			return nil
+		}
+		return r.Raw
+	}
+	return !equality.Semantic.DeepEqual(drift.Decode(raw(cur)), drift.Decode(raw(next)))
 }
