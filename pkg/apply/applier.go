@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/tether-io/tether/pkg/drift"
 	"github.com/tether-io/tether/pkg/manifest"
 	"github.com/tether-io/tether/pkg/member"
 )
@@ -45,6 +46,9 @@ type Config struct {
 	// values to keep copied from live (a ResourceInterpreterCustomization's
 	// retention rule). An error fails the object's apply.
 	Retain RetainFunc
+	// DriftMode is the drift policy of objects without the annotation
+	// tether.io/drift-mode (default correct; see modes.go).
+	DriftMode drift.Mode
 }
 
 // RetainFunc returns desired with the values to keep copied from live.
@@ -58,6 +62,7 @@ type Applier struct {
 	cache        Cache
 	fieldManager string
 	retain       RetainFunc
+	driftMode    drift.Mode
 	stats        counters
 }
 
@@ -88,7 +93,11 @@ func New(cfg Config) *Applier {
 	if kinds == nil {
 		kinds = member.NewKinds(cfg.Mapper)
 	}
-	return &Applier{client: cfg.Client, kinds: kinds, types: cfg.Types, cache: cfg.Cache, fieldManager: fm, retain: cfg.Retain}
+	mode := cfg.DriftMode
+	if mode == "" {
+		mode = drift.Correct
+	}
+	return &Applier{client: cfg.Client, kinds: kinds, types: cfg.Types, cache: cfg.Cache, fieldManager: fm, retain: cfg.Retain, driftMode: mode}
 }
 
 // Stats returns the request counters.
@@ -112,6 +121,10 @@ type Options struct {
 func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, opts Options) Entry {
 	desired := normalize(obj)
 	e := Entry{Subject: Subject(desired)}
+	if _, err := a.driftPolicy(desired); err != nil {
+		e.Action, e.Err = Failed, err
+		return e
+	}
 	mapping, err := a.Mapping(desired)
 	if err != nil {
 		e.Action, e.Err = Failed, err
@@ -170,6 +183,9 @@ func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstruct
 	a.keepRetainedReplicas(desired, live)
 	if desired, err = a.retained(desired, live); err != nil {
 		e.Action, e.Err = Failed, fmt.Errorf("%s: %w", e.Subject, err)
+		return nil, true
+	}
+	if desired, done = a.followMode(ctx, e, desired, live); done {
 		return nil, true
 	}
 	switch v, _ := a.compareLocally(desired, live); v {
