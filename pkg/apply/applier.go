@@ -161,9 +161,9 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 
 // prepare readies the apply of desired over the existing live object: it
 // refuses a takeover the caller does not allow, moves a legacy manager's
-// fields, applies the retention rules and decides whether anything would
-// change. It returns the object to apply, or done when e is final (failed,
-// or unchanged with nothing to write).
+// fields, applies the retention rules and the manifest's drift mode, and
+// decides whether anything would change. It returns the object to apply, or
+// done when e is final (failed, or nothing to write).
 func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstructured.Unstructured, opts Options) (_ *unstructured.Unstructured, done bool) {
 	if opts.Owned != nil && !opts.Owned(live) && opts.TakeOver != nil {
 		if err := opts.TakeOver(desired, live); err != nil {
@@ -200,6 +200,9 @@ func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstruct
 		}
 	}
 	a.noteDrift(ctx, e, desired, live)
+	if a.holdDrift(e, desired) {
+		return nil, true
+	}
 	return desired, false
 }
 

@@ -62,6 +62,27 @@ func (a *Applier) followMode(ctx context.Context, e *Entry, desired, live *unstr
 	return out, done
 }
 
+// holdDrift sets the mode in force on the drift found on e (noteDrift),
+// and under report keeps it: nothing is written, the finding is recorded
+// as not repaired, and e is final. A hub change (another digest) is no
+// finding, and is applied under every mode.
+func (a *Applier) holdDrift(e *Entry, desired *unstructured.Unstructured) bool {
+	if e.Drift == nil {
+		return false
+	}
+	policy, err := a.driftPolicy(desired)
+	if err != nil { // checked before the apply began
+		return false
+	}
+	e.Drift.Mode = string(policy.Mode)
+	if policy.Mode != drift.Report {
+		return false
+	}
+	e.Drift.Repaired = false
+	e.Action, e.DecidedBy = Unchanged, "drift-mode report"
+	return true
+}
+
 // ignorePaths compares desired with live leaving out the fields under the
 // pointers, and when they differ elsewhere returns desired without those
 // fields, but for the ones Tether alone owns, which it carries at their
