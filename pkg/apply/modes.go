@@ -95,6 +95,18 @@ func (a *Applier) ignorePaths(ctx context.Context, e *Entry, desired, live *unst
 		return carryLive(desired, live, pointers), false, nil
 	}
 	owned := a.ownedFields(live)
+	if owned == nil && len(live.GetManagedFields()) == 0 {
+		// The cache's record of Tether's entry is not at hand (the cache
+		// moved on meanwhile, or Tether never applied the object): read
+		// the object, rather than apply over what may be unchanged.
+		fresh, err := a.get(ctx, e.GVR, live, "")
+		if err != nil {
+			return nil, true, err
+		}
+		if fresh != nil {
+			live, owned = fresh, a.ownedFields(fresh)
+		}
+	}
 	ignored := covered(desiredSet, pointers, desired.Object, live.Object)
 	if owned != nil {
 		ignored = ignored.Union(covered(owned, pointers, desired.Object, live.Object))
@@ -121,9 +133,9 @@ func (a *Applier) ignorePaths(ctx context.Context, e *Entry, desired, live *unst
 // soleOwned returns the fields of ignored that Tether owns and no other
 // manager does. The member cache keeps only Tether's own entry, so the
 // other managers' entries are read with a GET, and only when Tether owns an
-// ignored field (or its entry is not at hand): an apply follows anyway.
+// ignored field: an apply follows anyway.
 func (a *Applier) soleOwned(ctx context.Context, gvr schema.GroupVersionResource, live *unstructured.Unstructured, owned, ignored *fieldpath.Set) (*fieldpath.Set, error) {
-	if owned != nil && owned.Intersection(ignored).Empty() {
+	if owned == nil || owned.Intersection(ignored).Empty() {
 		return &fieldpath.Set{}, nil
 	}
 	entries := live.GetManagedFields()

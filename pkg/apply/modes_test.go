@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,13 +63,21 @@ func cachedApplier(t *testing.T) (*Applier, *member.Objects, dynamic.Interface, 
 	return New(Config{Client: plain.client, Kinds: plain.kinds, Types: plain.types, Cache: objs}), objs, dyn, counter
 }
 
-// cached waits until the member cache holds obj at its resourceVersion.
+// cached waits until the member cache holds obj at its resourceVersion or
+// later (the deployment controller writes the status too), with Tether's
+// managedFields entry at hand (the cache records it when an object enters,
+// which may run ahead of what it serves).
 func cached(t *testing.T, objs *member.Objects, obj *unstructured.Unstructured) {
 	t.Helper()
 	id := manifest.IdentityOf(obj)
 	testenv.Eventually(t, 30*time.Second, "the member cache has "+obj.GetName()+" at "+obj.GetResourceVersion(), func() (bool, error) {
 		got, ok := objs.Live(id).Cached()
-		return ok && got.GetResourceVersion() == obj.GetResourceVersion(), nil
+		if !ok || objs.OwnedFields(got) == nil {
+			return false, nil
+		}
+		have, _ := strconv.ParseUint(got.GetResourceVersion(), 10, 64)
+		want, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
+		return have >= want, nil
 	})
 }
 
@@ -141,8 +150,8 @@ func TestIgnoreAutoscalerCausesNoApply(t *testing.T) {
 		if e.Err != nil || e.Action != Unchanged {
 			t.Fatalf("after the autoscaler set %d replicas: %s %v, want unchanged", replicas, e.Action, e.Err)
 		}
-		if n := len(counter.Requests(nil)); n != 0 {
-			t.Fatalf("after the autoscaler set %d replicas the engine sent %d requests: %v", replicas, n, methods(counter))
+		if n := len(counter.Requests(toObjects)); n != 0 {
+			t.Fatalf("after the autoscaler set %d replicas the engine sent %d requests: %v", replicas, n, requestLines(counter))
 		}
 	}
 	live, _ = deployments.Get(ctx, "web", metav1.GetOptions{})
@@ -209,8 +218,8 @@ func TestIgnoreGivesUpSharedOwnership(t *testing.T) {
 	if e.Err != nil || e.Action != Configured {
 		t.Fatalf("hub change: %s %v, want configured", e.Action, e.Err)
 	}
-	if w, g := len(counter.Writes()), counter.Count(func(r testenv.Request) bool { return r.Method == "GET" }); w != 1 || g != 1 {
-		t.Errorf("the hub change took %d writes and %d GETs, want 1 and 1: %v", w, g, methods(counter))
+	if w, g := len(counter.Writes()), counter.Count(func(r testenv.Request) bool { return r.Method == "GET" && toObjects(r) }); w != 1 || g != 1 {
+		t.Errorf("the hub change took %d writes and %d GETs, want 1 and 1: %v", w, g, requestLines(counter))
 	}
 	live, _ := deployments.Get(ctx, "web", metav1.GetOptions{})
 	if got := owners(t, live, "spec", "replicas"); len(got) != 1 || !strings.HasPrefix(got[0], "member-gitops/") {
@@ -301,3 +310,79 @@ data: {k: v}`)
 		t.Errorf("%d writes for a manifest with a bad annotation", n)
 	}
 }
+
+// TestReportKeepsMemberEdit: under report, a member edit of a field the
+// manifest sets is found and described, and left as it is: no member write,
+// sync after sync. A change of the manifest on the hub is applied whole.
+func TestReportKeepsMemberEdit(t *testing.T) {
+	ctx := context.Background()
+	a, objs, dyn, counter := cachedApplier(t)
+	namespace(t, a, "report")
+	manifestWith := func(value string) *unstructured.Unstructured {
+		obj := objects(t, "report", `apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: NS, labels: {karmada.io/managed: "true"}, annotations: {tether.io/drift-mode: report}}
+data: {k: VALUE, other: same}`)[0]
+		_ = unstructured.SetNestedField(obj.Object, value, "data", "k")
+		drift.StampDigest(obj)
+		return obj
+	}
+	desired := manifestWith("v1")
+	if e := a.ApplyOne(ctx, desired, Options{}); e.Action != Created {
+		t.Fatalf("create: %s %v", e.Action, e.Err)
+	}
+	cms := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).Namespace("report")
+	live, err := cms.Get(ctx, "cfg", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = unstructured.SetNestedField(live.Object, "edited", "data", "k")
+	if live, err = cms.Update(ctx, live, metav1.UpdateOptions{FieldManager: "operator"}); err != nil {
+		t.Fatal(err)
+	}
+	cached(t, objs, live)
+	for sync := 1; sync <= 3; sync++ {
+		counter.Reset()
+		e := a.ApplyOne(ctx, desired, Options{})
+		if e.Err != nil || e.Action != Unchanged {
+			t.Fatalf("sync %d after the edit: %s %v, want unchanged", sync, e.Action, e.Err)
+		}
+		if w := len(counter.Writes()); w != 0 {
+			t.Fatalf("sync %d under report wrote %d times: %v", sync, w, methods(counter))
+		}
+		f := e.Drift
+		if f == nil || f.Mode != string(drift.Report) || f.Repaired || len(f.Fields) != 1 {
+			t.Fatalf("sync %d: finding %+v, want one field in mode report, not repaired", sync, f)
+		}
+		if got := f.Fields[0]; got.Path != "/data/k" || got.ValueInMember != `"edited"` || got.ValueInHub != `"v1"` || got.Manager != "operator" {
+			t.Errorf("sync %d: drifted field %+v", sync, got)
+		}
+		t.Logf("sync %d: member requests %v", sync, requestLines(counter))
+	}
+	if live, _ = cms.Get(ctx, "cfg", metav1.GetOptions{}); live.Object["data"].(map[string]any)["k"] != "edited" {
+		t.Errorf("the member edit was undone: %v", live.Object["data"])
+	}
+
+	// The hub changes the manifest: applied whole, over the edit.
+	counter.Reset()
+	e := a.ApplyOne(ctx, manifestWith("v2"), Options{})
+	if e.Err != nil || e.Action != Configured || e.Drift != nil {
+		t.Fatalf("hub change: %s %v, finding %+v; want configured, no drift", e.Action, e.Err, e.Drift)
+	}
+	if live, _ = cms.Get(ctx, "cfg", metav1.GetOptions{}); live.Object["data"].(map[string]any)["k"] != "v2" {
+		t.Errorf("the hub change was not applied: %v", live.Object["data"])
+	}
+}
+
+// requestLines lists the requests a Recorder saw, for failure messages.
+func requestLines(rec *testenv.Recorder) []string {
+	var out []string
+	for _, r := range rec.Requests(nil) {
+		out = append(out, r.Method+" "+r.Path+"?"+r.Query)
+	}
+	return out
+}
+
+// toObjects matches the requests for objects, not the member's OpenAPI
+// documents (read once per group version, for the local comparison).
+func toObjects(r testenv.Request) bool { return !strings.HasPrefix(r.Path, "/openapi/") }
