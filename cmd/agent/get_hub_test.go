@@ -77,8 +77,8 @@ func TestGetOnHub(t *testing.T) {
 		normalized[strings.Join(strings.Fields(l), " ")] = true
 	}
 	for _, want := range []string{
-		"Deployment default/nginx 2/2 2/2 ready member1 1/1 Healthy, member2 1/1 Healthy",
-		"ConfigMap default/settings 1/2 1/2 healthy member1 Healthy, member2 not applied",
+		"Deployment default/nginx 2/2 2/2 ready - member1 1/1 Healthy, member2 1/1 Healthy",
+		"ConfigMap default/settings 1/2 1/2 healthy - member1 Healthy, member2 not applied",
 	} {
 		if !normalized[want] {
 			t.Errorf("get works lacks the row %q:\n%s", want, out)

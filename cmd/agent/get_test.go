@@ -111,8 +111,8 @@ func TestGetWorks(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "" +
-		"KIND         RESOURCE        APPLIED   READY       CLUSTERS\n" +
-		"Deployment   default/nginx   2/2       2/2 ready   member1 1/1 Healthy, member2 1/1 Healthy\n"
+		"KIND         RESOURCE        APPLIED   READY       DRIFT   CLUSTERS\n" +
+		"Deployment   default/nginx   2/2       2/2 ready   -       member1 1/1 Healthy, member2 1/1 Healthy\n"
 	if out != want {
 		t.Errorf("get works printed:\n%s\nwant:\n%s", out, want)
 	}
@@ -152,7 +152,7 @@ func TestGetWorksWarnsAboutUnreadableWorks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "default/nginx   1/1       1/1 ready   member1 1/1 Healthy") {
+	if !strings.Contains(out, "default/nginx   1/1       1/1 ready   -       member1 1/1 Healthy") {
 		t.Errorf("the readable Work is not shown:\n%s", out)
 	}
 	if !strings.Contains(errOut, "Warning: Work karmada-es-member3/broken: manifest 0 is not a Kubernetes object") {
@@ -254,8 +254,8 @@ func TestGetWide(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "" +
-		"APIVERSION   KIND         RESOURCE        APPLIED   READY       CLUSTERS              WORKS\n" +
-		"apps/v1      Deployment   default/nginx   1/1       1/1 ready   member1 1/1 Healthy   karmada-es-member1/nginx-deployment\n"
+		"APIVERSION   KIND         RESOURCE        APPLIED   READY       DRIFT   CLUSTERS              WORKS                                 DRIFTED\n" +
+		"apps/v1      Deployment   default/nginx   1/1       1/1 ready   -       member1 1/1 Healthy   karmada-es-member1/nginx-deployment   -\n"
 	if out != want {
 		t.Errorf("get works -o wide printed:\n%s\nwant:\n%s", out, want)
 	}
@@ -287,10 +287,43 @@ func TestHelpStatesEachDefaultOnce(t *testing.T) {
 	walk(newRootCommand())
 }
 
+// driftedWork is demoWork whose agent recorded drift of the Deployment.
+func driftedWork(member, state string, paths ...string) *workv1alpha1.Work {
+	w := demoWork(member)
+	var fields []string
+	for _, p := range paths {
+		fields = append(fields, `{"path":"`+p+`","valueInMember":"3","valueInHub":"1","manager":"kubectl-edit"}`)
+	}
+	w.Status.ManifestStatuses[0].Status.Raw = []byte(`{"replicas":1,"readyReplicas":1,"updatedReplicas":1,"availableReplicas":1,"drift":{"mode":"correct","state":"` +
+		state + `","fields":[` + strings.Join(fields, ",") + `],"firstObserved":"2026-01-01T10:00:00Z","lastObserved":"2026-01-01T10:00:00Z","repairs":1}}`)
+	return w
+}
+
+func TestGetWorksShowsDrift(t *testing.T) {
+	client := fake.NewSimpleClientset(driftedWork("member1", "Corrected", "/spec/replicas"),
+		driftedWork("member2", "Drifted", "/spec/replicas", "/spec/paused", "/metadata/labels/a", "/metadata/labels/b"), demoWork("member3"))
+	out, _, err := runGet(t, client, "works")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "3/3 ready   1 drifted, 1 corrected   member1") {
+		t.Errorf("get works does not count the drifted and corrected clusters:\n%s", out)
+	}
+	checkColumns(t, "get works", out)
+	out, _, err = runGet(t, client, "works", "-o", "wide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "member1 /spec/replicas; member2 /spec/replicas,/spec/paused,/metadata/labels/a +1\n") {
+		t.Errorf("get works -o wide does not list the drifted paths per cluster:\n%s", out)
+	}
+	checkColumns(t, "get works -o wide", out)
+}
+
 func TestGetTablesLineUp(t *testing.T) {
 	broken := demoWork("member3")
 	broken.Status.Conditions[0].Status = metav1.ConditionFalse
-	client := fake.NewSimpleClientset(demoWork("member1"), demoWork("member2"), broken,
+	client := fake.NewSimpleClientset(driftedWork("member1", "Corrected", "/spec/replicas"), demoWork("member2"), broken,
 		testCluster("member1", "v1.36.3", metav1.ConditionTrue, &clusterv1alpha1.NodeSummary{TotalNum: 3, ReadyNum: 2}, time.Hour))
 	for _, args := range [][]string{{"works"}, {"works", "-o", "wide"}, {"clusters"}, {"clusters", "-o", "wide"}} {
 		out, _, err := runGet(t, client, args...)

@@ -31,12 +31,16 @@ phases combined. The table shows, per resource:
   APPLIED   clusters that applied their Work, of all
   READY     ready of desired replicas ("2/2 ready"; for kinds without
             replicas, healthy of all clusters, "1/2 healthy")
+  DRIFT     clusters whose agent found the object changed in the member:
+            "1 drifted" (it differs now), "1 corrected" (repaired; the last
+            episode is kept until the manifest changes), or "-"
   CLUSTERS  each cluster's ready replicas and health, or "not applied"
 
-  KIND         RESOURCE        APPLIED   READY       CLUSTERS
-  Deployment   default/nginx   2/2       2/2 ready   member1 1/1 Healthy, member2 1/1 Healthy
+  KIND         RESOURCE        APPLIED   READY       DRIFT   CLUSTERS
+  Deployment   default/nginx   2/2       2/2 ready   -       member1 1/1 Healthy, member2 1/1 Healthy
 
--o wide adds APIVERSION and WORKS (the Work of each cluster).
+-o wide adds APIVERSION, WORKS (the Work of each cluster) and DRIFTED (the
+drifted paths, JSON pointers into the manifest, per cluster).
 
 -o yaml|json prints the aggregate: per resource the summed status, and per
 cluster the Work, applied, appliedMessage, health and reported status.`,
@@ -80,22 +84,23 @@ func hubResources(ctx context.Context, client versioned.Interface, host string) 
 
 // writeWorkTable writes one row per resource: KIND, RESOURCE
 // (namespace/name), APPLIED (clusters that applied their Work, of all),
-// READY (ready of desired replicas, or healthy of all clusters) and
-// CLUSTERS (each cluster's part); wide adds APIVERSION and the Works.
+// READY (ready of desired replicas, or healthy of all clusters),
+// DRIFT (clusters with the object drifted or corrected) and CLUSTERS (each
+// cluster's part); wide adds APIVERSION, the Works and the drifted paths.
 func writeWorkTable(w *tabwriter.Writer, resources []aggregate.Resource, wide bool) {
-	header := "KIND\tRESOURCE\tAPPLIED\tREADY\tCLUSTERS"
+	header := "KIND\tRESOURCE\tAPPLIED\tREADY\tDRIFT\tCLUSTERS"
 	if wide {
-		header = "APIVERSION\t" + header + "\tWORKS"
+		header = "APIVERSION\t" + header + "\tWORKS\tDRIFTED"
 	}
 	fmt.Fprintln(w, header)
 	for _, r := range resources {
-		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", r.Kind, r.Ref(), r.AppliedSummary(), r.Summary(), r.ClusterSummary())
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", r.Kind, r.Ref(), r.AppliedSummary(), r.Summary(), driftCell(r), r.ClusterSummary())
 		if wide {
 			works := make([]string, len(r.Clusters))
 			for i, it := range r.Clusters {
 				works[i] = workv1alpha1.ExecutionNamespace(it.ClusterName) + "/" + it.Work
 			}
-			row = r.APIVersion + "\t" + row + "\t" + strings.Join(works, ",")
+			row = r.APIVersion + "\t" + row + "\t" + strings.Join(works, ",") + "\t" + driftedPaths(r)
 		}
 		fmt.Fprintln(w, row)
 	}

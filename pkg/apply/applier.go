@@ -64,6 +64,7 @@ type Applier struct {
 	retain       RetainFunc
 	driftMode    drift.Mode
 	stats        counters
+	managers     managerMemo // of drifted objects (drift.go)
 }
 
 type counters struct {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
@@ -54,16 +56,16 @@ func (a *Applier) noteDrift(ctx context.Context, e *Entry, desired, live *unstru
 	if err != nil || len(modified)+len(missing) == 0 {
 		return
 	}
-	managers := &managerLookup{read: func() *unstructured.Unstructured {
+	managers := &managerLookup{self: a.fieldManager, memo: &a.managers, live: live, read: func() *unstructured.Unstructured {
 		if len(live.GetManagedFields()) > 0 {
 			return live
 		}
-		fresh, err := a.get(ctx, e.GVR, live, "")
+		fresh, err := a.get(ctx, e.GVR, live, "0") // the watch cache has the change the informer saw
 		if err != nil {
 			return nil
 		}
 		return fresh
-	}, self: a.fieldManager}
+	}}
 	fields, omitted := drift.Describe(desired.Object, live.Object, modified, missing, secret, managers.of)
 	if len(fields) == 0 {
 		return
@@ -102,9 +104,13 @@ func (a *Applier) driftedPaths(desired, live *unstructured.Unstructured) (modifi
 }
 
 // managerLookup names the manager of a drifted field from the object's
-// managedFields, read at most once (read) and only when asked.
+// managedFields, read at most once (read) and only when asked, and not
+// again for the same version of the object (memo): a drift left in place
+// (mode report) is found again at every sync.
 type managerLookup struct {
 	read    func() *unstructured.Unstructured
+	live    *unstructured.Unstructured
+	memo    *managerMemo
 	self    string
 	done    bool
 	entries []managerSet
@@ -135,6 +141,10 @@ func (m *managerLookup) load() {
 		return
 	}
 	m.done = true
+	if entries, ok := m.memo.get(m.live); ok {
+		m.entries = entries
+		return
+	}
 	obj := m.read()
 	if obj == nil {
 		return
@@ -149,6 +159,38 @@ func (m *managerLookup) load() {
 		}
 		m.entries = append(m.entries, managerSet{manager: mf.Manager, at: mf.Time, set: set})
 	}
+	m.memo.put(m.live, m.entries)
+}
+
+// managerMemo remembers the managers of drifted objects by UID, for the
+// resourceVersion they were read at.
+type managerMemo struct {
+	mu    sync.Mutex
+	byUID map[types.UID]memoEntry
+}
+
+type memoEntry struct {
+	resourceVersion string
+	entries         []managerSet
+}
+
+// memoLimit bounds the memo; past it, it starts over.
+const memoLimit = 1024
+
+func (m *managerMemo) get(obj *unstructured.Unstructured) ([]managerSet, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.byUID[obj.GetUID()]
+	return e.entries, ok && e.resourceVersion == obj.GetResourceVersion()
+}
+
+func (m *managerMemo) put(obj *unstructured.Unstructured, entries []managerSet) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.byUID == nil || len(m.byUID) >= memoLimit {
+		m.byUID = map[types.UID]memoEntry{}
+	}
+	m.byUID[obj.GetUID()] = memoEntry{resourceVersion: obj.GetResourceVersion(), entries: entries}
 }
 
 // asStored returns a Secret manifest as the apiserver stores it: its

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/tether-io/tether/pkg/drift"
+	"github.com/tether-io/tether/test/testenv"
 )
 
 const driftManifests = `apiVersion: v1
@@ -59,15 +60,15 @@ func editAs(t *testing.T, dyn dynamic.Interface, gvr schema.GroupVersionResource
 // entry (path, both values, the editing manager) and repaired.
 func TestDriftIsReportedThenRepaired(t *testing.T) {
 	a, dyn, _ := newApplier(t)
-	namespace(t, a, "drift")
-	mustApply(t, a, stamped(t, "drift", driftManifests))
-	editAs(t, dyn, configMaps, "drift", "settings", "kubectl-edit", func(o *unstructured.Unstructured) {
+	namespace(t, a, "drift-report")
+	mustApply(t, a, stamped(t, "drift-report", driftManifests))
+	editAs(t, dyn, configMaps, "drift-report", "settings", "kubectl-edit", func(o *unstructured.Unstructured) {
 		_ = unstructured.SetNestedField(o.Object, "slow", "data", "mode")
 		labels := o.GetLabels()
 		delete(labels, "app")
 		o.SetLabels(labels)
 	})
-	cs := a.ApplyAll(context.Background(), stamped(t, "drift", driftManifests), Options{})
+	cs := a.ApplyAll(context.Background(), stamped(t, "drift-report", driftManifests), Options{})
 	e := cs[0]
 	if e.Err != nil || e.Action != Configured {
 		t.Fatalf("repair: %s %v", e.Action, e.Err)
@@ -90,7 +91,7 @@ func TestDriftIsReportedThenRepaired(t *testing.T) {
 	if !e.Drift.Repaired || e.Drift.Mode != "correct" {
 		t.Errorf("mode %q repaired %v, want correct and repaired", e.Drift.Mode, e.Drift.Repaired)
 	}
-	live, err := dyn.Resource(configMaps).Namespace("drift").Get(context.Background(), "settings", metav1.GetOptions{})
+	live, err := dyn.Resource(configMaps).Namespace("drift-report").Get(context.Background(), "settings", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,5 +187,35 @@ func mustApply(t *testing.T, a *Applier, objs []*unstructured.Unstructured) {
 		if e.Err != nil {
 			t.Fatalf("%s: %v", e.Subject, e.Err)
 		}
+	}
+}
+
+// TestManagersReadOncePerVersion: describing the same drifted version of
+// an object again (a drift left in place is found at every sync) reads
+// its managedFields no more.
+func TestManagersReadOncePerVersion(t *testing.T) {
+	a, dyn, counter := newApplier(t)
+	namespace(t, a, "drift-memo")
+	mustApply(t, a, stamped(t, "drift-memo", driftManifests))
+	editAs(t, dyn, configMaps, "drift-memo", "settings", "kubectl-edit", func(o *unstructured.Unstructured) {
+		_ = unstructured.SetNestedField(o.Object, "slow", "data", "mode")
+	})
+	live, err := dyn.Resource(configMaps).Namespace("drift-memo").Get(context.Background(), "settings", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.SetManagedFields(nil) // as the member cache keeps it
+	desired := normalize(stamped(t, "drift-memo", driftManifests)[0])
+	counter.Reset()
+	for range 3 {
+		e := Entry{GVR: configMaps}
+		a.noteDrift(context.Background(), &e, desired, live)
+		if e.Drift == nil || len(e.Drift.Fields) != 1 || e.Drift.Fields[0].Manager != "kubectl-edit" {
+			t.Fatalf("finding %+v", e.Drift)
+		}
+	}
+	reads := counter.Requests(func(r testenv.Request) bool { return strings.HasSuffix(r.Path, "/configmaps/settings") })
+	if len(reads) != 1 {
+		t.Errorf("%d requests for the object to describe one drifted version three times, want 1: %v", len(reads), reads)
 	}
 }

@@ -33,6 +33,9 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 		}
 	}
 	key := work.Namespace + "/" + work.Name
+	w.mu.Lock()
+	w.seedDrift(key, work) // after a start, keep the hub's records
+	w.mu.Unlock()
 	for i, h := range w.headers(work) {
 		ms, p := w.manifestStatus(i, h, outcome.applyError(i))
 		if h.err == nil {

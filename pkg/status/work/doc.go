@@ -20,5 +20,7 @@
 // with a typed patch; answerOf classifies the hub's answer and settle
 // (settle.go) acts on it. Counter-only writes are paced in progress.go,
 // statuses too large for the hub reduced in reduce.go, and Events posted on
-// transitions of the Applied condition in events.go.
+// transitions of the Applied condition in events.go. drift.go keeps each
+// manifest's drift record (next to its reflected status) and announces
+// each drift episode once.
 package work

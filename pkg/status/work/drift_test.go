@@ -118,3 +118,20 @@ func TestBoundRecordCountsWhatItDrops(t *testing.T) {
 		t.Errorf("reduced status %s", reduced.Raw)
 	}
 }
+
+// TestRestartKeepsTheHubsRecords: a writer that has seen no apply outcome
+// yet (just started) builds the status with the records the hub has, so
+// its first look rewrites nothing.
+func TestRestartKeepsTheHubsRecords(t *testing.T) {
+	w, work, id, _ := driftWork(t)
+	f := &drift.Finding{Mode: "correct", Repaired: true, Fields: []drift.Field{{Path: "/data/mode"}}}
+	w.SetOutcome("ns/w", observed(id, f))
+	work.Status, _ = w.build(work, observed(id, f), true)
+	restarted := New(Config{Live: w.cfg.Live})
+	next, _ := restarted.build(work, ApplyOutcome{}, false)
+	if !sameStatus(next, work.Status) {
+		got, _ := json.Marshal(next.ManifestStatuses)
+		hub, _ := json.Marshal(work.Status.ManifestStatuses)
+		t.Errorf("a restarted writer would rewrite the status:\n%s\nhub:\n%s", got, hub)
+	}
+}
