@@ -86,14 +86,15 @@ func cached(t *testing.T, objs *member.Objects, obj *unstructured.Unstructured) 
 func scaleTo(t *testing.T, ri dynamic.ResourceInterface, name string, replicas int64) *unstructured.Unstructured {
 	t.Helper()
 	ctx := context.Background()
-	scale, err := ri.Get(ctx, name, metav1.GetOptions{}, "scale")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = unstructured.SetNestedField(scale.Object, replicas, "spec", "replicas")
-	if _, err := ri.Update(ctx, scale, metav1.UpdateOptions{FieldManager: "autoscaler"}, "scale"); err != nil {
-		t.Fatal(err)
-	}
+	testenv.Eventually(t, time.Minute, "the autoscaler rescales", func() (bool, error) {
+		scale, err := ri.Get(ctx, name, metav1.GetOptions{}, "scale")
+		if err != nil {
+			return false, err
+		}
+		_ = unstructured.SetNestedField(scale.Object, replicas, "spec", "replicas")
+		_, err = ri.Update(ctx, scale, metav1.UpdateOptions{FieldManager: "autoscaler"}, "scale")
+		return err == nil, nil // a conflict with the deployment controller is retried
+	})
 	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
