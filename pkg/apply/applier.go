@@ -183,6 +183,7 @@ func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstruct
 			return nil, true
 		}
 	}
+	a.noteDrift(ctx, e, desired, live)
 	return desired, false
 }
 

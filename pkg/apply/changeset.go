@@ -5,6 +5,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tether-io/tether/pkg/drift"
 )
 
 // Action is what the engine did, or would do, with one object.
@@ -40,7 +42,11 @@ type Entry struct {
 	// moved to the engine's Apply entry first (a managedFields-only write;
 	// in a dry run, one that would be sent). See OwnershipPatch.
 	OwnershipMoved bool
-	Err            error
+	// Drift is the drift found on the object before it was applied: set
+	// when the live object was applied from the same manifest (see
+	// drift.DigestAnnotation) and differs from it; nil otherwise.
+	Drift *drift.Finding
+	Err   error
 }
 
 // ChangeSet lists the outcome for each input object, in input order.

@@ -44,8 +44,9 @@ const (
 // would change it: the fields our manager owns must be exactly the fields
 // desired sets, and the live values at those fields must equal desired's.
 // It needs no request; when types or values cannot be compared it says
-// inconclusive.
+// inconclusive. A digest annotation live lacks is left out (compared).
 func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verdict, string) {
+	desired = compared(desired, live)
 	owned := a.ownedFields(live)
 	if owned == nil {
 		return changed, "not applied by " + a.fieldManager + " yet"
@@ -137,8 +138,10 @@ func (a *Applier) ownedFieldsJSON(live *unstructured.Unstructured) []byte {
 }
 
 // dryRunSame applies desired as a server-side dry run and reports whether
-// the result equals live, ignoring what every write changes.
+// the result equals live, ignoring what every write changes (and a digest
+// annotation live lacks, see compared).
 func (a *Applier) dryRunSame(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured) (bool, error) {
+	desired = compared(desired, live)
 	a.stats.dryRuns.Add(1)
 	result, err := a.resource(gvr, desired.GetNamespace()).Apply(ctx, desired.GetName(), desired,
 		metav1.ApplyOptions{FieldManager: a.fieldManager, Force: true, DryRun: []string{metav1.DryRunAll}})

@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
+
+	"github.com/tether-io/tether/pkg/drift"
 )
 
 // noise are the fields that differ between two reads of an unchanged object
@@ -17,6 +19,9 @@ var noise = [][]string{
 	{"metadata", "managedFields"}, {"metadata", "resourceVersion"}, {"metadata", "generation"},
 	{"metadata", "creationTimestamp"}, {"metadata", "deletionTimestamp"}, {"metadata", "uid"},
 	{"metadata", "selfLink"}, {"status"},
+	// Bookkeeping: the agent leaves a missing one alone, and a changed
+	// one only comes with a change of the manifest, which shows.
+	{"metadata", "annotations", drift.DigestAnnotation},
 }
 
 // ownedSet returns the fields manager owns on obj through an Apply of the

@@ -4,6 +4,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/drift"
 )
 
 // The markers that tie a member object to its Work, as karmada-agent sets
@@ -56,6 +57,7 @@ func Stamp(obj *unstructured.Unstructured, work WorkRef) {
 	if l[workv1alpha1.RetainReplicasLabel] == "true" {
 		unstructured.RemoveNestedField(obj.Object, "spec", "replicas")
 	}
+	drift.StampDigest(obj)
 }
 
 // PruneDisabled reports whether an object (a manifest or its member object)
