@@ -106,4 +106,3 @@ func TestDigest(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
-

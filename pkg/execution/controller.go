@@ -168,7 +168,8 @@ func New(cfg Config) (*Controller, error) {
 		Client: cfg.Hub.WorkV1alpha1(), Lister: c.hubFactory.Work().V1alpha1().Works().Lister(),
 		Live: c.member, Reflect: cfg.Reflect, Health: cfg.Health,
 		Window: cfg.StatusWindow, ProgressInterval: cfg.StatusProgressInterval, Observe: c.metrics.observeStatus, Recorder: c.recorder,
-		UpdateStatus: !cfg.Access.Has(hubaccess.WorkStatusPatch) && cfg.Access.Has(hubaccess.WorkStatusUpdate),
+		OnDriftEpisode: c.metrics.drift.observe,
+		UpdateStatus:   !cfg.Access.Has(hubaccess.WorkStatusPatch) && cfg.Access.Has(hubaccess.WorkStatusUpdate),
 	})
 	c.registerEngineMetrics(cfg.Registerer)
 	return c, nil

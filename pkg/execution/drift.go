@@ -6,7 +6,11 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
+	"github.com/tether-io/tether/pkg/apply"
+	"github.com/tether-io/tether/pkg/drift"
+	"github.com/tether-io/tether/pkg/manifest"
 	"github.com/tether-io/tether/pkg/member"
+	statuswork "github.com/tether-io/tether/pkg/status/work"
 )
 
 // ownership is Tether's field set on a member object at the version an event
@@ -109,4 +113,28 @@ func changedKeys(a, b any) []string {
 		}
 	}
 	return keys
+}
+
+// noteDrift hands the status writer what applying one object saw of
+// drift: the engine's finding (unrepaired when the repair failed), or a
+// change of the manifest itself (applied with no finding), which ends the
+// object's drift history. An object created, or one that failed for
+// another reason, says nothing about drift.
+func noteDrift(outcome *statuswork.ApplyOutcome, id manifest.Identity, e apply.Entry) {
+	var obs drift.Observation
+	switch {
+	case e.Drift != nil:
+		f := *e.Drift
+		f.Repaired = f.Repaired && e.Err == nil
+		obs.Finding = &f
+	case e.Err == nil && e.Action == apply.Configured:
+		obs.HubChange = true
+	case e.Err == nil && e.Action == apply.Unchanged:
+	default:
+		return
+	}
+	if outcome.Drift == nil {
+		outcome.Drift = map[manifest.Key]drift.Observation{}
+	}
+	outcome.Drift[id.Key()] = obs
 }

@@ -15,6 +15,7 @@ type metrics struct {
 	statusLatency prometheus.Histogram
 	unclaimed     prometheus.Gauge
 	failures      prometheus.Counter
+	drift         *driftEpisodes
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -29,9 +30,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "tether_orphans_unclaimed", Help: "Managed member objects found at start that name a Work of this cluster which does not exist; they are left alone."}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tether_work_apply_failures_total", Help: "Work reconciles (render, apply, garbage-collect) that failed and are retried with backoff."}),
+		drift: newDriftEpisodes(),
 	}
 	if reg != nil {
-		reg.MustRegister(m.applyDuration, m.statusLatency, m.unclaimed, m.failures)
+		reg.MustRegister(m.applyDuration, m.statusLatency, m.unclaimed, m.failures, m.drift.episodes)
 	}
 	return m
 }

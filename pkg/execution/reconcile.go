@@ -121,6 +121,7 @@ func (c *Controller) applyManifests(ctx context.Context, work *workv1alpha1.Work
 		if e.GVR.Resource != "" {
 			c.member.Ensure(e.GVR)
 		}
+		noteDrift(outcome, c.scopeID(manifest.IdentityOf(objs[i])), e)
 		if e.Err != nil {
 			outcome.Results[ordinal] = manifest.Result{Err: e.Err, Terminal: !apply.IsTransient(e.Err)}
 			if apply.IsTransient(e.Err) {

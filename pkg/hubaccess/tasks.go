@@ -39,7 +39,7 @@ var (
 		Effect: "'tether-agent unregister' needs hub admin credentials (--karmada-config)"}
 	RenewLease = Task{ID: "lease", Name: "renew its heartbeat Lease",
 		AnyOf: [][]Permission{{LeaseGet, LeaseCreate, LeaseUpdate}}, Effect: "the control plane marks the cluster's readiness Unknown"}
-	PostEvents = Task{ID: "events", Name: "post Events",
+	PostEvents = Task{ID: "events", Name: "post Events on its Works (apply failures and recoveries, drift episodes)",
 		AnyOf: [][]Permission{{EventCreate, EventPatch}}, Effect: "no Event is posted on its Works"}
 	WarnOnCluster = Task{ID: "cluster-events", Name: "post Warning Events about its Cluster (when it cannot write the Cluster's status)",
 		AnyOf: [][]Permission{{ClusterEventCreate}}, Effect: "the reason the Cluster's status goes stale is only in the agent's log"}

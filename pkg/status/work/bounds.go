@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tether-io/tether/pkg/drift"
 )
 
 // Bounds of what one Work status carries. A Work status lives in one etcd
@@ -36,6 +38,10 @@ const (
 	// serves a reader without letting a Work of many failing manifests
 	// write tens of KiB per condition.
 	MessageLimit = 4096
+	// DriftLimit caps one manifest's drift record (manifestStatuses[].status.drift):
+	// a few fields with short values fit; past it fields are dropped from
+	// the end and counted in omittedFields (boundRecord).
+	DriftLimit = 2048
 	// stringLimit is how long a string inside a reflected status may stay
 	// when that status is over StatusLimit (condition messages, mostly).
 	stringLimit = 200
@@ -149,4 +155,20 @@ func shortenStrings(v any) any {
 		}
 	}
 	return v
+}
+
+// boundRecord returns a copy of rec whose JSON fits in limit bytes: fields
+// are dropped from the end, and counted in OmittedFields, until it does.
+func boundRecord(rec *drift.Record, limit int) *drift.Record {
+	out := *rec
+	out.Fields = append([]drift.Field(nil), rec.Fields...)
+	for len(out.Fields) > 0 {
+		raw, err := json.Marshal(&out)
+		if err == nil && len(raw) <= limit {
+			break
+		}
+		out.Fields = out.Fields[:len(out.Fields)-1]
+		out.OmittedFields++
+	}
+	return &out
 }

@@ -32,8 +32,12 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 			}
 		}
 	}
+	key := work.Namespace + "/" + work.Name
 	for i, h := range w.headers(work) {
 		ms, p := w.manifestStatus(i, h, outcome.applyError(i))
+		if h.err == nil {
+			ms.Status = withRecord(ms.Status, w.driftRecord(key, work.Status, ms.Identifier))
+		}
 		status.ManifestStatuses = append(status.ManifestStatuses, ms)
 		pending = pending || p
 	}
@@ -52,7 +56,7 @@ func (w *Writer) build(work *workv1alpha1.Work, outcome ApplyOutcome, hasOutcome
 // ({"reflectError": ...}) or whose object is missing ({"observed": ...}),
 // where karmada-agent writes no entry at all; and the entries of every
 // manifest of a Work of several, where karmada-agent keeps only the last
-// one it reflected.
+// one it reflected. build adds the drift record (drift.go).
 func (w *Writer) manifestStatus(ordinal int, h header, applyErr string) (workv1alpha1.ManifestStatus, bool) {
 	ms := workv1alpha1.ManifestStatus{Identifier: workv1alpha1.ResourceIdentifier{Ordinal: ordinal}, Health: workv1alpha1.ResourceUnknown}
 	if h.err != nil {

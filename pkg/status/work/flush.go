@@ -45,6 +45,12 @@ func (w *Writer) flush(ctx context.Context, key string) error {
 	v := view{now: time.Now(), since: s.since, lastWrite: s.lastWrite, pending: pending,
 		cur: work.Status, next: next, writable: body != nil, budgetHalfLeft: progressMaySpend(w.cfg.Limiter)}
 	d := decide(v, pacing{window: w.cfg.Window, progressInterval: w.cfg.ProgressInterval})
+	if d.verdict == verdictWrite && w.refreshDrift(key, &full) {
+		next, body, level, err = choose(work, full, s.reduction, s.reduced)
+		if err != nil {
+			klog.FromContext(ctx).Error(err, "Encoding Work status failed", "work", key)
+		}
+	}
 	w.act(ctx, key, d, attempt{work: work, status: next, body: body, since: s.since, level: level})
 	return nil
 }

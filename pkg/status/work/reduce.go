@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/drift"
 )
 
 // Tether's condition on a Work whose full status the hub refused for its
@@ -121,7 +122,8 @@ func reduce(full workv1alpha1.WorkStatus, level, refused int, cause string, gene
 }
 
 // summary keeps the apply, reflect or observe message of a manifest status,
-// cut short, and drops a reflected status.
+// cut short, and the drift record without its fields (all counted in
+// omittedFields); it drops a reflected status.
 func summary(ms workv1alpha1.ManifestStatus) *runtime.RawExtension {
 	if ms.Status == nil {
 		return nil
@@ -130,10 +132,21 @@ func summary(ms workv1alpha1.ManifestStatus) *runtime.RawExtension {
 	if json.Unmarshal(ms.Status.Raw, &m) != nil {
 		return nil
 	}
+	out := map[string]any{}
+	rec := drift.Decode(ms.Status.Raw)
+	if rec != nil {
+		rec.OmittedFields += len(rec.Fields)
+		rec.Fields = nil
+		out[drift.RecordKey] = rec
+		delete(m, drift.RecordKey)
+	}
 	for _, k := range []string{"applyError", "reflectError", "observed"} {
 		if s, ok := m[k].(string); ok && len(m) == 1 {
-			return rawStatus(map[string]any{k: cut(s, summaryLimit)})
+			out[k] = cut(s, summaryLimit)
 		}
 	}
-	return nil
+	if len(out) == 0 {
+		return nil
+	}
+	return rawStatus(out)
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/klog/v2"
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	"github.com/tether-io/tether/pkg/drift"
 	workclient "github.com/tether-io/tether/pkg/generated/clientset/versioned/typed/work/v1alpha1"
 	worklisters "github.com/tether-io/tether/pkg/generated/listers/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/manifest"
@@ -75,6 +76,9 @@ type Config struct {
 	// Recorder, if set, receives an Event when a Work's Applied condition
 	// turns False or recovers (transitions only).
 	Recorder record.EventRecorder
+	// OnDriftEpisode, if set, is told of each drift episode that begins
+	// (the kind of the drifted object and its record), once per episode.
+	OnDriftEpisode func(kind string, rec *drift.Record)
 	// UpdateStatus writes with an Update of works/status (the Work as the
 	// cache holds it, with its resourceVersion) instead of a merge patch,
 	// for a hub identity that may update the status but not patch it. A
@@ -90,6 +94,9 @@ type ApplyOutcome struct {
 	// Results by manifest ordinal (none: every manifest applied, or none
 	// was applied because dispatching is suspended).
 	Results map[int]manifest.Result
+	// Drift is what the sync saw of each member object it applied without
+	// error, by scoped identity (see Writer's drift records).
+	Drift map[manifest.Key]drift.Observation
 }
 
 // applyError is the error of the manifest at ordinal, "" when it applied.
@@ -115,6 +122,7 @@ type Writer struct {
 	written  map[string]time.Time // last write per Work
 	decoded  map[string]headerCache
 	reduced  map[string]reduction
+	drift    map[string]*workDrift
 	inflight int
 	writes   atomic.Int64
 	failures atomic.Int64
@@ -142,6 +150,7 @@ func New(cfg Config) *Writer {
 		written:  map[string]time.Time{},
 		decoded:  map[string]headerCache{},
 		reduced:  map[string]reduction{},
+		drift:    map[string]*workDrift{},
 	}
 	w.gate = newGate(w.queue.Add)
 	return w
@@ -149,6 +158,7 @@ func New(cfg Config) *Writer {
 
 // SetOutcome records the outcome of an apply and schedules a write.
 func (w *Writer) SetOutcome(key string, o ApplyOutcome) {
+	w.observeDrift(key, o.Drift)
 	w.mu.Lock()
 	w.outcomes[key] = o
 	w.mu.Unlock()
@@ -163,6 +173,7 @@ func (w *Writer) Forget(key string) {
 	delete(w.written, key)
 	delete(w.decoded, key)
 	delete(w.reduced, key)
+	delete(w.drift, key)
 	w.mu.Unlock()
 	w.backoff.Forget(key)
 	w.gate.forget(key)
