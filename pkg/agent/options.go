@@ -16,6 +16,7 @@ import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/deletion"
+	"github.com/tether-io/tether/pkg/drift"
 	"github.com/tether-io/tether/pkg/override"
 	statuscluster "github.com/tether-io/tether/pkg/status/cluster"
 	statuswork "github.com/tether-io/tether/pkg/status/work"
@@ -49,6 +50,9 @@ type Options struct {
 	ConcurrentWorkSyncs           int
 	Controllers                   []string
 	RenderOverrides               string
+	// DriftMode is what the engine does about drift on a manifest without
+	// the tether.io/drift-mode annotation (pkg/drift): correct or report.
+	DriftMode string
 
 	LeaderElect              bool
 	LeaderElectResourceNS    string
@@ -103,6 +107,7 @@ func NewOptions() *Options {
 		// given (karmadactl's Deployment gives '*' and gets karmada-agent's set).
 		Controllers:              []string{"*", "certRotation"},
 		RenderOverrides:          string(override.ModeAuto),
+		DriftMode:                string(drift.Correct),
 		LeaderElect:              true,
 		LeaderElectResourceNS:    clusterv1alpha1.AgentNamespace,
 		LeaderElectLeaseDuration: 15 * time.Second,
@@ -155,6 +160,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 			"serviceExport (reports exported Services' EndpointSlices to the hub) and endpointsliceCollect (the same for MultiClusterServices; off under '*').")
 	fs.StringVar(&o.RenderOverrides, "render-overrides", o.RenderOverrides,
 		"When to render OverridePolicies at the edge: Auto (Works Karmada's control plane wrote, which it renders itself or never overrides, are applied as is), Always or Never.")
+	fs.StringVar(&o.DriftMode, "drift-mode", o.DriftMode,
+		"What to do about a member-side change to an object Tether applied, for manifests without the annotation "+drift.ModeAnnotation+": "+
+			"correct (repair it) or report (record it on the Work's status and leave it). A manifest chooses for itself with that annotation, "+
+			"also ignore with the paths to leave alone in "+drift.IgnorePathsAnnotation+".")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader among agent replicas, with a Lease in the member cluster.")
 	fs.StringVar(&o.LeaderElectResourceNS, "leader-elect-resource-namespace", o.LeaderElectResourceNS, "Member namespace of the leader-election Lease.")
 	fs.DurationVar(&o.LeaderElectLeaseDuration, "leader-elect-lease-duration", o.LeaderElectLeaseDuration, "Leader-election lease duration.")
@@ -215,6 +224,9 @@ func (o *Options) Validate() error {
 	if _, err := override.ParseMode(o.RenderOverrides); err != nil {
 		return fmt.Errorf("--render-overrides: %w", err)
 	}
+	if err := o.validateDriftMode(); err != nil {
+		return err
+	}
 	if o.LogFormat != "json" && o.LogFormat != "console" {
 		return fmt.Errorf("--log-format must be json or console, got %q", o.LogFormat)
 	}
@@ -248,4 +260,15 @@ func (o *Options) hubKubeconfigStore(member kubernetes.Interface) bootstrap.Stor
 		return bootstrap.NewFileStore(o.KarmadaKubeconfig)
 	}
 	return bootstrap.NewMountedStore(o.KarmadaKubeconfig, secret)
+}
+
+// validateDriftMode checks --drift-mode: ignore needs paths, which only a
+// manifest can give, so it is no cluster-wide default.
+func (o *Options) validateDriftMode() error {
+	m, err := drift.ParseMode(o.DriftMode)
+	if err != nil || m == drift.Ignore {
+		return fmt.Errorf("--drift-mode must be %s or %s; to ignore paths, annotate the manifests with %s: %s and %s",
+			drift.Correct, drift.Report, drift.ModeAnnotation, drift.Ignore, drift.IgnorePathsAnnotation)
+	}
+	return nil
 }

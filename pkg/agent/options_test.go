@@ -56,6 +56,8 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		"--cluster-name=m1 --karmada-kubeconfig=k --controllers=bogus":                       "unknown controller \"bogus\"",
 		"--cluster-name=m1 --karmada-kubeconfig=k --render-overrides=Sometimes":              "--render-overrides",
 		"--cluster-name=m1 --karmada-kubeconfig=k --log-format=xml":                          "--log-format",
+		"--cluster-name=m1 --karmada-kubeconfig=k --drift-mode=repair":                       "--drift-mode must be correct or report",
+		"--cluster-name=m1 --karmada-kubeconfig=k --drift-mode=ignore":                       "tether.io/drift-ignore-paths",
 		"--cluster-name=m1 --karmada-kubeconfig=k --bulk-delete-threshold=-2":                "--bulk-delete-threshold",
 		"--cluster-name=m1 --karmada-kubeconfig=k --held-delete-grace=-1s":                   "--held-delete-grace",
 	} {
@@ -248,5 +250,18 @@ func TestHubKubeconfigStore(t *testing.T) {
 		if got := o.hubKubeconfigStore(fake.NewClientset()).String(); got != tc.want {
 			t.Errorf("%v: store %q, want %q", tc.args, got, tc.want)
 		}
+	}
+}
+
+// TestDriftModeFlag: the cluster-wide drift mode defaults to correct and
+// takes report.
+func TestDriftModeFlag(t *testing.T) {
+	o, _, err := parse(t, "--cluster-name=m1", "--karmada-kubeconfig=k")
+	if err != nil || o.DriftMode != "correct" {
+		t.Fatalf("default --drift-mode: %q, %v; want correct", o.DriftMode, err)
+	}
+	o, _, err = parse(t, "--cluster-name=m1", "--karmada-kubeconfig=k", "--drift-mode=report")
+	if err != nil || o.DriftMode != "report" {
+		t.Fatalf("--drift-mode=report: %q, %v", o.DriftMode, err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	clusterv1alpha1 "github.com/tether-io/tether/pkg/apis/cluster/v1alpha1"
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/deletion"
+	"github.com/tether-io/tether/pkg/drift"
 	"github.com/tether-io/tether/pkg/execution"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/hubaccess"
@@ -310,7 +311,8 @@ func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access
 	mode, _ := override.ParseMode(o.RenderOverrides)
 	cfg := execution.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
 		Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusProgressInterval: o.StatusProgressInterval,
-		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube, Access: access}
+		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube, Access: access,
+		DriftMode: drift.Mode(o.DriftMode)}
 	custom.wire(&cfg)
 	return execution.New(cfg)
 }

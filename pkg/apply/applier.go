@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/tether-io/tether/pkg/drift"
 	"github.com/tether-io/tether/pkg/manifest"
 	"github.com/tether-io/tether/pkg/member"
 )
@@ -45,6 +46,9 @@ type Config struct {
 	// values to keep copied from live (a ResourceInterpreterCustomization's
 	// retention rule). An error fails the object's apply.
 	Retain RetainFunc
+	// DriftMode is the drift policy of objects without the annotation
+	// tether.io/drift-mode (default correct; see modes.go).
+	DriftMode drift.Mode
 }
 
 // RetainFunc returns desired with the values to keep copied from live.
@@ -58,6 +62,7 @@ type Applier struct {
 	cache        Cache
 	fieldManager string
 	retain       RetainFunc
+	driftMode    drift.Mode
 	stats        counters
 }
 
@@ -88,7 +93,11 @@ func New(cfg Config) *Applier {
 	if kinds == nil {
 		kinds = member.NewKinds(cfg.Mapper)
 	}
-	return &Applier{client: cfg.Client, kinds: kinds, types: cfg.Types, cache: cfg.Cache, fieldManager: fm, retain: cfg.Retain}
+	mode := cfg.DriftMode
+	if mode == "" {
+		mode = drift.Correct
+	}
+	return &Applier{client: cfg.Client, kinds: kinds, types: cfg.Types, cache: cfg.Cache, fieldManager: fm, retain: cfg.Retain, driftMode: mode}
 }
 
 // Stats returns the request counters.
@@ -112,6 +121,10 @@ type Options struct {
 func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, opts Options) Entry {
 	desired := normalize(obj)
 	e := Entry{Subject: Subject(desired)}
+	if _, err := a.driftPolicy(desired); err != nil {
+		e.Action, e.Err = Failed, err
+		return e
+	}
 	mapping, err := a.Mapping(desired)
 	if err != nil {
 		e.Action, e.Err = Failed, err
@@ -148,9 +161,9 @@ func (a *Applier) ApplyOne(ctx context.Context, obj *unstructured.Unstructured, 
 
 // prepare readies the apply of desired over the existing live object: it
 // refuses a takeover the caller does not allow, moves a legacy manager's
-// fields, applies the retention rules and decides whether anything would
-// change. It returns the object to apply, or done when e is final (failed,
-// or unchanged with nothing to write).
+// fields, applies the retention rules and the manifest's drift mode, and
+// decides whether anything would change. It returns the object to apply, or
+// done when e is final (failed, or nothing to write).
 func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstructured.Unstructured, opts Options) (_ *unstructured.Unstructured, done bool) {
 	if opts.Owned != nil && !opts.Owned(live) && opts.TakeOver != nil {
 		if err := opts.TakeOver(desired, live); err != nil {
@@ -172,6 +185,9 @@ func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstruct
 		e.Action, e.Err = Failed, fmt.Errorf("%s: %w", e.Subject, err)
 		return nil, true
 	}
+	if desired, done = a.followMode(ctx, e, desired, live); done {
+		return nil, true
+	}
 	switch v, _ := a.compareLocally(desired, live); v {
 	case same:
 		a.stats.localSame.Add(1)
@@ -184,6 +200,9 @@ func (a *Applier) prepare(ctx context.Context, e *Entry, desired, live *unstruct
 		}
 	}
 	a.noteDrift(ctx, e, desired, live)
+	if a.holdDrift(e, desired) {
+		return nil, true
+	}
 	return desired, false
 }
 

@@ -36,7 +36,8 @@ type Entry struct {
 	// Object is the object as the server returned it (nil when unchanged or failed).
 	Object *unstructured.Unstructured
 	// DecidedBy says how an Unchanged verdict was reached: "fieldset" (managedFields
-	// and values compared locally) or "dryrun" (a server-side dry run).
+	// and values compared locally), "dryrun" (a server-side dry run), or
+	// "drift-mode report" (drift left as it is, see Drift).
 	DecidedBy string
 	// OwnershipMoved says the fields a legacy manager owned by Update were
 	// moved to the engine's Apply entry first (a managedFields-only write;

@@ -46,6 +46,12 @@ const (
 // It needs no request; when types or values cannot be compared it says
 // inconclusive. A digest annotation live lacks is left out (compared).
 func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verdict, string) {
+	return a.compareExcept(desired, live, nil)
+}
+
+// compareExcept is compareLocally leaving the fields in except out of both
+// sides (nil: none), as for the paths a manifest ignores (modes.go).
+func (a *Applier) compareExcept(desired, live *unstructured.Unstructured, except *fieldpath.Set) (verdict, string) {
 	desired = compared(desired, live)
 	owned := a.ownedFields(live)
 	if owned == nil {
@@ -54,6 +60,9 @@ func (a *Applier) compareLocally(desired, live *unstructured.Unstructured) (verd
 	tc, desiredTV, desiredSet, err := a.desiredFields(desired)
 	if err != nil {
 		return inconclusive, err.Error()
+	}
+	if except != nil {
+		owned, desiredSet = owned.Difference(except), desiredSet.Difference(except)
 	}
 	if !owned.Equals(desiredSet) {
 		return changed, "the manifest's field set differs from the fields " + a.fieldManager + " owns"

@@ -27,6 +27,7 @@ import (
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/apply"
 	"github.com/tether-io/tether/pkg/deletion"
+	"github.com/tether-io/tether/pkg/drift"
 	"github.com/tether-io/tether/pkg/execution/queue"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned/scheme"
@@ -74,6 +75,9 @@ type Config struct {
 	// Retain, if set, runs before each apply over an existing object
 	// (apply.Config.Retain: a customization's retention rule).
 	Retain apply.RetainFunc
+	// DriftMode is the drift policy of manifests without the
+	// tether.io/drift-mode annotation (apply.Config.DriftMode; default correct).
+	DriftMode drift.Mode
 	// Registerer receives the controller's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 	// Events, if set, posts transition Events on Works (hub core/v1 client).
@@ -145,7 +149,7 @@ func New(cfg Config) (*Controller, error) {
 	}
 	c.member = member.New(mc)
 	c.applier = apply.New(apply.Config{Client: cfg.MemberDynamic, Kinds: c.kinds, Types: apply.NewTypeCache(cfg.MemberDiscovery),
-		Cache: c.member, Retain: cfg.Retain})
+		Cache: c.member, Retain: cfg.Retain, DriftMode: cfg.DriftMode})
 	c.releaser = release.New(release.Config{Applier: c.applier, Client: cfg.MemberDynamic, Cache: c.member, Blockers: cascadeCheck(cfg)})
 	var qm *queue.Metrics
 	if cfg.Registerer != nil {
