@@ -62,6 +62,11 @@ bench: testenv-bin ## Benchmarks on real apiservers (2,000 Works; 5,000 nodes an
 	TETHER_BENCH=1 TESTENV_BIN=$(BIN) $(GO) test -count=1 -p 1 -timeout 60m -v ./test/bench/... 2>&1 | \
 	  grep --line-buffered -E '^(BENCH|--- |ok|FAIL|panic)|_test.go:[0-9]+:'
 
+.PHONY: bench-drift
+bench-drift: testenv-bin ## Only the drift bench (a burst of 500 member-side edits; then 100 under the report mode); prints BENCH lines.
+	TETHER_BENCH=1 TESTENV_BIN=$(BIN) $(GO) test -count=1 -timeout 30m -v ./test/bench/drift/ 2>&1 | \
+	  grep --line-buffered -E '^(BENCH|--- |ok|FAIL|panic)|_test.go:[0-9]+:'
+
 generate: ## Regenerate DeepCopy, CRDs, clientset, listers and informers from pkg/apis.
 	hack/update-codegen.sh
 
