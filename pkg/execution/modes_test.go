@@ -64,8 +64,8 @@ func TestIgnoreAutoscalerMakesNoMemberWrites(t *testing.T) {
 		t.Errorf("replicas %d, want the autoscaler's 7", got)
 	}
 	for _, mf := range live.ManagedFields {
-		if mf.Manager == "tether" && strings.Contains(string(mf.FieldsV1.Raw), `"f:replicas"`) {
-			t.Errorf("Tether still owns spec.replicas: %s", mf.FieldsV1.Raw)
+		if mf.Manager == "tether" && strings.Contains(mf.FieldsV1.GetRawString(), `"f:replicas"`) {
+			t.Errorf("Tether still owns spec.replicas: %s", mf.FieldsV1.GetRawString())
 		}
 	}
 
