@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -46,6 +47,10 @@ func TestHeartbeatsStartedTogetherRenewApart(t *testing.T) {
 	rec := &testenv.Recorder{}
 	karmada := versioned.NewForConfigOrDie(env.Hub.Config)
 	ctx, cancel := context.WithCancel(context.Background())
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: clusterv1alpha1.LeaseNamespace}}
+	if _, err := kubernetes.NewForConfigOrDie(env.Hub.Config).CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
 	var hbs []*Heartbeat
 	for i := range spreadHeartbeats {
 		name := fmt.Sprintf("hb-spread-%d", i)
