@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -58,15 +59,22 @@ func retryBackoff(interval time.Duration) wait.Backoff {
 
 // renew writes the Lease once: an Update of the Lease last written (one
 // request), else a read and then an Update, or a Create when it does not
-// exist. Each attempt is bounded by the renew interval.
+// exist. The Lease is read only when the hub answered the Update (a
+// conflict, or the Lease is gone). Each attempt is bounded by the renew
+// interval.
 func (h *Heartbeat) renew(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.RenewInterval())
 	defer cancel()
 	if h.latest != nil {
-		if err := h.update(ctx, h.latest); err == nil {
-			return nil
+		err := h.update(ctx, h.latest)
+		if err == nil || h.latest != nil {
+			// Done, or the hub did not answer: the next attempt, after the
+			// backoff, PUTs the same Lease again. (A GET now would be retried
+			// by client-go every second until the hub answers, and agents
+			// that lost the hub together would come back in step.)
+			return err
 		}
-		// The Lease changed, went away, or the hub did not answer: read it.
+		// The hub answered: the Lease changed or went away; read it.
 	}
 	leases := h.leaseClient
 	l, err := leases.Get(ctx, h.cfg.ClusterName, metav1.GetOptions{})
@@ -97,8 +105,11 @@ func (h *Heartbeat) update(ctx context.Context, base *coordinationv1.Lease) erro
 		return err
 	}
 	out, err := h.leaseClient.Update(ctx, l, metav1.UpdateOptions{})
-	if err != nil {
+	var answered apierrors.APIStatus
+	if errors.As(err, &answered) {
 		h.latest = nil
+	}
+	if err != nil {
 		return err
 	}
 	h.latest = out

@@ -107,6 +107,7 @@ func TestHeartbeatsStartedTogetherRenewApart(t *testing.T) {
 		at = renewals(time.Time{})
 		return len(at) == spreadHeartbeats, nil
 	})
+	t.Logf("MEASURE renewals of %d heartbeats started together spread over %s", spreadHeartbeats, spread(at).Round(time.Millisecond))
 	if r := spread(at); r < minSpread {
 		t.Errorf("heartbeats started together renewed within %s of each other, want a spread of at least %s", r, minSpread)
 	}
@@ -122,6 +123,7 @@ func TestHeartbeatsStartedTogetherRenewApart(t *testing.T) {
 		at = renewals(back)
 		return len(at) == spreadHeartbeats, nil
 	})
+	t.Logf("MEASURE their renewals after the link came back spread over %s", spread(at).Round(time.Millisecond))
 	if r := spread(at); r < minSpread {
 		t.Errorf("after the link to the hub came back, the heartbeats renewed within %s of each other, want a spread of at least %s", r, minSpread)
 	}
