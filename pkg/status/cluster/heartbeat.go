@@ -92,7 +92,8 @@ func (c HeartbeatConfig) RenewInterval() time.Duration {
 // Heartbeat renews the cluster Lease karmada-cluster/<cluster> on the hub
 // as karmada-agent's lease controller does (k8s.io/component-helpers
 // /apimachinery/lease): it keeps the last Lease in memory and PUTs it each
-// interval (one request), and falls back to GET and CREATE when that fails.
+// interval (one request), and falls back to GET and CREATE when the hub
+// answers that the Lease changed or is gone.
 // Unlike that controller it spreads a fleet's renewals: the periodic
 // renewals start at a random point of the first interval, and failed ones
 // are retried with jittered backoff (loop).
