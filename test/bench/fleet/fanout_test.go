@@ -1,0 +1,181 @@
+package fleetbench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/cache"
+
+	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
+	informers "github.com/tether-io/tether/pkg/generated/informers/externalversions"
+	"github.com/tether-io/tether/test/testenv"
+)
+
+// workName is the fan-out Work of every cluster, in its execution namespace.
+const workName = "fleet-web"
+
+// tracker records, per Work, when it was created or changed and when the
+// hub first showed it Applied (the Applied condition of that generation)
+// and Healthy, from an informer on every execution namespace.
+type tracker struct {
+	mu                      sync.Mutex
+	want                    map[string]int64 // Work key -> the generation awaited
+	start, applied, healthy map[string]time.Time
+}
+
+func newTracker() *tracker {
+	return &tracker{want: map[string]int64{}, start: map[string]time.Time{}, applied: map[string]time.Time{}, healthy: map[string]time.Time{}}
+}
+
+// expect starts a measurement of key until it shows generation gen.
+func (tr *tracker) expect(key string, gen int64, at time.Time) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.want[key], tr.start[key] = gen, at
+	delete(tr.applied, key)
+	delete(tr.healthy, key)
+}
+
+func (tr *tracker) observe(obj any) {
+	w, ok := obj.(*workv1alpha1.Work)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	key := w.Namespace + "/" + w.Name
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	gen, ok := tr.want[key]
+	if !ok {
+		return
+	}
+	c := meta.FindStatusCondition(w.Status.Conditions, workv1alpha1.WorkApplied)
+	if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration < gen {
+		return
+	}
+	if _, seen := tr.applied[key]; !seen {
+		tr.applied[key] = now
+	}
+	if _, seen := tr.healthy[key]; !seen && len(w.Status.ManifestStatuses) == 1 && w.Status.ManifestStatuses[0].Health == workv1alpha1.ResourceHealthy {
+		tr.healthy[key] = now
+	}
+}
+
+// counts is how many awaited Works are Applied and Healthy.
+func (tr *tracker) counts() (applied, healthy int) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return len(tr.applied), len(tr.healthy)
+}
+
+// latencies are the times from start to applied and to healthy.
+func (tr *tracker) latencies() (applied, healthy []time.Duration) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for key, at := range tr.applied {
+		applied = append(applied, at.Sub(tr.start[key]))
+	}
+	for key, at := range tr.healthy {
+		healthy = append(healthy, at.Sub(tr.start[key]))
+	}
+	return applied, healthy
+}
+
+func (f *fleet) watchWorks(t *testing.T) *tracker {
+	tr := newTracker()
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	factory := informers.NewSharedInformerFactory(f.hub, 0)
+	inf := factory.Work().V1alpha1().Works().Informer()
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: tr.observe, UpdateFunc: func(_, obj any) { tr.observe(obj) }}); err != nil {
+		t.Fatal(err)
+	}
+	factory.Start(stop)
+	factory.WaitForCacheSync(stop)
+	return tr
+}
+
+// deployment is the fan-out manifest of a cluster: one replica of image.
+func deployment(ns, image string) workv1alpha1.Manifest {
+	labels := map[string]any{"app": "web"}
+	raw, err := json.Marshal(map[string]any{"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "web", "namespace": ns, "labels": labels},
+		"spec": map[string]any{"replicas": 1, "selector": map[string]any{"matchLabels": labels},
+			"template": map[string]any{"metadata": map[string]any{"labels": labels},
+				"spec": map[string]any{"containers": []any{map[string]any{"name": "web", "image": image}}}}}})
+	if err != nil {
+		panic(err) // plain values always marshal
+	}
+	return workv1alpha1.Manifest{RawExtension: runtime.RawExtension{Raw: raw}}
+}
+
+// fanOut creates one Work per cluster at once (32 creators), waits until
+// all are Applied and Healthy, then changes each (the image) and waits
+// again; it prints both rounds' latencies and the agents' usage.
+func (f *fleet) fanOut(tr *tracker) (createP99, changeP99 time.Duration) {
+	f.t.Helper()
+	ps0, t0 := sampleProcs(f.pids), time.Now()
+	createP99 = f.fanOutRound(tr, "create", 1, func(ctx context.Context, i int) error {
+		es := workv1alpha1.ExecutionNamespace(f.clusters[i])
+		w := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: workName, Namespace: es, Finalizers: []string{workv1alpha1.ExecutionControllerFinalizer}},
+			Spec: workv1alpha1.WorkSpec{Workload: workv1alpha1.WorkloadTemplate{Manifests: []workv1alpha1.Manifest{deployment(f.clusters[i], "nginx:1.0")}}}}
+		_, err := f.hub.WorkV1alpha1().Works(es).Create(ctx, w, metav1.CreateOptions{})
+		return err
+	})
+	changeP99 = f.fanOutRound(tr, "change", 2, func(ctx context.Context, i int) error {
+		es := workv1alpha1.ExecutionNamespace(f.clusters[i])
+		patch, err := json.Marshal(map[string]any{"spec": map[string]any{"workload": map[string]any{
+			"manifests": []workv1alpha1.Manifest{deployment(f.clusters[i], "nginx:1.1")}}}})
+		if err != nil {
+			return err
+		}
+		_, err = f.hub.WorkV1alpha1().Works(es).Patch(ctx, workName, types.MergePatchType, patch, metav1.PatchOptions{})
+		return err
+	})
+	bench(f.k, "fanout agents", "%s (over both rounds, %.0f s; RSS at the end)", usage(ps0, sampleProcs(f.pids), time.Since(t0).Seconds()), time.Since(t0).Seconds())
+	return createP99, changeP99
+}
+
+func (f *fleet) fanOutRound(tr *tracker, what string, gen int64, do func(ctx context.Context, i int) error) time.Duration {
+	f.t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	var errs []error
+	t0 := time.Now()
+	testenv.Parallel(f.k, 32, func(i int) {
+		key := workv1alpha1.ExecutionNamespace(f.clusters[i]) + "/" + workName
+		tr.expect(key, gen, time.Now())
+		if err := do(ctx, i); err != nil {
+			mu.Lock()
+			errs = append(errs, fmt.Errorf("%s Work %s: %w", what, key, err))
+			mu.Unlock()
+		}
+	})
+	issued := time.Since(t0)
+	if len(errs) > 0 {
+		f.t.Fatalf("%d errors, first: %v", len(errs), errs[0])
+	}
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 10*time.Minute, true, func(context.Context) (bool, error) {
+		a, h := tr.counts()
+		return a == f.k && h == f.k, nil
+	})
+	applied, healthy := tr.latencies()
+	if err != nil {
+		f.agentsAlive()
+		f.t.Fatalf("fan-out %s: %d of %d Works Applied, %d Healthy after 10 min", what, len(applied), f.k, len(healthy))
+	}
+	ms := func(d []time.Duration, p float64) int64 { return Percentile(d, p).Milliseconds() }
+	bench(f.k, "fanout "+what, "to_applied_p50_ms=%d p99_ms=%d max_ms=%d to_healthy_p50_ms=%d p99_ms=%d max_ms=%d issued_in_ms=%d all_healthy_s=%.1f",
+		ms(applied, 50), ms(applied, 99), ms(applied, 100), ms(healthy, 50), ms(healthy, 99), ms(healthy, 100),
+		issued.Milliseconds(), time.Since(t0).Seconds())
+	return Percentile(applied, 99)
+}
