@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -123,7 +124,7 @@ func deployment(ns, image string) workv1alpha1.Manifest {
 // again; it prints both rounds' latencies and the agents' usage.
 func (f *fleet) fanOut(tr *tracker) (createP99, changeP99 time.Duration) {
 	f.t.Helper()
-	ps0, t0 := sampleProcs(f.pids), time.Now()
+	ps0, cpu0, t0 := sampleProcs(f.pids), f.cpuSample(), time.Now()
 	createP99 = f.fanOutRound(tr, "create", 1, func(ctx context.Context, i int) error {
 		es := workv1alpha1.ExecutionNamespace(f.clusters[i])
 		w := &workv1alpha1.Work{ObjectMeta: metav1.ObjectMeta{Name: workName, Namespace: es, Finalizers: []string{workv1alpha1.ExecutionControllerFinalizer}},
@@ -142,6 +143,7 @@ func (f *fleet) fanOut(tr *tracker) (createP99, changeP99 time.Duration) {
 		return err
 	})
 	bench(f.k, "fanout agents", "%s (over both rounds, %.0f s; RSS at the end)", usage(ps0, sampleProcs(f.pids), time.Since(t0).Seconds()), time.Since(t0).Seconds())
+	bench(f.k, "fanout cpu", "%s", f.cpuSince(cpu0))
 	return createP99, changeP99
 }
 
@@ -150,6 +152,7 @@ func (f *fleet) fanOutRound(tr *tracker, what string, gen int64, do func(ctx con
 	ctx := context.Background()
 	var mu sync.Mutex
 	var errs []error
+	hubMark, memberMarks := f.hubMark(), f.memberMarks()
 	t0 := time.Now()
 	testenv.Parallel(f.k, 32, func(i int) {
 		key := workv1alpha1.ExecutionNamespace(f.clusters[i]) + "/" + workName
@@ -177,5 +180,55 @@ func (f *fleet) fanOutRound(tr *tracker, what string, gen int64, do func(ctx con
 	bench(f.k, "fanout "+what, "to_applied_p50_ms=%d p99_ms=%d max_ms=%d to_healthy_p50_ms=%d p99_ms=%d max_ms=%d issued_in_ms=%d all_healthy_s=%.1f",
 		ms(applied, 50), ms(applied, 99), ms(applied, 100), ms(healthy, 50), ms(healthy, 99), ms(healthy, 100),
 		issued.Milliseconds(), time.Since(t0).Seconds())
+	f.fanOutSplit(tr, what, hubMark, memberMarks, t0)
 	return Percentile(applied, 99)
+}
+
+// fanOutSplit prints where a round's time went, per Work, from the
+// audit logs: from the Work's creation or change to the agent's member
+// write of the Deployment, from there to the agent's first works/status
+// write on the hub after it, and from that write to the benchmark's
+// informer seeing Applied.
+func (f *fleet) fanOutSplit(tr *tracker, what string, hubMark testenv.AuditMark, memberMarks []testenv.AuditMark, t0 time.Time) {
+	f.t.Helper()
+	memberWrite := map[string]time.Time{} // cluster -> first Deployment write
+	for i, m := range f.env.Members {
+		evs, err := m.AuditEvents(memberMarks[i], func(ev testenv.AuditEvent) bool {
+			return ev.Resource == "deployments" && ev.IsWrite() && strings.HasPrefix(ev.User, memberUserPrefix)
+		})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, ev := range Requests(evs, t0) {
+			if _, ok := memberWrite[ev.Namespace]; !ok {
+				memberWrite[ev.Namespace] = ev.Received
+			}
+		}
+	}
+	statusWrites := filter(Requests(f.hubEvents(hubMark), t0), func(ev testenv.AuditEvent) bool {
+		return isAgentUser(ev.User) && ev.Resource == "works" && ev.Subresource == "status" && ev.IsWrite()
+	})
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var toMember, toStatus, toSeen []time.Duration
+	for i, cluster := range f.clusters {
+		key := workv1alpha1.ExecutionNamespace(cluster) + "/" + workName
+		mw, ok := memberWrite[cluster]
+		if !ok {
+			continue
+		}
+		toMember = append(toMember, mw.Sub(tr.start[key]))
+		for _, ev := range statusWrites {
+			if ev.Namespace == workv1alpha1.ExecutionNamespace(f.clusters[i]) && !ev.Received.Before(mw) {
+				toStatus = append(toStatus, ev.Received.Sub(mw))
+				if seen, ok := tr.applied[key]; ok {
+					toSeen = append(toSeen, seen.Sub(ev.Time))
+				}
+				break
+			}
+		}
+	}
+	ms := func(d []time.Duration, p float64) int64 { return Percentile(d, p).Milliseconds() }
+	bench(f.k, "fanout "+what+" split", "to_member_write_p50_ms=%d p99_ms=%d member_write_to_status_write_p50_ms=%d p99_ms=%d status_write_to_seen_p50_ms=%d p99_ms=%d works=%d",
+		ms(toMember, 50), ms(toMember, 99), ms(toStatus, 50), ms(toStatus, 99), ms(toSeen, 50), ms(toSeen, 99), len(toMember))
 }

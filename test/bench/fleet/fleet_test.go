@@ -42,6 +42,8 @@ type fleet struct {
 	pids []int
 	// watchesBefore are the hub's open watches before the agents started.
 	watchesBefore float64
+	// restartCPU is the CPU sample taken when the hub restart began.
+	restartCPU cpuSplit
 }
 
 // clusterName is the i-th cluster's name; its member namespace for its

@@ -29,7 +29,7 @@ type round struct {
 func (f *fleet) joinStorm(r *round) testenv.AuditMark {
 	f.t.Helper()
 	f.watchesBefore, _, _ = f.hubWatches(context.Background())
-	mark := f.hubMark()
+	mark, cpu0 := f.hubMark(), f.cpuSample()
 	t0 := time.Now()
 	f.startAgents()
 	spawned := time.Since(t0)
@@ -54,6 +54,7 @@ func (f *fleet) joinStorm(r *round) testenv.AuditMark {
 	bench(f.k, "join", "all_ready_s=%.1f spawned_in_s=%.1f hub_requests_per_join=%.1f (%s) hub_requests_all_users=%d",
 		took.Seconds(), spawned.Seconds(), r.requestsPerJoin, perCluster(ByVerb(agents), f.k), len(reqs))
 	bench(f.k, "join", "hub_requests_per_join_by_resource: %s", perCluster(byResource(agents), f.k))
+	bench(f.k, "join cpu", "%s", f.cpuSince(cpu0))
 	return mark
 }
 
@@ -63,7 +64,7 @@ func (f *fleet) idle(r *round) {
 	f.t.Helper()
 	time.Sleep(f.cfg.settle) // a fixed quiet period before the window, not a wait for a state
 	hubPid := f.hubAPIServerPid()
-	mark, mmarks := f.hubMark(), f.memberMarks()
+	mark, mmarks, split := f.hubMark(), f.memberMarks(), f.cpuSample()
 	cpu0, ps0, t0 := cpuSeconds(hubPid), sampleProcs(f.pids), time.Now()
 	time.Sleep(f.cfg.idle) // the measurement window
 	cpu1, ps1, t1 := cpuSeconds(hubPid), sampleProcs(f.pids), time.Now()
@@ -85,6 +86,7 @@ func (f *fleet) idle(r *round) {
 	u := usage(ps0, ps1, t1.Sub(t0).Seconds())
 	r.agentRSS, r.agentCPU = u.rssMean, u.cpuMean
 	bench(f.k, "idle agents", "%s", u)
+	bench(f.k, "idle cpu", "%s", f.cpuSince(split))
 }
 
 // restartHub stops and restarts the hub's kube-apiserver with every agent
@@ -105,6 +107,7 @@ func (f *fleet) restartHub(r *round, joinMark testenv.AuditMark) {
 	}
 	mark, mmarks := f.hubMark(), f.memberMarks()
 	ctx := context.Background()
+	f.restartCPU = f.cpuSample()
 	tStop := time.Now()
 	if err := f.env.StopAPIServer(f.env.Hub); err != nil {
 		f.t.Fatal(err)
@@ -176,6 +179,7 @@ func (f *fleet) restartReport(r *round, mark testenv.AuditMark, mmarks []testenv
 		trailing.Seconds(), len(late), perCluster(byResource(late), f.k))
 	bench(f.k, "restart", "agent_requests_per_cluster: %s; reads per cluster by resource: %s; max_reads_one_agent_one_resource=%d (%s)",
 		perCluster(ByVerb(agents), f.k), perCluster(byResource(filter(agents, func(ev testenv.AuditEvent) bool { return !ev.IsWrite() })), f.k), maxPer, maxWhat)
+	bench(f.k, "restart cpu", "%s", f.cpuSince(f.restartCPU))
 	bench(f.k, "restart", "relists_per_agent=%.2f member_writes=%d %v (leader-election lease writes, not counted: %d)",
 		float64(len(lists))/float64(f.k), other, otherBy, leases)
 }
