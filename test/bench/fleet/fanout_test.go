@@ -210,7 +210,7 @@ func (f *fleet) fanOutSplit(tr *tracker, what string, hubMark testenv.AuditMark,
 	})
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	var toMember, toStatus, toSeen []time.Duration
+	var toMember, toStatus, toSeen, total []time.Duration
 	for i, cluster := range f.clusters {
 		key := workv1alpha1.ExecutionNamespace(cluster) + "/" + workName
 		mw, ok := memberWrite[cluster]
@@ -221,6 +221,7 @@ func (f *fleet) fanOutSplit(tr *tracker, what string, hubMark testenv.AuditMark,
 		for _, ev := range statusWrites {
 			if ev.Namespace == workv1alpha1.ExecutionNamespace(f.clusters[i]) && !ev.Received.Before(mw) {
 				toStatus = append(toStatus, ev.Received.Sub(mw))
+				total = append(total, ev.Time.Sub(tr.start[key]))
 				if seen, ok := tr.applied[key]; ok {
 					toSeen = append(toSeen, seen.Sub(ev.Time))
 				}
@@ -229,6 +230,7 @@ func (f *fleet) fanOutSplit(tr *tracker, what string, hubMark testenv.AuditMark,
 		}
 	}
 	ms := func(d []time.Duration, p float64) int64 { return Percentile(d, p).Milliseconds() }
-	bench(f.k, "fanout "+what+" split", "to_member_write_p50_ms=%d p99_ms=%d member_write_to_status_write_p50_ms=%d p99_ms=%d status_write_to_seen_p50_ms=%d p99_ms=%d works=%d",
-		ms(toMember, 50), ms(toMember, 99), ms(toStatus, 50), ms(toStatus, 99), ms(toSeen, 50), ms(toSeen, 99), len(toMember))
+	bench(f.k, "fanout "+what+" split", "to_status_write_done_p50_ms=%d p99_ms=%d max_ms=%d (by the hub's audit log) = to_member_write_p50_ms=%d p99_ms=%d + "+
+		"member_write_to_status_write_p50_ms=%d p99_ms=%d; status_write_to_seen_by_the_bench_p50_ms=%d p99_ms=%d works=%d",
+		ms(total, 50), ms(total, 99), ms(total, 100), ms(toMember, 50), ms(toMember, 99), ms(toStatus, 50), ms(toStatus, 99), ms(toSeen, 50), ms(toSeen, 99), len(toMember))
 }

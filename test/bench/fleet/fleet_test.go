@@ -75,10 +75,15 @@ func newFleet(t *testing.T, cfg config, k int, bin string) *fleet {
 	for _, m := range env.Members {
 		f.namespace(ctx, m, testenv.AgentNamespace)
 	}
+	// One call, so that no two agents get the same port.
+	ports, err := testenv.FreePorts(2 * k)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var mu sync.Mutex
 	var errs []error
 	testenv.Parallel(k, 8, func(i int) {
-		if err := f.prepare(ctx, i); err != nil {
+		if err := f.prepare(ctx, i, ports[2*i:2*i+2]); err != nil {
 			mu.Lock()
 			errs = append(errs, err)
 			mu.Unlock()
@@ -104,7 +109,7 @@ func (f *fleet) namespace(ctx context.Context, c *testenv.Cluster, name string) 
 // prepare gives agent i what register would: its hub RBAC and client
 // certificate (AgentKubeconfig), and a member identity; it creates the
 // cluster's member namespace and the agent's arguments.
-func (f *fleet) prepare(ctx context.Context, i int) error {
+func (f *fleet) prepare(ctx context.Context, i int, ports []int) error {
 	name, m := f.clusters[i], f.member(i)
 	hubKC, err := f.env.Hub.AgentKubeconfig(ctx, name, f.env.Hub.URL)
 	if err != nil {
@@ -118,10 +123,6 @@ func (f *fleet) prepare(ctx context.Context, i int) error {
 	_, err = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("cluster %s: member namespace: %w", name, err)
-	}
-	ports, err := testenv.FreePorts(2)
-	if err != nil {
-		return err
 	}
 	f.args[i] = append([]string{"run",
 		"--cluster-name", name, "--karmada-kubeconfig", hubKC,
