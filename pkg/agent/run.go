@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
@@ -206,6 +207,7 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 	access hubaccess.Set, report hubaccess.Report) ([]func(context.Context) error, error) {
 	var runs []func(context.Context) error
 	var guard *deletion.Guard
+	var clusterInformer cache.SharedIndexInformer // the agent's Cluster, watched once per process
 	if o.enabled("execution") || o.enabled("workStatus") {
 		custom := newCustomizations(c, access)
 		ctrl, err := newWorkController(o, c, reg, access, custom)
@@ -213,7 +215,7 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 			return nil, err
 		}
 		runs = append(runs, custom.run(ctrl))
-		guard = ctrl.DeletionGuard()
+		guard, clusterInformer = ctrl.DeletionGuard(), ctrl.ClusterInformer()
 		health.addReady("work-sync", func() error {
 			if !ctrl.Synced() {
 				return errors.New("the hub caches have not synced")
@@ -230,7 +232,7 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 		runs = append(runs, ctrl.Run)
 	}
 	if o.enabled("clusterStatus") {
-		status, err := clusterStatusRuns(ctx, o, c, reg, join, access, report, guard)
+		status, err := clusterStatusRuns(ctx, o, c, reg, join, access, report, guard, clusterInformer)
 		if err != nil {
 			return nil, err
 		}
@@ -255,12 +257,14 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 }
 
 // clusterStatusRuns builds the heartbeat and the cluster status controller,
-// which writes the report's condition and the guard's next to the status.
+// which writes the report's condition and the guard's next to the status,
+// and shares the Work controller's informer of the Cluster when it has one
+// (nil: it watches the Cluster itself).
 // When the status cannot be written at all, neither runs: a Lease renewed
 // next to a status that goes stale would tell the control plane that the
 // stale status is current. That is logged and posted in a Warning Event.
 func clusterStatusRuns(ctx context.Context, o *Options, c *clients, reg prometheus.Registerer, join *cluster.JoinResult, access hubaccess.Set,
-	report hubaccess.Report, guard *deletion.Guard) ([]func(context.Context) error, error) {
+	report hubaccess.Report, guard *deletion.Guard, clusterInformer cache.SharedIndexInformer) ([]func(context.Context) error, error) {
 	if !canReportStatus(access) {
 		log := klog.FromContext(ctx)
 		log.Error(nil, "The Cluster's status cannot be written, so neither it nor the heartbeat Lease is reported", "report", report.Message())
@@ -278,7 +282,7 @@ func clusterStatusRuns(ctx context.Context, o *Options, c *clients, reg promethe
 	cfg := cluster.StatusConfig{ClusterName: o.ClusterName, Hub: c.hubKarmada, Member: c.memberKube,
 		Interval: o.ClusterStatusUpdateFrequency, SuccessThreshold: o.ClusterSuccessThreshold,
 		FailureThreshold: o.ClusterFailureThreshold, CacheSyncTimeout: o.ClusterCacheSyncTimeout,
-		UpdateStatus: !access.Has(hubaccess.ClusterStatusPatch)}
+		UpdateStatus: !access.Has(hubaccess.ClusterStatusPatch), Cluster: clusterInformer}
 	permissions := report.Condition() // HubPermissionsMissing
 	cfg.ExtraConditions = func() []metav1.Condition { return []metav1.Condition{permissions} }
 	if guard != nil { // DeletesHeld on the Cluster, written as soon as it changes

@@ -61,6 +61,10 @@ type StatusConfig struct {
 	// that a change of an extra condition is written without waiting for
 	// the interval.
 	Kick <-chan struct{}
+	// Cluster, if set, is an informer of the agent's Cluster (selected by
+	// name) that another controller runs; the StatusController shares it
+	// instead of watching the Cluster a second time. nil: it runs its own.
+	Cluster cache.SharedIndexInformer
 	// UpdateStatus writes the status with an Update of clusters/status
 	// (read again on a conflict) instead of a merge patch, for an identity
 	// that may not patch it, as a Karmada control plane grants its agents.
@@ -103,12 +107,14 @@ func (c StatusConfig) withDefaults() (StatusConfig, error) {
 // StatusConfig.UpdateStatus) only when it changed, so an idle member costs
 // the hub no request at all beyond the watch of the Cluster.
 type StatusController struct {
-	cfg        StatusConfig
-	cluster    cache.SharedIndexInformer
-	caches     *memberCaches
-	apis       *apiCollector
-	hysteresis *readyHysteresis
-	kick       chan struct{}
+	cfg     StatusConfig
+	cluster cache.SharedIndexInformer
+	// ownInformer: cluster is this controller's own, which Run runs.
+	ownInformer bool
+	caches      *memberCaches
+	apis        *apiCollector
+	hysteresis  *readyHysteresis
+	kick        chan struct{}
 
 	// written is the Cluster the last status patch returned, and
 	// writtenFrom the resourceVersion it was computed from: until the watch
@@ -129,14 +135,18 @@ func NewStatusController(cfg StatusConfig) (*StatusController, error) {
 		return nil, err
 	}
 	c := &StatusController{
-		cfg: cfg,
-		cluster: clusterinformers.NewFilteredClusterInformer(cfg.Hub, 0, cache.Indexers{}, func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", cfg.ClusterName).String()
-		}),
+		cfg:        cfg,
+		cluster:    cfg.Cluster,
 		caches:     caches,
 		apis:       newAPICollector(cfg.Member),
 		hysteresis: &readyHysteresis{clock: cfg.Clock, success: cfg.SuccessThreshold, failure: cfg.FailureThreshold},
 		kick:       make(chan struct{}, 1),
+	}
+	if c.cluster == nil {
+		c.ownInformer = true
+		c.cluster = clusterinformers.NewFilteredClusterInformer(cfg.Hub, 0, cache.Indexers{}, func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", cfg.ClusterName).String()
+		})
 	}
 	// A new Cluster or a spec change (resourceModels) is reported at once.
 	_, err = c.cluster.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -168,7 +178,9 @@ const conflictRetry = 500 * time.Millisecond
 func (c *StatusController) Run(ctx context.Context) error {
 	logger := klog.FromContext(ctx).WithName("cluster-status").WithValues("cluster", c.cfg.ClusterName)
 	ctx = klog.NewContext(ctx, logger)
-	go c.cluster.RunWithContext(ctx)
+	if c.ownInformer {
+		go c.cluster.RunWithContext(ctx)
+	}
 	c.caches.run(ctx)
 	if !cache.WaitForCacheSync(ctx.Done(), c.cluster.HasSynced) {
 		return ctx.Err()

@@ -1,0 +1,39 @@
+package hubcost
+
+import (
+	"testing"
+	"time"
+)
+
+const (
+	// settle is how long an agent runs after its Works are Applied before
+	// a window opens, for the start-up requests to end.
+	settle = 20 * time.Second
+	// idleWindow is the measurement window of an idle agent.
+	idleWindow = 60 * time.Second
+	// maxIdleHubPerMinute is what an idle agent may cost the hub: its
+	// heartbeat Lease renewals (every 10 s by default) and nothing else.
+	maxIdleHubPerMinute = 6
+)
+
+// TestIdleCost: one agent with a few Works applied, left alone. Over a
+// minute it makes at most 6 hub requests (the heartbeat Lease), and it
+// watches its own Cluster once, not once per controller.
+func TestIdleCost(t *testing.T) {
+	start := testenvMark(t)
+	a := startAgent(t, "idle-cost", "")
+	a.idle(settle)
+	m := a.mark()
+	a.idle(idleWindow)
+	hub, member := a.hubRequests(m), a.memberWrites(m)
+	watches := a.openWatches(start)
+	t.Logf("MEASURE idle hub requests/min: %.1f (%s); open hub watches: %s; member writes/min: %.1f (%s)",
+		perMinute(len(hub), idleWindow), format(tally(hub)), format(watches), perMinute(len(member), idleWindow), format(tally(member)))
+
+	if n := watches["watch clusters"]; n != 1 {
+		t.Errorf("the agent has %d watches of its Cluster open on the hub, want 1 (one informer per process)", n)
+	}
+	if rate := perMinute(len(hub), idleWindow); rate > maxIdleHubPerMinute {
+		t.Errorf("an idle agent made %.1f hub requests per minute, want at most %d: %s", rate, maxIdleHubPerMinute, format(tally(hub)))
+	}
+}
