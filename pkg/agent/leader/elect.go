@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg Config, lead func(context.Context) error) erro
 	defer stopElect()
 	t := &term{cfg: cfg, lead: lead, done: make(chan struct{}), stopElect: stopElect}
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock: &gatedLock{Interface: lock, gate: cfg.Gate, drain: cfg.RenewDeadline / 2}, Name: "tether-agent",
+		Lock: &gatedLock{Interface: lock, gate: cfg.Gate, drain: cfg.RenewDeadline / 2, renewEvery: cfg.RenewDeadline / 2}, Name: "tether-agent",
 		LeaseDuration: cfg.LeaseDuration, RenewDeadline: cfg.RenewDeadline, RetryPeriod: cfg.RetryPeriod, ReleaseOnCancel: true,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(lctx context.Context) { t.run(ctx, lctx) },

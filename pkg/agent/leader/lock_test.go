@@ -2,9 +2,11 @@ package leader
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 )
 
@@ -94,5 +96,80 @@ func TestReleaseWaitsForWritesInFlight(t *testing.T) {
 	g.leave()
 	if err := l.Update(ctx, resourcelock.LeaderElectionRecord{}); err != nil || len(inner.updates) != 1 {
 		t.Fatalf("release after the write finished: err=%v updates=%+v", err, inner.updates)
+	}
+}
+
+// failingLock is a memLock whose updates fail while fail is set.
+type failingLock struct {
+	memLock
+	fail bool
+}
+
+func (f *failingLock) Update(ctx context.Context, r resourcelock.LeaderElectionRecord) error {
+	if f.fail {
+		return errors.New("the member apiserver is away")
+	}
+	return f.memLock.Update(ctx, r)
+}
+
+// Renewals are written every renewEvery, not at each of the elector's
+// calls; the Gate's validity counts from the last write that succeeded,
+// never from a renewal answered without a write; a failed write makes the
+// next renewal a write.
+func TestRenewalsAreWrittenEveryRenewEvery(t *testing.T) {
+	inner := &failingLock{memLock: memLock{id: "a"}}
+	now := time.Unix(1000, 0)
+	g := NewGate(10 * time.Second)
+	g.now = func() time.Time { return now }
+	l := &gatedLock{Interface: inner, gate: g, drain: time.Second, renewEvery: 5 * time.Second, now: func() time.Time { return now }}
+	ctx := context.Background()
+	acquired := metav1.NewTime(now)
+	rec := resourcelock.LeaderElectionRecord{HolderIdentity: "a", LeaseDurationSeconds: 15, AcquireTime: acquired}
+	if err := l.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	g.Open()
+	// The elector renews every 2 s for 20 s.
+	for range 10 {
+		now = now.Add(2 * time.Second)
+		rec.RenewTime = metav1.NewTime(now)
+		if err := l.Update(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		if !g.Allowed() {
+			t.Fatalf("the gate closed at %s while every renewal succeeded", now)
+		}
+	}
+	if n := len(inner.updates); n < 3 || n > 4 {
+		t.Fatalf("%d renewals written in 20 s with renewEvery 5 s, want 3 or 4", n)
+	}
+	last := inner.updates[len(inner.updates)-1].RenewTime.Time
+	// The member goes away: every renewal is a write now, and the gate
+	// closes 10 s after the last write that succeeded, whatever the
+	// elector was told in between.
+	inner.fail = true
+	written := len(inner.updates)
+	for now.Before(last.Add(10 * time.Second)) {
+		now = now.Add(2 * time.Second)
+		rec.RenewTime = metav1.NewTime(now)
+		_ = l.Update(ctx, rec)
+	}
+	if g.Allowed() {
+		t.Errorf("the gate is open %s after the last write that reached the Lease (validity 10 s)", now.Sub(last))
+	}
+	inner.fail = false
+	now = now.Add(2 * time.Second)
+	rec.RenewTime = metav1.NewTime(now)
+	if err := l.Update(ctx, rec); err != nil || len(inner.updates) != written+1 {
+		t.Fatalf("the first renewal after failures: err=%v, %d writes (want %d)", err, len(inner.updates), written+1)
+	}
+	if !g.Allowed() {
+		t.Error("a renewal that reached the Lease did not reopen the gate")
+	}
+	// A record that is not a plain renewal (another holder's transition) is written at once.
+	other := rec
+	other.LeaderTransitions++
+	if err := l.Update(ctx, other); err != nil || len(inner.updates) != written+2 {
+		t.Errorf("a changed record right after a renewal: err=%v, %d writes (want %d)", err, len(inner.updates), written+2)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/component-helpers/apimachinery/lease"
+	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -89,11 +89,13 @@ func (c HeartbeatConfig) RenewInterval() time.Duration {
 	return time.Duration(float64(d) * f)
 }
 
-// Heartbeat renews the cluster Lease karmada-cluster/<cluster> on the hub,
-// the way karmada-agent does, with the same controller
-// (k8s.io/component-helpers/apimachinery/lease): it keeps the last Lease in
-// memory and PUTs it each interval (one request), and falls back to GET and
-// CREATE with backoff when that fails.
+// Heartbeat renews the cluster Lease karmada-cluster/<cluster> on the hub
+// as karmada-agent's lease controller does (k8s.io/component-helpers
+// /apimachinery/lease): it keeps the last Lease in memory and PUTs it each
+// interval (one request), and falls back to GET and CREATE when that fails.
+// Unlike that controller it spreads a fleet's renewals: the periodic
+// renewals start at a random point of the first interval, and failed ones
+// are retried with jittered backoff (loop).
 //
 // The Lease is owned by the Cluster (an owner reference without the
 // controller flag, as karmada-agent sets it), so the hub's garbage collector
@@ -103,10 +105,11 @@ func (c HeartbeatConfig) RenewInterval() time.Duration {
 // the Lease back. A Lease that already names the Cluster as its owner is
 // renewed without reading the Cluster.
 type Heartbeat struct {
-	cfg        HeartbeatConfig
-	controller lease.Controller
-	ctx        atomic.Pointer[context.Context] // Run's, for the Cluster reads
-	refusing   atomic.Bool                     // a refusal to create was logged
+	cfg         HeartbeatConfig
+	leaseClient coordinationclient.LeaseInterface // observed: writes are counted
+	latest      *coordinationv1.Lease             // the Lease last written; Run's goroutine only
+	ctx         atomic.Pointer[context.Context]   // Run's, for the Cluster reads
+	refusing    atomic.Bool                       // a refusal to create was logged
 }
 
 // NewHeartbeat builds a Heartbeat.
@@ -121,9 +124,7 @@ func NewHeartbeat(cfg HeartbeatConfig) (*Heartbeat, error) {
 		return nil, fmt.Errorf("heartbeat metrics: %w", err)
 	}
 	hub := observedHub{Interface: cfg.Hub, observe: func(err error) { m.observe(err, cfg.Clock.Now()) }}
-	h.controller = lease.NewController(cfg.Clock, hub, cfg.ClusterName,
-		int32(cfg.LeaseDuration/time.Second), nil, cfg.RenewInterval(),
-		cfg.ClusterName, clusterv1alpha1.LeaseNamespace, h.stamp)
+	h.leaseClient = hub.CoordinationV1().Leases(clusterv1alpha1.LeaseNamespace)
 	return h, nil
 }
 
@@ -131,12 +132,12 @@ func NewHeartbeat(cfg HeartbeatConfig) (*Heartbeat, error) {
 // returns, so the hub notices the silence after the lease duration.
 func (h *Heartbeat) Run(ctx context.Context) {
 	h.ctx.Store(&ctx)
-	h.controller.Run(ctx)
+	h.loop(ctx)
 }
 
 // stamp completes a Lease before it is written: holder, and the owner
 // reference to the Cluster. An error stops a Lease from being created (the
-// lease controller tries again next interval) or renewed.
+// heartbeat tries again at its next attempt) or renewed.
 func (h *Heartbeat) stamp(l *coordinationv1.Lease) error {
 	l.Spec.HolderIdentity = ptr.To(h.cfg.ClusterName)
 	if ownedByCluster(l.OwnerReferences, h.cfg.ClusterName) {

@@ -63,7 +63,7 @@ func (m *heartbeatMetrics) observe(err error, now time.Time) {
 	m.lastSuccess.Set(float64(now.Unix()))
 }
 
-// observedHub is the hub client the lease controller writes the Lease
+// observedHub is the hub client the heartbeat writes the Lease
 // with: its Lease creates and updates are observed.
 type observedHub struct {
 	kubernetes.Interface

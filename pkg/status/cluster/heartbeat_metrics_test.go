@@ -16,7 +16,7 @@ import (
 )
 
 // TestHeartbeatMetricsCountLeaseWrites checks the counting of the wrapper
-// the lease controller writes through (pure logic; the hub test sees a
+// the heartbeat writes through (pure logic; the hub test sees a
 // real renewal counted): creates and updates by result, the time of the
 // last success, and the series kept when a Heartbeat is built again.
 func TestHeartbeatMetricsCountLeaseWrites(t *testing.T) {

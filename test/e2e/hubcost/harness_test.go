@@ -215,17 +215,6 @@ func tally(evs []testenv.AuditEvent) map[string]int {
 	return out
 }
 
-// count is how many events have verb (any resource when resource is "").
-func count(evs []testenv.AuditEvent, verb, resource string) int {
-	n := 0
-	for _, ev := range evs {
-		if ev.Verb == verb && (resource == "" || ev.Resource == resource) {
-			n++
-		}
-	}
-	return n
-}
-
 func format(m map[string]int) string {
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(m)) {
@@ -252,4 +241,14 @@ func (a *agent) idle(d time.Duration) {
 	if err != nil && !wait.Interrupted(err) {
 		a.t.Fatal(err)
 	}
+}
+
+// testenvMark is the end of the hub's audit log now.
+func testenvMark(t *testing.T) testenv.AuditMark {
+	t.Helper()
+	m, err := testenv.Require(t).Hub.AuditMark()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

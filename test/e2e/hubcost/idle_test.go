@@ -14,11 +14,16 @@ const (
 	// maxIdleHubPerMinute is what an idle agent may cost the hub: its
 	// heartbeat Lease renewals (every 10 s by default) and nothing else.
 	maxIdleHubPerMinute = 6
+	// maxIdleMemberWritesPerMinute is what it may write in its member: the
+	// leader-election Lease, renewed every RenewDeadline/2 (10 s by default:
+	// 10 a minute) instead of at each RetryPeriod (2 s: 30 a minute).
+	maxIdleMemberWritesPerMinute = 15
 )
 
 // TestIdleCost: one agent with a few Works applied, left alone. Over a
-// minute it makes at most 6 hub requests (the heartbeat Lease), and it
-// watches its own Cluster once, not once per controller.
+// minute it makes at most 6 hub requests (the heartbeat Lease), it
+// watches its own Cluster once, not once per controller, and it writes its
+// member Lease at most 15 times (it wrote it every 2 s).
 func TestIdleCost(t *testing.T) {
 	start := testenvMark(t)
 	a := startAgent(t, "idle-cost", "")
@@ -35,5 +40,8 @@ func TestIdleCost(t *testing.T) {
 	}
 	if rate := perMinute(len(hub), idleWindow); rate > maxIdleHubPerMinute {
 		t.Errorf("an idle agent made %.1f hub requests per minute, want at most %d: %s", rate, maxIdleHubPerMinute, format(tally(hub)))
+	}
+	if rate := perMinute(len(member), idleWindow); rate > maxIdleMemberWritesPerMinute {
+		t.Errorf("an idle agent made %.1f member writes per minute, want at most %d: %s", rate, maxIdleMemberWritesPerMinute, format(tally(member)))
 	}
 }
