@@ -21,7 +21,7 @@ TEST_FLAGS ?= -p 1 -count=1 -timeout 40m
 # Time (or exec count, 1000000x) per fuzz target for 'make fuzz'.
 FUZZTIME ?= 60s
 
-.PHONY: all build image image-push testenv-bin test test-unit test-faults fuzz bench demo demo-down generate verify fmt vet clean
+.PHONY: all build image image-push testenv-bin test test-unit test-faults fuzz bench bench-fleet demo demo-down generate verify fmt vet clean
 
 all: build
 
@@ -65,6 +65,14 @@ bench: testenv-bin ## Benchmarks on real apiservers (2,000 Works; 5,000 nodes an
 .PHONY: bench-drift
 bench-drift: testenv-bin ## Only the drift bench (a burst of 500 member-side edits; then 100 under the report mode); prints BENCH lines.
 	TETHER_BENCH=1 TESTENV_BIN=$(BIN) $(GO) test -count=1 -timeout 30m -v ./test/bench/drift/ 2>&1 | \
+	  grep --line-buffered -E '^(BENCH|--- |ok|FAIL|panic)|_test.go:[0-9]+:'
+
+.PHONY: bench-fleet
+# Fleet sizes of 'make bench-fleet' (comma-separated); TETHER_FLEET_QUICK=1 runs K=5 with short windows.
+FLEET_K ?= 50,100,200
+
+bench-fleet: testenv-bin ## K tether-agent processes against one hub (FLEET_K, default 50,100,200): idle hub cost per cluster, fan-out, hub restart, join storm; prints BENCH lines.
+	TETHER_BENCH_FLEET=1 TETHER_FLEET_K=$(FLEET_K) TESTENV_BIN=$(BIN) $(GO) test -count=1 -timeout 180m -v -run TestBenchFleet ./test/bench/fleet/ 2>&1 | \
 	  grep --line-buffered -E '^(BENCH|--- |ok|FAIL|panic)|_test.go:[0-9]+:'
 
 generate: ## Regenerate DeepCopy, CRDs, clientset, listers and informers from pkg/apis.
