@@ -174,12 +174,17 @@ func TestIgnoreAutoscalerCausesNoApply(t *testing.T) {
 
 	// A member edit of a field the manifest sets is corrected, and the
 	// replicas are left where the autoscaler put them.
-	_ = unstructured.SetNestedSlice(live.Object, []any{map[string]any{"name": "nginx", "image": "nginx:edited"}},
-		"spec", "template", "spec", "containers")
-	edited, err := deployments.Update(ctx, live, metav1.UpdateOptions{FieldManager: "operator"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var edited *unstructured.Unstructured
+	testenv.Eventually(t, time.Minute, "a member edit of the image", func() (bool, error) {
+		cur, err := deployments.Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		_ = unstructured.SetNestedSlice(cur.Object, []any{map[string]any{"name": "nginx", "image": "nginx:edited"}},
+			"spec", "template", "spec", "containers")
+		edited, err = deployments.Update(ctx, cur, metav1.UpdateOptions{FieldManager: "operator"})
+		return err == nil, nil // a conflict with the deployment controller is retried
+	})
 	cached(t, objs, edited)
 	counter.Reset()
 	e := a.ApplyOne(ctx, desired, Options{})
