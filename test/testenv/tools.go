@@ -59,3 +59,24 @@ func ProcStatusMiB(pid int, field string) int64 {
 	}
 	return -1
 }
+
+// ProcCPUSeconds is the user+system CPU time process pid has used, in
+// seconds, or -1 when it cannot be read.
+func ProcCPUSeconds(pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// The fields follow the parenthesised command name.
+	i := strings.LastIndexByte(string(raw), ')')
+	if i < 0 || i+2 >= len(raw) {
+		return -1
+	}
+	f := strings.Fields(string(raw[i+2:]))
+	if len(f) < 13 {
+		return -1
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / 100 // USER_HZ is 100 on Linux
+}

@@ -3,8 +3,6 @@ package driftbench
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +87,7 @@ func (b *bench) burst(t *testing.T) result {
 	memberMark, err := b.env.Members[0].AuditMark()
 	testenv.NoError(t, err)
 	pid := b.agent.Process().Pid
-	cpu0 := cpuSeconds(pid)
+	cpu0 := testenv.ProcCPUSeconds(pid)
 	patch := []byte(fmt.Sprintf(`{"data":{"key":%q}}`, editedValue))
 	start := time.Now()
 	testenv.Parallel(b.run.n, editClients, func(i int) {
@@ -128,11 +126,11 @@ func (b *bench) follow(t *testing.T, start time.Time, pid int) (lastAt time.Time
 	correct := b.run.mode == ""
 	var prevRepaired, prevReported int
 	var repairedAt time.Time
-	lastAt, lastCPU = start, cpuSeconds(pid)
+	lastAt, lastCPU = start, testenv.ProcCPUSeconds(pid)
 	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, repairWait+reportWait, true, func(context.Context) (bool, error) {
 		_, repaired, reported := b.ep.counts()
 		if repaired != prevRepaired || reported != prevReported {
-			prevRepaired, prevReported, lastAt, lastCPU = repaired, reported, time.Now(), cpuSeconds(pid)
+			prevRepaired, prevReported, lastAt, lastCPU = repaired, reported, time.Now(), testenv.ProcCPUSeconds(pid)
 		}
 		if correct && repaired < b.run.n {
 			if time.Since(start) > repairWait {
@@ -183,20 +181,4 @@ func (res result) print(r run) {
 		r.name, per(res.member.writes), per(res.member.gets), res.member.dryRuns, res.repaired)
 	fmt.Printf("BENCH drift %s agent_cpu_s=%.2f over_s=%.1f agent_cpu_ms_per_episode=%.2f agent_rss_mib=%d (first edit -> the last repair or report seen)\n",
 		r.name, res.cpuSeconds, res.window.Seconds(), res.cpuSeconds*1000/float64(r.n), res.rssMiB)
-}
-
-// cpuSeconds is the user+system CPU time the process has used, -1 when
-// it cannot be read.
-func cpuSeconds(pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return -1
-	}
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	if len(f) < 13 {
-		return -1
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	s, _ := strconv.ParseFloat(f[12], 64)
-	return (u + s) / 100 // USER_HZ is 100 on Linux
 }

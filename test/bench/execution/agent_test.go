@@ -146,21 +146,6 @@ func parseMetrics(r io.Reader, hubHost, memberHost string) (sample, error) {
 	return s, nil
 }
 
-// cpuSeconds is the user+system CPU time the process has used.
-func cpuSeconds(pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return -1
-	}
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	if len(f) < 13 {
-		return -1
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	s, _ := strconv.ParseFloat(f[12], 64)
-	return (u + s) / 100 // USER_HZ is 100 on Linux
-}
-
 func hostOf(t *testing.T, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {

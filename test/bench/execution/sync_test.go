@@ -113,7 +113,7 @@ func TestBenchSync(t *testing.T) {
 	}
 	ag := startAgent(t, env, bin, "agent")
 	before := ag.scrape(t)
-	cpuBefore := cpuSeconds(ag.proc.Pid)
+	cpuBefore := testenv.ProcCPUSeconds(ag.proc.Pid)
 
 	life := newLifecycle(n)
 	life.watch(t, hub, es, env.Members[0].Config)
@@ -141,7 +141,7 @@ func TestBenchSync(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	after := ag.scrape(t)
-	cpu := cpuSeconds(ag.proc.Pid) - cpuBefore
+	cpu := testenv.ProcCPUSeconds(ag.proc.Pid) - cpuBefore
 	rss := testenv.ProcStatusMiB(ag.proc.Pid, "VmRSS")
 	lat := life.since(life.created, life.applied)
 	rate := float64(n) / elapsed.Seconds()

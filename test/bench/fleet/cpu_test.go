@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // machineBusy is the CPU time the whole machine has spent busy (all but
@@ -43,13 +45,13 @@ type cpuSplit struct {
 func (f *fleet) cpuSample() cpuSplit {
 	s := cpuSplit{at: time.Now(), machine: machineBusy(), procs: map[string]float64{}}
 	for _, pid := range f.pids {
-		s.agents += max(cpuSeconds(pid), 0)
+		s.agents += max(testenv.ProcCPUSeconds(pid), 0)
 	}
 	for _, p := range f.env.Processes {
 		if strings.HasPrefix(p.Name, "agent-") || !p.Alive() {
 			continue
 		}
-		s.procs[p.Name] = max(cpuSeconds(p.Pid), 0)
+		s.procs[p.Name] = max(testenv.ProcCPUSeconds(p.Pid), 0)
 	}
 	return s
 }

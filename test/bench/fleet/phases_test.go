@@ -65,9 +65,9 @@ func (f *fleet) idle(r *round) {
 	time.Sleep(f.cfg.settle) // a fixed quiet period before the window, not a wait for a state
 	hubPid := f.hubAPIServerPid()
 	mark, mmarks, split := f.hubMark(), f.memberMarks(), f.cpuSample()
-	cpu0, ps0, t0 := cpuSeconds(hubPid), sampleProcs(f.pids), time.Now()
+	cpu0, ps0, t0 := testenv.ProcCPUSeconds(hubPid), sampleProcs(f.pids), time.Now()
 	time.Sleep(f.cfg.idle) // the measurement window
-	cpu1, ps1, t1 := cpuSeconds(hubPid), sampleProcs(f.pids), time.Now()
+	cpu1, ps1, t1 := testenv.ProcCPUSeconds(hubPid), sampleProcs(f.pids), time.Now()
 	mins := t1.Sub(t0).Minutes()
 	reqs := filter(Requests(f.hubEvents(mark), t0), func(ev testenv.AuditEvent) bool { return ev.Received.Before(t1) })
 	agents := filter(reqs, func(ev testenv.AuditEvent) bool { return isAgentUser(ev.User) })

@@ -2,32 +2,9 @@ package fleetbench
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
 	"github.com/tether-io/tether/test/testenv"
 )
-
-// cpuSeconds is the user+system CPU time process pid has used, -1 when it
-// cannot be read.
-func cpuSeconds(pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return -1
-	}
-	i := strings.LastIndexByte(string(raw), ')')
-	if i < 0 || i+2 >= len(raw) {
-		return -1
-	}
-	f := strings.Fields(string(raw[i+2:]))
-	if len(f) < 13 {
-		return -1
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	s, _ := strconv.ParseFloat(f[12], 64)
-	return (u + s) / 100 // USER_HZ is 100 on Linux
-}
 
 // procSample is the CPU time and RSS of a set of processes at one moment.
 type procSample struct {
@@ -38,7 +15,7 @@ type procSample struct {
 func sampleProcs(pids []int) procSample {
 	s := procSample{cpu: make([]float64, len(pids)), rss: make([]int64, len(pids))}
 	for i, pid := range pids {
-		s.cpu[i], s.rss[i] = cpuSeconds(pid), testenv.ProcStatusMiB(pid, "VmRSS")
+		s.cpu[i], s.rss[i] = testenv.ProcCPUSeconds(pid), testenv.ProcStatusMiB(pid, "VmRSS")
 	}
 	return s
 }
