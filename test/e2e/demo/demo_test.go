@@ -56,7 +56,7 @@ func TestDemoScenarioThroughTheBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + summary)
-	line := regexp.MustCompile(`Deployment +default/nginx +2/2 +2/2 ready +member1 1/1 Healthy, member2 1/1 Healthy`)
+	line := regexp.MustCompile(`Deployment +default/nginx +2/2 +2/2 ready +- +member1 1/1 Healthy, member2 1/1 Healthy`)
 	if !line.MatchString(summary) {
 		t.Errorf("the summary lacks the aggregated line %q", line)
 	}
