@@ -7,6 +7,7 @@ import (
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	mcsclient "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
 
@@ -15,8 +16,10 @@ import (
 )
 
 // mcsRuns builds the EndpointSlice reporter when --controllers enables
-// serviceExport or endpointsliceCollect (nothing otherwise).
-func mcsRuns(ctx context.Context, o *Options, c *clients) ([]func(context.Context) error, error) {
+// serviceExport or endpointsliceCollect (nothing otherwise). It shares the
+// Work controller's informer of the execution namespace when there is one
+// (works; nil: it watches the namespace itself).
+func mcsRuns(ctx context.Context, o *Options, c *clients, works cache.SharedIndexInformer) ([]func(context.Context) error, error) {
 	se, collect := o.enabled("serviceExport"), o.enabled("endpointsliceCollect")
 	if !se && !collect {
 		return nil, nil
@@ -30,7 +33,7 @@ func mcsRuns(ctx context.Context, o *Options, c *clients) ([]func(context.Contex
 		return nil, err
 	}
 	ctrl, err := mcs.New(mcs.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, Member: c.memberKube, Exports: exports, CRDs: crds,
-		ServiceExport: se, Collect: collect, ControlPlane: hubIsKarmada(ctx, c.hubConfig)})
+		ServiceExport: se, Collect: collect, ControlPlane: hubIsKarmada(ctx, c.hubConfig), Works: works})
 	if err != nil {
 		return nil, err
 	}

@@ -208,7 +208,9 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 	access hubaccess.Set, report hubaccess.Report) ([]func(context.Context) error, error) {
 	var runs []func(context.Context) error
 	var guard *deletion.Guard
-	var clusterInformer cache.SharedIndexInformer // the agent's Cluster, watched once per process
+	// The agent's Cluster and its execution namespace's Works, each watched
+	// once per process: the Work controller runs them and the others share them.
+	var clusterInformer, workInformer cache.SharedIndexInformer
 	if o.enabled("execution") || o.enabled("workStatus") {
 		custom := newCustomizations(c, access)
 		ctrl, err := newWorkController(o, c, reg, access, custom)
@@ -216,7 +218,7 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 			return nil, err
 		}
 		runs = append(runs, custom.run(ctrl))
-		guard, clusterInformer = ctrl.DeletionGuard(), ctrl.ClusterInformer()
+		guard, clusterInformer, workInformer = ctrl.DeletionGuard(), ctrl.ClusterInformer(), ctrl.WorkInformer()
 		health.addReady("work-sync", func() error {
 			if !ctrl.Synced() {
 				return errors.New("the hub caches have not synced")
@@ -239,7 +241,7 @@ func buildControllers(ctx context.Context, o *Options, c *clients, reg prometheu
 		}
 		runs = append(runs, status...)
 	}
-	mcsRun, err := mcsRuns(ctx, o, c)
+	mcsRun, err := mcsRuns(ctx, o, c, workInformer)
 	if err != nil {
 		return nil, err
 	}

@@ -45,18 +45,25 @@ type Config struct {
 	Coalesce time.Duration
 	// Workers reconcile in parallel (default 2).
 	Workers int
+	// Works is the informer of every Work in the execution namespace that
+	// another controller of the process runs (the Work controller's), shared
+	// instead of watching the namespace again. Nil: the controller runs its own.
+	Works cache.SharedIndexInformer
 }
 
 // Controller reports the member's exported EndpointSlices as Works.
 type Controller struct {
-	cfg      Config
-	ns       string
-	queue    workqueue.TypedRateLimitingInterface[string]
-	slices   cache.SharedIndexInformer // member EndpointSlices that name a Service
-	reported cache.SharedIndexInformer // hub Works labelled managed-by, in the execution namespace
-	mcs      cache.SharedIndexInformer // hub Works labelled with a MultiClusterService (Collect only)
-	exports  *exports                  // ServiceExport only
-	foreign  sync.Map                  // Work names held by Works that are not reported ones (logged once)
+	cfg    Config
+	ns     string
+	queue  workqueue.TypedRateLimitingInterface[string]
+	slices cache.SharedIndexInformer // member EndpointSlices that name a Service
+	// works are the hub Works of the execution namespace: the reported ones
+	// (labelled managed-by) and, for Collect, those that carry a
+	// MultiClusterService; the indexes and handlers look only at those.
+	works    cache.SharedIndexInformer
+	ownWorks bool     // works is this controller's own, which Run runs
+	exports  *exports // ServiceExport only
+	foreign  sync.Map // Work names held by Works that are not reported ones (logged once)
 }
 
 // New builds the controller; Run starts it.
@@ -76,9 +83,16 @@ func New(cfg Config) (*Controller, error) {
 	named, _ := labels.NewRequirement(discoveryv1.LabelServiceName, selection.Exists, nil)
 	c.slices = discoveryinformers.NewFilteredEndpointSliceInformer(cfg.Member, metav1.NamespaceAll, 0,
 		cache.Indexers{byService: sliceService}, func(o *metav1.ListOptions) { o.LabelSelector = named.String() })
-	c.reported = workInformer(cfg.Hub, c.ns, ManagedByLabel, cache.Indexers{byService: reportedServices, bySlice: reportedSlice})
+	c.works = cfg.Works
+	if c.works == nil {
+		c.works, c.ownWorks = workinformers.NewWorkInformer(cfg.Hub, c.ns, 0, cache.Indexers{}), true
+	}
+	idx := cache.Indexers{byReportedService: reportedServices, byReportedSlice: reportedSlice}
 	if cfg.Collect {
-		c.mcs = workInformer(cfg.Hub, c.ns, MCSNameLabel, cache.Indexers{byService: mcsService})
+		idx[byMCSService] = mcsService
+	}
+	if err := c.works.AddIndexers(idx); err != nil {
+		return nil, fmt.Errorf("index the Works of %s: %w", c.ns, err)
 	}
 	if err := c.addHandlers(); err != nil {
 		return nil, err
@@ -92,12 +106,6 @@ func New(cfg Config) (*Controller, error) {
 	return c, nil
 }
 
-// workInformer watches the Works of namespace that carry label.
-func workInformer(hub versioned.Interface, namespace, label string, idx cache.Indexers) cache.SharedIndexInformer {
-	req, _ := labels.NewRequirement(label, selection.Exists, nil)
-	return workinformers.NewFilteredWorkInformer(hub, namespace, 0, idx, func(o *metav1.ListOptions) { o.LabelSelector = req.String() })
-}
-
 // Run syncs the caches, then reconciles until ctx ends. No slice is
 // reconciled before every cache says what exists, so a Work is never
 // removed for an export that is merely not yet seen.
@@ -105,13 +113,11 @@ func (c *Controller) Run(ctx context.Context) error {
 	log := klog.FromContext(ctx).WithName("mcs")
 	ctx = klog.NewContext(ctx, log)
 	defer c.queue.ShutDown()
-	synced := []cache.InformerSynced{c.slices.HasSynced, c.reported.HasSynced}
 	go c.slices.RunWithContext(ctx)
-	go c.reported.RunWithContext(ctx)
-	if c.mcs != nil {
-		go c.mcs.RunWithContext(ctx)
-		synced = append(synced, c.mcs.HasSynced)
+	if c.ownWorks {
+		go c.works.RunWithContext(ctx)
 	}
+	synced := []cache.InformerSynced{c.slices.HasSynced, c.works.HasSynced}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return nil
 	}

@@ -11,11 +11,24 @@ import (
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 )
 
-// Index names.
+// Index names. The Work indexes live on an informer the Work controller may
+// share, so their names say whose they are.
 const (
-	byService = "service" // namespace/name of the Service
-	bySlice   = "slice"   // namespace/name of the reported EndpointSlice
+	byService         = "service"              // member slices: namespace/name of the Service
+	byReportedService = "mcs-reported-service" // reported Works: namespace/name of the Service
+	byReportedSlice   = "mcs-reported-slice"   // reported Works: namespace/name of the EndpointSlice
+	byMCSService      = "mcs-service"          // Works with a MultiClusterService: namespace/name of its Service
 )
+
+// reported tells a Work this agent reports (labelled managed-by) from the
+// other Works of the execution namespace.
+func reported(obj any) (*workv1alpha1.Work, bool) {
+	w, ok := obj.(*workv1alpha1.Work)
+	if !ok || w.Labels[ManagedByLabel] == "" {
+		return nil, false
+	}
+	return w, true
+}
 
 // sliceService indexes a member slice by its Service.
 func sliceService(obj any) ([]string, error) {
@@ -28,7 +41,7 @@ func sliceService(obj any) ([]string, error) {
 
 // reportedServices indexes a reported Work by the Services its labels name.
 func reportedServices(obj any) ([]string, error) {
-	w, ok := obj.(*workv1alpha1.Work)
+	w, ok := reported(obj)
 	if !ok {
 		return nil, nil
 	}
@@ -43,7 +56,7 @@ func reportedServices(obj any) ([]string, error) {
 
 // reportedSlice indexes a reported Work by the EndpointSlice its manifest is.
 func reportedSlice(obj any) ([]string, error) {
-	w, ok := obj.(*workv1alpha1.Work)
+	w, ok := reported(obj)
 	if !ok {
 		return nil, nil
 	}
@@ -113,20 +126,16 @@ func (c *Controller) addHandlers() error {
 	if _, err := c.slices.AddEventHandler(onSlice); err != nil {
 		return err
 	}
-	onReported := handler(func(obj any) {
-		if w, ok := obj.(*workv1alpha1.Work); ok {
+	collect := c.cfg.Collect
+	_, err := c.works.AddEventHandler(handler(func(obj any) {
+		if w, ok := reported(obj); ok {
 			if key, ok := sliceOf(w); ok {
 				c.enqueue(key)
 			}
 		}
-	})
-	if _, err := c.reported.AddEventHandler(onReported); err != nil {
-		return err
-	}
-	if c.mcs == nil {
-		return nil
-	}
-	_, err := c.mcs.AddEventHandler(handler(func(obj any) {
+		if !collect {
+			return
+		}
 		keys, _ := mcsService(obj)
 		for _, k := range keys {
 			ns, name, _ := cache.SplitMetaNamespaceKey(k)
@@ -167,16 +176,17 @@ func (c *Controller) enqueue(key string) { c.queue.AddAfter(key, c.cfg.Coalesce)
 // slice a Work reported for it (its slice may be gone or relabelled).
 func (c *Controller) enqueueService(namespace, name string) {
 	key := namespace + "/" + name
-	for _, inf := range []cache.SharedIndexInformer{c.slices, c.reported} {
-		objs, _ := inf.GetIndexer().ByIndex(byService, key)
-		for _, obj := range objs {
-			switch o := obj.(type) {
-			case *discoveryv1.EndpointSlice:
-				c.enqueue(o.Namespace + "/" + o.Name)
-			case *workv1alpha1.Work:
-				if k, ok := sliceOf(o); ok {
-					c.enqueue(k)
-				}
+	slices, _ := c.slices.GetIndexer().ByIndex(byService, key)
+	for _, obj := range slices {
+		if s, ok := obj.(*discoveryv1.EndpointSlice); ok {
+			c.enqueue(s.Namespace + "/" + s.Name)
+		}
+	}
+	works, _ := c.works.GetIndexer().ByIndex(byReportedService, key)
+	for _, obj := range works {
+		if w, ok := obj.(*workv1alpha1.Work); ok {
+			if k, ok := sliceOf(w); ok {
+				c.enqueue(k)
 			}
 		}
 	}
@@ -184,7 +194,7 @@ func (c *Controller) enqueueService(namespace, name string) {
 
 // enqueueAllReported schedules the slice of every reported Work.
 func (c *Controller) enqueueAllReported() {
-	for _, k := range c.reported.GetIndexer().ListIndexFuncValues(bySlice) {
+	for _, k := range c.works.GetIndexer().ListIndexFuncValues(byReportedSlice) {
 		c.enqueue(k)
 	}
 }

@@ -22,7 +22,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 		return nil
 	}
 	workName := sliceWorkName(ns, name)
-	existing, err := c.existing(workName, key)
+	existing, err := c.existing(ctx, workName, key)
 	if err != nil {
 		return nil
 	}
@@ -36,14 +36,18 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 }
 
 // existing is the reported Work of the slice from the cache, nil if there
-// is none. A Work of that name whose manifest is another object is not
-// the agent's to touch: errForeign.
-func (c *Controller) existing(workName, key string) (*workv1alpha1.Work, error) {
-	obj, ok, err := c.reported.GetStore().GetByKey(c.ns + "/" + workName)
+// is none. A Work of that name that is not a reported one, or whose
+// manifest is another object, is not the agent's to touch: errForeign.
+func (c *Controller) existing(ctx context.Context, workName, key string) (*workv1alpha1.Work, error) {
+	obj, ok, err := c.works.GetStore().GetByKey(c.ns + "/" + workName)
 	if err != nil || !ok {
 		return nil, err
 	}
-	w := obj.(*workv1alpha1.Work)
+	w, ok := reported(obj)
+	if !ok {
+		c.logForeign(ctx, workName)
+		return nil, errForeign
+	}
 	if k, ok := sliceOf(w); !ok || k != key {
 		return nil, errForeign
 	}
@@ -68,8 +72,8 @@ func (c *Controller) want(key string) Want {
 	if c.exports != nil && c.exports.has(slice.Namespace, svc) {
 		w.Sources = append(w.Sources, FromServiceExport)
 	}
-	if c.mcs != nil {
-		if objs, _ := c.mcs.GetIndexer().ByIndex(byService, slice.Namespace+"/"+svc); len(objs) > 0 {
+	if c.cfg.Collect {
+		if objs, _ := c.works.GetIndexer().ByIndex(byMCSService, slice.Namespace+"/"+svc); len(objs) > 0 {
 			w.Sources = append(w.Sources, FromMCS)
 		}
 	}
@@ -129,11 +133,17 @@ func (c *Controller) taken(ctx context.Context, workName string) error {
 	if w.Labels[ManagedByLabel] != "" {
 		return fmt.Errorf("Work %s/%s exists and is not cached yet", c.ns, workName)
 	}
+	c.logForeign(ctx, workName)
+	return nil
+}
+
+// logForeign names, once, a Work that holds the name of a slice's Work
+// without being a reported one.
+func (c *Controller) logForeign(ctx context.Context, workName string) {
 	if _, logged := c.foreign.LoadOrStore(workName, true); !logged {
 		klog.FromContext(ctx).Error(nil, "A Work that is not a reported EndpointSlice holds the name of the slice's Work; the slice is not reported",
 			"work", c.ns+"/"+workName)
 	}
-	return nil
 }
 
 // String names the action in logs.
