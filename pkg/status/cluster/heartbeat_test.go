@@ -13,7 +13,9 @@ func fakeClusters() HeartbeatConfig {
 	return HeartbeatConfig{Clusters: karmadafake.NewSimpleClientset().ClusterV1alpha1().Clusters()}
 }
 
-func TestHeartbeatDefaultsMatchKarmada(t *testing.T) {
+// The Lease is karmada-agent's (40 s); it is renewed every 12 s instead of
+// 10 s, three renewals within the control plane's 40 s grace period.
+func TestHeartbeatDefaults(t *testing.T) {
 	base := fakeClusters()
 	base.Hub, base.ClusterName, base.ClusterUID = fake.NewClientset(), "c", "u"
 	cfg, err := base.withDefaults()
@@ -23,11 +25,14 @@ func TestHeartbeatDefaultsMatchKarmada(t *testing.T) {
 	if cfg.LeaseDuration != 40*time.Second {
 		t.Errorf("lease duration = %s, want 40s", cfg.LeaseDuration)
 	}
-	if got := cfg.RenewInterval(); got != 10*time.Second {
-		t.Errorf("renew interval = %s, want 10s", got)
+	if got := cfg.RenewInterval(); got != 12*time.Second {
+		t.Errorf("renew interval = %s, want 12s", got)
 	}
-	if got := (HeartbeatConfig{}).RenewInterval(); got != 10*time.Second {
-		t.Errorf("renew interval of the zero config = %s, want 10s", got)
+	if got := (HeartbeatConfig{}).RenewInterval(); got != 12*time.Second {
+		t.Errorf("renew interval of the zero config = %s, want 12s", got)
+	}
+	if grace := 40 * time.Second; grace/cfg.RenewInterval() < 3 {
+		t.Errorf("renew interval %s leaves fewer than 3 renewals within the control plane's %s grace period", cfg.RenewInterval(), grace)
 	}
 	if got := (HeartbeatConfig{LeaseDuration: 8 * time.Second, RenewFraction: 0.5}).RenewInterval(); got != 4*time.Second {
 		t.Errorf("renew interval of 8s × 0.5 = %s, want 4s", got)
