@@ -29,6 +29,7 @@ import (
 	"github.com/tether-io/tether/pkg/execution"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
 	"github.com/tether-io/tether/pkg/hubaccess"
+	"github.com/tether-io/tether/pkg/hubconn"
 	"github.com/tether-io/tether/pkg/override"
 	"github.com/tether-io/tether/pkg/status/cluster"
 )
@@ -43,6 +44,7 @@ type clients struct {
 	memberConfig *rest.Config
 	memberKube   kubernetes.Interface
 	memberLease  kubernetes.Interface
+	hubGate      *hubconn.Gate // every hub client but the rotator's sends through it
 }
 
 // Run runs the agent until ctx ends. Every replica builds the clients and
@@ -148,6 +150,10 @@ func buildClients(ctx context.Context, o *Options, reg prometheus.Registerer, ga
 		c.hubConfig.Wrap(gate.Wrap)
 		c.memberConfig.Wrap(gate.Wrap)
 	}
+	// Outside the leader gate: a write held while the hub is down is fenced
+	// when it is sent, not when it was made.
+	c.hubGate = newHubGate(c.hubConfig, reg, klog.FromContext(ctx))
+	c.hubConfig.Wrap(c.hubGate.Wrap)
 	if c.memberKube, err = kubernetes.NewForConfig(c.memberConfig); err != nil {
 		return nil, nil, err
 	}
@@ -318,7 +324,7 @@ func newWorkController(o *Options, c *clients, reg prometheus.Registerer, access
 	cfg := execution.Config{ClusterName: o.ClusterName, Hub: c.hubKarmada, MemberDynamic: dyn, MemberDiscovery: disc, MemberMetadata: md,
 		Workers: o.ConcurrentWorkSyncs, RenderMode: mode, StatusWindow: o.StatusWindow, StatusProgressInterval: o.StatusProgressInterval,
 		Guard: &deletion.Config{Threshold: o.BulkDeleteThreshold, Grace: o.HeldDeleteGrace}, Registerer: reg, Events: c.hubKube, Access: access,
-		DriftMode: drift.Mode(o.DriftMode)}
+		DriftMode: drift.Mode(o.DriftMode), HubOutages: c.hubGate.Outages}
 	custom.wire(&cfg)
 	return execution.New(cfg)
 }

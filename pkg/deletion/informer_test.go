@@ -92,7 +92,7 @@ func startInformerVia(t *testing.T, hub *rest.Config, cluster string, observe Ob
 	cfg := rest.CopyConfig(hub)
 	reqs := &requests{}
 	cfg.Wrap(reqs.wrap)
-	inf := NewWorkInformer(versioned.NewForConfigOrDie(cfg), workv1alpha1.ExecutionNamespace(cluster), 0, observe)
+	inf := NewWorkInformer(versioned.NewForConfigOrDie(cfg), workv1alpha1.ExecutionNamespace(cluster), 0, observe, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { inf.RunWithContext(ctx); close(done) }()

@@ -56,18 +56,43 @@ func (f ListObserverFunc) ObserveWatched(*workv1alpha1.Work) {}
 //     Works deleted during the outage would arrive as events, as if seen
 //     while connected. Other failures (a reset link, an expired resource
 //     version, a restarted apiserver) make the reflector relist anyway.
-func ObserveLists(lw cache.ListerWatcher, observe Observer) cache.ListerWatcher {
-	return &observedLW{lw: cache.ToListerWatcherWithContext(lw), observe: observe}
+//   - outages, when not nil, counts the times the hub became unreachable
+//     (hubconn.Gate.Outages). The agent's hub transport holds a read that
+//     found the hub unreachable and sends it again once the hub is back,
+//     so the reflector never sees the failure; a watch that spans an outage
+//     (asked for after one, or answered after one) is answered with
+//     "resource version expired" too, until a list succeeds.
+func ObserveLists(lw cache.ListerWatcher, observe Observer, outages func() uint64) cache.ListerWatcher {
+	return &observedLW{lw: cache.ToListerWatcherWithContext(lw), observe: observe, outages: outages}
 }
 
 type observedLW struct {
 	lw      cache.ListerWatcherWithContext
 	observe Observer
+	outages func() uint64 // nil: none counted
 
 	mu      sync.Mutex
 	pending []*workv1alpha1.Work // items of the pages of the list under way
 	lists   int                  // complete lists observed
 	lost    bool                 // a watch failed without an answer; no watch until a list
+	listed  uint64               // outages counted when the last list completed
+}
+
+// errRelist asks the reflector to list before it watches again.
+func errRelist() error {
+	return apierrors.NewResourceExpired("the agent lost the hub: listing the Works again before watching, so that the deletion guard sees what changed meanwhile")
+}
+
+// outageSinceList reports whether the hub became unreachable since the last
+// complete list.
+func (o *observedLW) outageSinceList() bool {
+	if o.outages == nil {
+		return false
+	}
+	n := o.outages()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return n != o.listed
 }
 
 // IsWatchListSemanticsUnSupported tells client-go's reflector to List
@@ -88,10 +113,14 @@ func (o *observedLW) WatchWithContext(ctx context.Context, opts metav1.ListOptio
 	o.mu.Lock()
 	lost := o.lost
 	o.mu.Unlock()
-	if lost {
-		return nil, apierrors.NewResourceExpired("the agent lost the hub: listing the Works again before watching, so that the deletion guard sees what changed meanwhile")
+	if lost || o.outageSinceList() {
+		return nil, errRelist()
 	}
 	w, err := o.lw.WatchWithContext(ctx, opts)
+	if err == nil && w != nil && o.outageSinceList() { // the request waited out an outage
+		w.Stop()
+		return nil, errRelist()
+	}
 	var status apierrors.APIStatus
 	if err != nil && ctx.Err() == nil && !errors.As(err, &status) {
 		o.mu.Lock()
@@ -140,6 +169,9 @@ func (o *observedLW) ListWithContext(ctx context.Context, opts metav1.ListOption
 	}
 	items := o.pending
 	o.pending, o.lost = nil, false
+	if o.outages != nil {
+		o.listed = o.outages()
+	}
 	o.lists++
 	o.observe.ObserveList(items, o.lists == 1)
 	return list, nil
@@ -171,9 +203,9 @@ func worksOf(list runtime.Object) ([]*workv1alpha1.Work, string, error) {
 // through the factory so that its listers share it:
 //
 //	factory.InformerFor(&workv1alpha1.Work{}, func(c versioned.Interface, resync time.Duration) cache.SharedIndexInformer {
-//		return deletion.NewWorkInformer(c, namespace, resync, guard)
+//		return deletion.NewWorkInformer(c, namespace, resync, guard, outages)
 //	})
-func NewWorkInformer(client versioned.Interface, namespace string, resync time.Duration, observe Observer) cache.SharedIndexInformer {
+func NewWorkInformer(client versioned.Interface, namespace string, resync time.Duration, observe Observer, outages func() uint64) cache.SharedIndexInformer {
 	works := client.WorkV1alpha1().Works(namespace)
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
@@ -183,6 +215,6 @@ func NewWorkInformer(client versioned.Interface, namespace string, resync time.D
 			return works.Watch(ctx, opts)
 		},
 	}
-	return cache.NewSharedIndexInformer(ObserveLists(lw, observe), &workv1alpha1.Work{}, resync,
+	return cache.NewSharedIndexInformer(ObserveLists(lw, observe, outages), &workv1alpha1.Work{}, resync,
 		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 }

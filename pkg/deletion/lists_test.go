@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -119,7 +120,7 @@ func (o *observer) lists() []observation {
 func TestObserveListsJoinsPages(t *testing.T) {
 	src := &pagedLW{works: works(5, 2), failAt: 5}
 	obs := &observer{}
-	lw := ObserveLists(src, ListObserverFunc(obs.observe)).(cache.ListerWatcherWithContext)
+	lw := ObserveLists(src, ListObserverFunc(obs.observe), nil).(cache.ListerWatcherWithContext)
 	list := func(cont string) string {
 		obj, err := lw.ListWithContext(context.Background(), metav1.ListOptions{Continue: cont})
 		if err != nil {
@@ -165,7 +166,7 @@ func TestReflectorListsThroughTheWrapper(t *testing.T) {
 	}
 	src := &pagedLW{works: works(3, 3)}
 	obs := &observer{}
-	lw := ObserveLists(src, ListObserverFunc(obs.observe))
+	lw := ObserveLists(src, ListObserverFunc(obs.observe), nil)
 	if !watchlist.DoesClientNotSupportWatchListSemantics(lw) {
 		t.Fatal("the wrapper does not opt out of watch-list semantics")
 	}
@@ -196,7 +197,7 @@ func TestReflectorListsThroughTheWrapper(t *testing.T) {
 func TestRefusedWatchIsFollowedByAList(t *testing.T) {
 	src := &pagedLW{works: works(3, 0)}
 	obs := &observer{}
-	r := cache.NewReflector(ObserveLists(src, ListObserverFunc(obs.observe)), &workv1alpha1.Work{}, cache.NewStore(cache.MetaNamespaceKeyFunc), 0)
+	r := cache.NewReflector(ObserveLists(src, ListObserverFunc(obs.observe), nil), &workv1alpha1.Work{}, cache.NewStore(cache.MetaNamespaceKeyFunc), 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.RunWithContext(ctx); close(done) }()
@@ -216,4 +217,34 @@ func TestRefusedWatchIsFollowedByAList(t *testing.T) {
 		t.Errorf("second list %+v", o)
 	}
 	testenv.Eventually(t, 30*time.Second, "the watch to resume after the list", holds(func() bool { _, _, ok := src.watch(1); return ok }))
+}
+
+// TestAnOutageTheTransportHidIsFollowedByAList: the agent's hub transport
+// holds a watch that found the hub unreachable and sends it again once the
+// hub is back, so the reflector sees no error; the outage count tells the
+// wrapper, which makes the reflector list before it watches again.
+func TestAnOutageTheTransportHidIsFollowedByAList(t *testing.T) {
+	src := &pagedLW{works: works(3, 0)}
+	obs := &observer{}
+	var outages atomic.Uint64
+	r := cache.NewReflector(ObserveLists(src, ListObserverFunc(obs.observe), outages.Load), &workv1alpha1.Work{},
+		cache.NewStore(cache.MetaNamespaceKeyFunc), 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.RunWithContext(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	testenv.Eventually(t, 30*time.Second, "the watch", holds(func() bool { _, _, ok := src.watch(0); return ok }))
+	// The hub goes away and comes back; Works were deleted meanwhile. The
+	// open watch ends; no request failed as far as the reflector knows.
+	outages.Add(1)
+	src.mu.Lock()
+	src.works = works(3, 3)
+	src.mu.Unlock()
+	_, w, _ := src.watch(0)
+	w.Modify(works(3, 0)[0])
+	w.Stop()
+	testenv.Eventually(t, 30*time.Second, "a list after the outage", holds(func() bool { return len(obs.lists()) == 2 }))
+	if o := obs.lists()[1]; o.initial || len(o.names) != 3 {
+		t.Errorf("the list after the outage: %+v", o)
+	}
 }

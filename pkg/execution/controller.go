@@ -63,6 +63,11 @@ type Config struct {
 	// after a start or a reconnect wait for a confirmation or the grace. The
 	// controller fills in its Recorder and Release. Nil: no guard.
 	Guard *deletion.Config
+	// HubOutages counts the times the hub became unreachable
+	// (hubconn.Gate.Outages): after one, the guard's Work informer relists
+	// rather than resume its watch. Nil: only the failures its own requests
+	// see count (deletion.ObserveLists).
+	HubOutages func() uint64
 	// StatusWindow coalesces Work status writes (default 200ms).
 	StatusWindow time.Duration
 	// StatusProgressInterval spaces writes of reflected counters alone
@@ -185,7 +190,7 @@ func (c *Controller) setupInformers() {
 		informers.WithTransform(dropManagedFields))
 	if c.guard != nil { // the guard sees every list of the Works, not only the events
 		c.hubFactory.InformerFor(&workv1alpha1.Work{}, func(client versioned.Interface, resync time.Duration) cache.SharedIndexInformer {
-			return deletion.NewWorkInformer(client, ns, resync, c.guard)
+			return deletion.NewWorkInformer(client, ns, resync, c.guard, c.cfg.HubOutages)
 		})
 	}
 	workInf := c.hubFactory.Work().V1alpha1().Works()

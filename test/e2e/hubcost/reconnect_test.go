@@ -16,9 +16,10 @@ const recoveryWindow = 60 * time.Second
 // TestHubRestartCost: the hub apiserver is stopped and started again under
 // an idle agent. The agent is Ready with its Works Applied again, it
 // relists each watched resource at most once per informer (a restarted
-// watch cache cannot resume an older resourceVersion), it rewrites no
-// status (nothing changed), and it writes nothing in its member but its
-// leader Lease.
+// watch cache cannot resume an older resourceVersion), it sends at most 2
+// requests per watched resource and none to a hub that is not ready, it
+// rewrites no status (nothing changed), and it writes nothing in its
+// member but its leader Lease.
 func TestHubRestartCost(t *testing.T) {
 	a := startAgent(t, "restart-cost", "")
 	a.idle(settle)
@@ -38,6 +39,7 @@ func TestHubRestartCost(t *testing.T) {
 	t.Logf("MEASURE hub restart: Ready and Applied again %s after the hub returned; hub requests in %s: %d (%s); member writes: %s",
 		ready.Round(time.Millisecond), recoveryWindow, len(hub), format(tally(hub)), format(tally(member)))
 	checkReconnect(t, hub, member)
+	checkPerResource(t, hub)
 	lists := relists(hub)
 	t.Logf("MEASURE relists after the hub restart: %s", format(lists))
 	for resource, n := range lists {
@@ -47,14 +49,53 @@ func TestHubRestartCost(t *testing.T) {
 	}
 }
 
+// maxPerResource is issue 17's bound on what a hub restart may cost per
+// resource the agent watches: its watch resumed (which a restarted watch
+// cache answers with "resource version too old") and one list, streamed
+// or not. The agent sends nothing before /readyz says the hub is ready, so
+// no request meets a hub whose authorizer is not ready yet (403).
+const maxPerResource = 2
+
+// checkPerResource fails the test when a watched resource cost more than
+// maxPerResource requests, or when a request was refused as forbidden. A
+// 429 (a watch cache still initializing after /readyz) is not counted; the
+// client retries it after the hub's Retry-After.
+func checkPerResource(t *testing.T, hub []testenv.AuditEvent) {
+	t.Helper()
+	per := map[string]int{}
+	failed := false
+	for _, ev := range hub {
+		if informers[ev.Resource] > 0 && ev.Code != 429 {
+			per[ev.Resource]++
+		}
+		if ev.Code == 403 {
+			t.Errorf("a request was refused as forbidden after the hub returned: %s %s", ev.Verb, ev.RequestURI)
+			failed = true
+		}
+	}
+	for resource, n := range per {
+		if n > maxPerResource {
+			t.Errorf("%d requests on %s after the hub returned, want at most %d", n, resource, maxPerResource)
+			failed = true
+		}
+	}
+	if failed {
+		for _, ev := range hub {
+			t.Logf("%s %s %d %s", ev.Received.Format("15:04:05.000"), ev.Verb, ev.Code, ev.RequestURI)
+		}
+	}
+}
+
 // informers is how many informers the agent runs per hub resource.
-var informers = map[string]int{"works": 2, "clusters": 1, "overridepolicies": 1, "clusteroverridepolicies": 1, "resourceinterpretercustomizations": 1}
+var informers = map[string]int{"works": 1, "clusters": 1, "overridepolicies": 1, "clusteroverridepolicies": 1, "resourceinterpretercustomizations": 1}
 
 // TestHubLinkCutCost: the TCP link between agent and hub is cut for 20 s
 // under an idle agent: no status rewrite and no member write but the
-// leader Lease. The relists are logged: client-go resumes a watch from its
-// resourceVersion only after "connection refused", and a cut link shows
-// as a reset instead.
+// leader Lease. The agent resumes every watch where it stopped (the hub's
+// watch cache still holds what changed), except the Works': the deletion
+// guard relists them once, to see the Works deleted meanwhile as a list.
+// (client-go alone resumes a watch only after "connection refused"; a cut
+// link shows as a reset and made every informer relist.)
 func TestHubLinkCutCost(t *testing.T) {
 	env := testenv.Require(t)
 	p, err := testenv.NewProxy(env.Hub.URL)
@@ -74,7 +115,17 @@ func TestHubLinkCutCost(t *testing.T) {
 	t.Logf("MEASURE link cut 20s: hub requests in the %s after: %d (%s); member writes: %s (since %s)",
 		recoveryWindow, len(hub), format(tally(hub)), format(tally(member)), back.Format(time.TimeOnly))
 	checkReconnect(t, hub, member)
-	t.Logf("MEASURE relists after the cut link: %s", format(relists(hub)))
+	lists := relists(hub)
+	t.Logf("MEASURE relists after the cut link: %s", format(lists))
+	for resource, n := range lists {
+		if want := map[string]int{"works": 1}[resource]; n != want {
+			t.Errorf("%d relists of %s after the cut link, want %d", n, resource, want)
+		}
+	}
+	if lists["works"] != 1 {
+		t.Errorf("the Works were relisted %d times after the cut link, want 1 (the deletion guard's list)", lists["works"])
+	}
+	checkPerResource(t, hub)
 }
 
 // relists counts the successful lists by resource: a plain LIST or a
