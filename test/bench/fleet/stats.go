@@ -9,8 +9,10 @@
 package fleetbench
 
 import (
+	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tether-io/tether/test/testenv"
@@ -132,6 +134,40 @@ func ReadsPerUserResource(reqs []testenv.AuditEvent) map[string]map[string]int {
 		out[ev.User][res]++
 	}
 	return out
+}
+
+// PerWatchedResource is, for each resource the requests watch, the
+// requests of any verb on it divided by k, formatted and sorted; and the
+// mean and the largest of those figures. It is issue 17's restart target:
+// at most 2 requests per cluster per resource watched.
+func PerWatchedResource(reqs []testenv.AuditEvent, k int) (formatted string, mean, worst float64) {
+	watched := map[string]int{}
+	for _, ev := range reqs {
+		if ev.Verb == "watch" {
+			watched[ev.Resource] = 0
+		}
+	}
+	for _, ev := range reqs {
+		if _, ok := watched[ev.Resource]; ok && ev.Subresource == "" {
+			watched[ev.Resource]++
+		}
+	}
+	names := make([]string, 0, len(watched))
+	for name := range watched {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		v := float64(watched[name]) / float64(k)
+		parts = append(parts, fmt.Sprintf("%s=%.2f", name, v))
+		mean += v
+		worst = max(worst, v)
+	}
+	if len(names) > 0 {
+		mean /= float64(len(names))
+	}
+	return strings.Join(parts, " "), mean, worst
 }
 
 // WatchStarts returns, per user, the resources the user watched and the

@@ -98,3 +98,17 @@ func TestRewatchedWaitsForEveryResource(t *testing.T) {
 		t.Errorf("Rewatched = %v, %v; want the first new watch of the last resource, at +5s", at, ok)
 	}
 }
+
+func TestPerWatchedResourceCountsEveryVerbOfAWatchedResource(t *testing.T) {
+	reqs := []testenv.AuditEvent{
+		{Verb: "watch", Resource: "works"}, {Verb: "list", Resource: "works"}, {Verb: "watch", Resource: "works"},
+		{Verb: "watch", Resource: "clusters"}, {Verb: "watch", Resource: "clusters"},
+		{Verb: "update", Resource: "leases"},                      // not watched
+		{Verb: "patch", Resource: "works", Subresource: "status"}, // a status write is not a read of the watch
+		{Verb: "get", RequestURI: "/readyz"},
+	}
+	got, mean, worst := PerWatchedResource(reqs, 2)
+	if got != "clusters=1.00 works=1.50" || mean != 1.25 || worst != 1.5 {
+		t.Errorf("PerWatchedResource = %q mean %v max %v, want clusters=1.00 works=1.50, 1.25, 1.5", got, mean, worst)
+	}
+}
