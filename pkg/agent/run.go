@@ -176,7 +176,7 @@ func runControllers(ctx context.Context, o *Options, c *clients, reg prometheus.
 	var access hubaccess.Set // what the hub identity may do, asked at each join attempt
 	join, err := joinUntilDone(ctx, joinBackoff(), state, func(ctx context.Context) (*cluster.JoinResult, error) {
 		var err error
-		if access, err = hubaccess.ProbeIn(ctx, c.hubKube.AuthorizationV1().SelfSubjectAccessReviews(), o.ClusterName, o.Credentials.ClusterNamespace); err != nil {
+		if access, err = hubaccess.ProbeIn(ctx, c.hubKube.AuthorizationV1(), o.ClusterName, o.Credentials.ClusterNamespace); err != nil {
 			return nil, err
 		}
 		settings := cluster.Settings{Name: o.ClusterName, APIEndpoint: o.ClusterAPIEndpoint, Provider: o.ClusterProvider, Region: o.ClusterRegion,

@@ -3,8 +3,8 @@
 // tasks that need them with the alternatives each task can fall back to
 // (tasks.go), the RBAC rules that grant tasks (rules.go: the hub grant of
 // 'tether-agent register', of Tether's approver and of the tests is the
-// union over AllTasks), and a probe that asks the hub, with
-// SelfSubjectAccessReviews, which of them the identity holds. A Karmada control plane grants an agent fewer
+// union over AllTasks), and a probe that asks the hub, with rules and
+// access reviews (review.go), which of them the identity holds. A Karmada control plane grants an agent fewer
 // verbs than Tether's own registration (no patch of Works or of the
 // Cluster's status, no OverridePolicy reads); the agent reads the probed Set
 // to write with Update where it may not patch, to leave out what it may not

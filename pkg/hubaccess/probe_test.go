@@ -2,7 +2,10 @@ package hubaccess_test
 
 import (
 	"context"
+	"net/http"
+	"path"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,7 +28,7 @@ func probe(t *testing.T, cluster string, want []hubaccess.Permission) hubaccess.
 	if err != nil {
 		t.Fatal(err)
 	}
-	reviews := kubernetes.NewForConfigOrDie(cfg).AuthorizationV1().SelfSubjectAccessReviews()
+	reviews := kubernetes.NewForConfigOrDie(cfg).AuthorizationV1()
 	var got hubaccess.Set
 	testenv.Eventually(t, 30*time.Second, "the probe answers the granted permissions", func() (bool, error) {
 		got, err = hubaccess.Probe(context.Background(), reviews, cluster)
@@ -82,3 +85,59 @@ func TestProbeTetherGrant(t *testing.T) {
 func TestProbeNothingGranted(t *testing.T) {
 	probe(t, "probe-nobody", hubaccess.Permissions())
 }
+
+// TestProbeAsksPerNamespace: the probe of Tether's grant costs one rules
+// review per namespace the agent works in (its execution namespace, the
+// Lease's and Secrets' karmada-cluster, default for the Cluster's Events)
+// and one access review per cluster-scoped permission, not one access
+// review per permission (38), counted by a transport in front of the hub.
+func TestProbeAsksPerNamespace(t *testing.T) {
+	const cluster = "probe-cost"
+	env := testenv.Require(t)
+	if err := env.Hub.GrantAgent(context.Background(), cluster); err != nil {
+		t.Fatal(err)
+	}
+	probe(t, cluster, nil) // until the grant is seen
+	cfg, err := env.Hub.Identity(clusterv1alpha1.AgentUser(cluster), clusterv1alpha1.AgentGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := &requestCounter{byPath: map[string]int{}}
+	cfg.Wrap(counts.wrap)
+	s, err := hubaccess.Probe(context.Background(), kubernetes.NewForConfigOrDie(cfg).AuthorizationV1(), cluster)
+	if err != nil || len(s.Denied()) != 0 {
+		t.Fatalf("probe: denied %v, err %v", s.Denied(), err)
+	}
+	rules, access := counts.get("selfsubjectrulesreviews"), counts.get("selfsubjectaccessreviews")
+	t.Logf("MEASURE hub permission probe: %d rules reviews, %d access reviews (was 38 access reviews)", rules, access)
+	if rules != 3 {
+		t.Errorf("%d rules reviews, want 3 (one per namespace)", rules)
+	}
+	if total := rules + access; total > 21 {
+		t.Errorf("the probe made %d reviews, want at most 21", total)
+	}
+}
+
+type requestCounter struct {
+	mu     sync.Mutex
+	byPath map[string]int
+}
+
+func (c *requestCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		c.mu.Lock()
+		c.byPath[path.Base(req.URL.Path)]++
+		c.mu.Unlock()
+		return rt.RoundTrip(req)
+	})
+}
+
+func (c *requestCounter) get(resource string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byPath[resource]
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }

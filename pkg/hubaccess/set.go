@@ -2,11 +2,8 @@ package hubaccess
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 )
 
@@ -59,18 +56,12 @@ func (s Set) Denied() []Permission {
 // OverridePolicies and ClusterOverridePolicies, which edge rendering needs.
 func (s Set) CanReadPolicies() bool { return s.HasAll(ReadPolicies.AnyOf[0]...) }
 
-// Reviewer creates SelfSubjectAccessReviews: the SelfSubjectAccessReviews()
-// of a kubernetes.Interface's AuthorizationV1().
-type Reviewer interface {
-	Create(ctx context.Context, review *authorizationv1.SelfSubjectAccessReview, opts metav1.CreateOptions) (*authorizationv1.SelfSubjectAccessReview, error)
-}
-
-// Probe asks the hub, one SelfSubjectAccessReview per permission (every
-// authenticated user may create them), which permissions the agent of
-// cluster holds, with its credentials Secrets in karmada-cluster. A hub
-// that refuses the reviews themselves cannot be asked: Probe then logs it
-// and returns All, and each request meets its own answer. Any other error
-// is returned for a retry.
+// Probe asks the hub which permissions the agent of cluster holds, with
+// its credentials Secrets in karmada-cluster: one SelfSubjectRulesReview per
+// namespace the agent works in and one SelfSubjectAccessReview per
+// cluster-scoped permission (review.go). A hub that refuses the reviews
+// themselves cannot be asked: Probe then logs it and returns All, and each
+// request meets its own answer. Any other error is returned for a retry.
 func Probe(ctx context.Context, r Reviewer, cluster string) (Set, error) {
 	return ProbeIn(ctx, r, cluster, "")
 }
@@ -79,22 +70,15 @@ func Probe(ctx context.Context, r Reviewer, cluster string) (Set, error) {
 // (--cluster-namespace; empty: karmada-cluster).
 func ProbeIn(ctx context.Context, r Reviewer, cluster, clusterNamespace string) (Set, error) {
 	w := where{cluster: cluster, clusterNamespace: clusterNamespace}
-	var denied []Permission
-	for _, p := range Permissions() {
-		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: p.attributesIn(w)}}
-		res, err := r.Create(ctx, review, metav1.CreateOptions{})
-		if apierrors.IsForbidden(err) {
-			klog.FromContext(ctx).Info("The hub refuses SelfSubjectAccessReviews, so the agent cannot tell which permissions it holds; it uses every verb it prefers", "err", err.Error())
-			return All(), nil
-		}
-		if err != nil {
-			return Set{}, fmt.Errorf("ask the hub whether the agent of cluster %s may %s: %w", cluster, p, err)
-		}
-		if !res.Status.Allowed {
-			denied = append(denied, p)
-		}
+	d, err := denied(ctx, r, w, Permissions())
+	if errors.Is(err, errReviewsRefused) {
+		klog.FromContext(ctx).Info("The hub refuses SelfSubjectAccessReviews, so the agent cannot tell which permissions it holds; it uses every verb it prefers", "err", err.Error())
+		return All(), nil
 	}
-	s := Without(denied...)
+	if err != nil {
+		return Set{}, err
+	}
+	s := Without(d...)
 	s.clusterNamespace = clusterNamespace
 	return s, nil
 }
