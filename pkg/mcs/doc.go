@@ -14,8 +14,9 @@
 // dispatched into the member are never reported.
 //
 // The controller is event-driven: member informers (EndpointSlices,
-// ServiceExports) and hub informers (the reported Works, the
-// MultiClusterService Works) enqueue the key of the EndpointSlice concerned,
+// ServiceExports) and the hub informer of the execution namespace's Works
+// (the Work controller's, shared; of its Works the reported ones and the
+// MultiClusterService ones count) enqueue the key of the EndpointSlice concerned,
 // and the reconcile of one key writes that slice's Work when it differs from
 // what it should be, and removes it when nothing exports the slice any more.
 // A burst of changes to one slice is folded into one write. The caches are

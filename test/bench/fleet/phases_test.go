@@ -171,7 +171,8 @@ func (f *fleet) restartReport(r *round, mark testenv.AuditMark, mmarks []testenv
 	lists := filter(agents, func(ev testenv.AuditEvent) bool {
 		return ev.Code == 200 && (ev.Verb == "list" || ev.Verb == "watch" && strings.Contains(ev.RequestURI, "sendInitialEvents=true"))
 	})
-	perWatched, mean, worst := PerWatchedResource(agents, f.k)
+	perWatched := PerWatchedResource(agents)
+	mean, worst := MeanMax(perWatched, f.k)
 	probes := filter(agents, func(ev testenv.AuditEvent) bool { return strings.HasPrefix(ev.RequestURI, "/readyz") })
 	leases, other, otherBy := f.memberWrites(mmarks, rs.stop)
 	ready, _ := f.readyClusters(context.Background())
@@ -185,7 +186,7 @@ func (f *fleet) restartReport(r *round, mark testenv.AuditMark, mmarks []testenv
 		perCluster(ByVerb(agents), f.k), perCluster(byResource(filter(agents, func(ev testenv.AuditEvent) bool { return !ev.IsWrite() })), f.k), maxPer, maxWhat)
 	bench(f.k, "restart cpu", "%s", f.cpuSince(f.restartCPU))
 	bench(f.k, "restart", "requests_per_cluster_per_resource_watched: mean=%.2f max=%.2f (%s); readyz_probes_per_cluster=%.2f",
-		mean, worst, perWatched, float64(len(probes))/float64(f.k))
+		mean, worst, perCluster(perWatched, f.k), float64(len(probes))/float64(f.k))
 	bench(f.k, "restart", "relists_per_agent=%.2f (lists and streaming lists) member_writes=%d %v (leader-election lease writes, not counted: %d)",
 		float64(len(lists))/float64(f.k), other, otherBy, leases)
 }

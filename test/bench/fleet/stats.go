@@ -9,10 +9,8 @@
 package fleetbench
 
 import (
-	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/tether-io/tether/test/testenv"
@@ -136,38 +134,36 @@ func ReadsPerUserResource(reqs []testenv.AuditEvent) map[string]map[string]int {
 	return out
 }
 
-// PerWatchedResource is, for each resource the requests watch, the
-// requests of any verb on it divided by k, formatted and sorted; and the
-// mean and the largest of those figures. It is issue 17's restart target:
-// at most 2 requests per cluster per resource watched.
-func PerWatchedResource(reqs []testenv.AuditEvent, k int) (formatted string, mean, worst float64) {
-	watched := map[string]int{}
+// PerWatchedResource counts, for each resource the requests watch, the
+// requests of any verb on it (not on its subresources). Divided by the
+// number of clusters it is issue 17's restart figure: at most 2 requests
+// per cluster per resource watched.
+func PerWatchedResource(reqs []testenv.AuditEvent) map[string]int {
+	out := map[string]int{}
 	for _, ev := range reqs {
 		if ev.Verb == "watch" {
-			watched[ev.Resource] = 0
+			out[ev.Resource] = 0
 		}
 	}
 	for _, ev := range reqs {
-		if _, ok := watched[ev.Resource]; ok && ev.Subresource == "" {
-			watched[ev.Resource]++
+		if _, ok := out[ev.Resource]; ok && ev.Subresource == "" {
+			out[ev.Resource]++
 		}
 	}
-	names := make([]string, 0, len(watched))
-	for name := range watched {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	parts := make([]string, 0, len(names))
-	for _, name := range names {
-		v := float64(watched[name]) / float64(k)
-		parts = append(parts, fmt.Sprintf("%s=%.2f", name, v))
+	return out
+}
+
+// MeanMax is the mean and the largest of counts, each divided by k.
+func MeanMax(counts map[string]int, k int) (mean, largest float64) {
+	for _, n := range counts {
+		v := float64(n) / float64(k)
 		mean += v
-		worst = max(worst, v)
+		largest = max(largest, v)
 	}
-	if len(names) > 0 {
-		mean /= float64(len(names))
+	if len(counts) > 0 {
+		mean /= float64(len(counts))
 	}
-	return strings.Join(parts, " "), mean, worst
+	return mean, largest
 }
 
 // WatchStarts returns, per user, the resources the user watched and the

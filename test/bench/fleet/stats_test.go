@@ -107,8 +107,11 @@ func TestPerWatchedResourceCountsEveryVerbOfAWatchedResource(t *testing.T) {
 		{Verb: "patch", Resource: "works", Subresource: "status"}, // a status write is not a read of the watch
 		{Verb: "get", RequestURI: "/readyz"},
 	}
-	got, mean, worst := PerWatchedResource(reqs, 2)
-	if got != "clusters=1.00 works=1.50" || mean != 1.25 || worst != 1.5 {
-		t.Errorf("PerWatchedResource = %q mean %v max %v, want clusters=1.00 works=1.50, 1.25, 1.5", got, mean, worst)
+	got := PerWatchedResource(reqs)
+	if len(got) != 2 || got["clusters"] != 2 || got["works"] != 3 {
+		t.Errorf("PerWatchedResource = %v, want clusters 2, works 3", got)
+	}
+	if mean, largest := MeanMax(got, 2); mean != 1.25 || largest != 1.5 {
+		t.Errorf("MeanMax = %v, %v, want 1.25, 1.5", mean, largest)
 	}
 }
