@@ -57,6 +57,7 @@ func TestValidateLivenessAndControllers(t *testing.T) {
 	for args, want := range map[string]string{
 		"--liveness-stall-timeout=-1s": "--liveness-stall-timeout must not be negative",
 		"--controllers=certRotation":   "enables none of clusterStatus, execution and workStatus",
+		"--hub-reconnect-max-delay=0s": "--hub-reconnect-max-delay must be at least 1s",
 	} {
 		_, _, err := parse(t, append([]string{"--cluster-name=m1", "--karmada-kubeconfig=k"}, strings.Fields(args)...)...)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -66,5 +67,8 @@ func TestValidateLivenessAndControllers(t *testing.T) {
 	o, _, err := parse(t, "--cluster-name=m1", "--karmada-kubeconfig=k")
 	if err != nil || o.LivenessStallTimeout.String() != "5m0s" {
 		t.Errorf("default --liveness-stall-timeout %s (err %v), want 5m", o.LivenessStallTimeout, err)
+	}
+	if o.HubReconnectMaxDelay.String() != "8s" {
+		t.Errorf("default --hub-reconnect-max-delay %s, want 8s", o.HubReconnectMaxDelay)
 	}
 }

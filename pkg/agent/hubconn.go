@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
@@ -12,7 +14,7 @@ import (
 // (pkg/hubconn), with its metric tether_hub_readiness_probes_total. (While
 // the hub is unreachable, the status writer's tether_hub_unreachable is 1:
 // its writes wait in the Gate.)
-func newHubGate(cfg *rest.Config, reg prometheus.Registerer, log klog.Logger) *hubconn.Gate {
+func newHubGate(cfg *rest.Config, maxProbe time.Duration, reg prometheus.Registerer, log klog.Logger) *hubconn.Gate {
 	probes := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tether_hub_readiness_probes_total",
 		Help: "Readiness probes (GET /readyz) sent while the hub was unreachable, by outcome."}, []string{"ready"})
 	reg.MustRegister(probes)
@@ -21,7 +23,7 @@ func newHubGate(cfg *rest.Config, reg prometheus.Registerer, log klog.Logger) *h
 	if err != nil {
 		base = nil // the probes go to the scheme and host of the request that failed
 	}
-	return hubconn.New(hubconn.Config{Base: base, Observe: obs})
+	return hubconn.New(hubconn.Config{Base: base, MaxProbe: maxProbe, Observe: obs})
 }
 
 // gateObserver logs the hub's reachability once per change and counts probes.

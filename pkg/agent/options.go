@@ -17,6 +17,7 @@ import (
 	"github.com/tether-io/tether/pkg/bootstrap"
 	"github.com/tether-io/tether/pkg/deletion"
 	"github.com/tether-io/tether/pkg/drift"
+	"github.com/tether-io/tether/pkg/hubconn"
 	"github.com/tether-io/tether/pkg/override"
 	statuscluster "github.com/tether-io/tether/pkg/status/cluster"
 	statuswork "github.com/tether-io/tether/pkg/status/work"
@@ -75,6 +76,9 @@ type Options struct {
 	// LivenessStallTimeout fails /healthz when the Work controller has
 	// finished no reconcile for this long while reconciles are under way.
 	LivenessStallTimeout time.Duration
+	// HubReconnectMaxDelay caps the jittered wait between readiness probes
+	// of a hub that went away (pkg/hubconn).
+	HubReconnectMaxDelay time.Duration
 
 	Rotation *bootstrap.RotationOptions
 	// Credentials are --report-secrets and its settings.
@@ -125,6 +129,7 @@ func NewOptions() *Options {
 		// that ignore their deadline (a deadlock) fail liveness, with room
 		// for a slow member where every worker waits out that bound.
 		LivenessStallTimeout: 5 * time.Minute,
+		HubReconnectMaxDelay: hubconn.DefaultMaxProbe,
 		Rotation:             bootstrap.NewRotationOptions(),
 		Credentials:          NewCredentialOptions(),
 	}
@@ -186,6 +191,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"How long held deletes wait for 'tether-agent deletes confirm' before they proceed anyway; 0 waits for the confirmation.")
 	fs.DurationVar(&o.LivenessStallTimeout, "liveness-stall-timeout", o.LivenessStallTimeout,
 		"Fail /healthz when no Work reconcile has finished for this long while reconciles are under way (a wedged agent, which a restart clears); 0 disables it. Keep it above 2m, the bound of one reconcile.")
+	fs.DurationVar(&o.HubReconnectMaxDelay, "hub-reconnect-max-delay", o.HubReconnectMaxDelay,
+		"While the hub cannot be reached, hub requests wait and one readiness probe (GET /readyz) at a time asks whether it is back, after a random wait that doubles from 0.5s up to this bound. "+
+			"A fleet that lost its hub together returns spread over about this long; raise it for thousands of clusters on one hub.")
 	o.Rotation.AddFlags(fs)
 	o.Credentials.addFlags(fs)
 	if f := fs.Lookup("enable-cert-rotation"); f != nil {
@@ -217,6 +225,9 @@ func (o *Options) Validate() error {
 	}
 	if o.ConcurrentWorkSyncs <= 0 {
 		return fmt.Errorf("--concurrent-work-syncs must be at least 1, got %d", o.ConcurrentWorkSyncs)
+	}
+	if o.HubReconnectMaxDelay < time.Second {
+		return fmt.Errorf("--hub-reconnect-max-delay must be at least 1s, got %s", o.HubReconnectMaxDelay)
 	}
 	if o.LivenessStallTimeout < 0 {
 		return fmt.Errorf("--liveness-stall-timeout must not be negative (0 disables the check), got %s", o.LivenessStallTimeout)

@@ -152,7 +152,7 @@ func buildClients(ctx context.Context, o *Options, reg prometheus.Registerer, ga
 	}
 	// Outside the leader gate: a write held while the hub is down is fenced
 	// when it is sent, not when it was made.
-	c.hubGate = newHubGate(c.hubConfig, reg, klog.FromContext(ctx))
+	c.hubGate = newHubGate(c.hubConfig, o.HubReconnectMaxDelay, reg, klog.FromContext(ctx))
 	c.hubConfig.Wrap(c.hubGate.Wrap)
 	if c.memberKube, err = kubernetes.NewForConfig(c.memberConfig); err != nil {
 		return nil, nil, err

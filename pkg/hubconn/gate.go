@@ -13,11 +13,14 @@ import (
 	"time"
 )
 
+// DefaultMaxProbe is the default bound of the wait between probes.
+const DefaultMaxProbe = 8 * time.Second
+
 // Config tunes a Gate; zero values take the defaults.
 type Config struct {
 	// FirstProbe and MaxProbe bound the wait before each probe: it is drawn
 	// from [0, d) with d doubling from FirstProbe (default 500ms) up to
-	// MaxProbe (default 8s).
+	// MaxProbe (default DefaultMaxProbe).
 	FirstProbe, MaxProbe time.Duration
 	// Base is the hub's URL (rest.DefaultServerUrlFor), with the path
 	// prefix of a hub served behind one; nil: the scheme and host of the
@@ -58,7 +61,7 @@ func New(cfg Config) *Gate {
 		cfg.FirstProbe = 500 * time.Millisecond
 	}
 	if cfg.MaxProbe < cfg.FirstProbe {
-		cfg.MaxProbe = max(8*time.Second, cfg.FirstProbe)
+		cfg.MaxProbe = max(DefaultMaxProbe, cfg.FirstProbe)
 	}
 	if cfg.Patience <= 0 {
 		cfg.Patience = time.Minute
