@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tether-io/tether/test/testenv"
 )
 
 // hub is a stand-in for the hub's transport: down refuses connections,
@@ -101,10 +103,10 @@ func TestReadsWaitForTheHubAndResume(t *testing.T) {
 			codes <- code
 		}()
 	}
-	waitFor(t, func() bool { return g.Down() && h.count("GET /readyz") >= 3 })
+	waitFor(t, "the gate down and probing", func() bool { return g.Down() && h.count("GET /readyz") >= 3 })
 	h.set("starting")
 	before := h.count("GET /apis/work.karmada.io/v1alpha1/works")
-	waitFor(t, func() bool { return h.count("GET /readyz") >= 10 })
+	waitFor(t, "ten probes of a starting hub", func() bool { return h.count("GET /readyz") >= 10 })
 	if n := h.count("GET /apis/work.karmada.io/v1alpha1/works") - before; n != 0 {
 		t.Errorf("%d reads reached a hub that was not ready, want 0", n)
 	}
@@ -146,7 +148,7 @@ func TestWritesAreNotSentTwice(t *testing.T) {
 	}
 	done := make(chan int, 1)
 	go func() { code, _ := post(context.Background()); done <- code }()
-	waitFor(t, func() bool { return h.count("GET /readyz") >= 2 })
+	waitFor(t, "two probes", func() bool { return h.count("GET /readyz") >= 2 })
 	if n := h.count("POST /api/v1/events"); n != 1 {
 		t.Errorf("a write was sent while the hub was down (%d sent), want it held", n)
 	}
@@ -169,7 +171,7 @@ func TestAHeldRequestEndsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)
 	go func() { _, err := get(ctx, rt, "/a"); first <- err }()
-	waitFor(t, func() bool { return h.count("GET /readyz") >= 2 })
+	waitFor(t, "two probes", func() bool { return h.count("GET /readyz") >= 2 })
 	second := make(chan int, 1)
 	go func() { code, _ := get(context.Background(), rt, "/b"); second <- code }()
 	cancel()
@@ -177,7 +179,7 @@ func TestAHeldRequestEndsWithItsContext(t *testing.T) {
 		t.Errorf("the cancelled request returned %v, want context.Canceled", err)
 	}
 	n := h.count("GET /readyz")
-	waitFor(t, func() bool { return h.count("GET /readyz") > n+2 })
+	waitFor(t, "another waiter probing", func() bool { return h.count("GET /readyz") > n+2 })
 	h.set("up")
 	if code := <-second; code != 200 {
 		t.Errorf("the second request got %d, want 200", code)
@@ -193,7 +195,7 @@ func TestPatienceWithAHubThatIsNeverReady(t *testing.T) {
 	h.set("down")
 	done := make(chan int, 1)
 	go func() { code, _ := get(context.Background(), rt, "/a"); done <- code }()
-	waitFor(t, func() bool { return g.Down() })
+	waitFor(t, "the gate down", func() bool { return g.Down() })
 	h.set("starting")
 	select {
 	case code := <-done:
@@ -233,15 +235,11 @@ func TestReadyzURL(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+// waitFor polls cond with a deadline (testenv.Eventually, without an
+// apiserver: this package's tests need none).
+func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 30 s")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testenv.Eventually(t, 30*time.Second, what, func() (bool, error) { return cond(), nil })
 }
 
 func mustURL(t *testing.T, s string) *url.URL {
