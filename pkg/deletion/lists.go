@@ -16,6 +16,7 @@ import (
 
 	workv1alpha1 "github.com/tether-io/tether/pkg/apis/work/v1alpha1"
 	"github.com/tether-io/tether/pkg/generated/clientset/versioned"
+	"github.com/tether-io/tether/pkg/hubconn"
 )
 
 // Observer is told what a Work informer receives from the hub: every
@@ -56,12 +57,14 @@ func (f ListObserverFunc) ObserveWatched(*workv1alpha1.Work) {}
 //     Works deleted during the outage would arrive as events, as if seen
 //     while connected. Other failures (a reset link, an expired resource
 //     version, a restarted apiserver) make the reflector relist anyway.
-//   - outages, when not nil, counts the times the hub became unreachable
-//     (hubconn.Gate.Outages). The agent's hub transport holds a read that
-//     found the hub unreachable and sends it again once the hub is back,
-//     so the reflector never sees the failure; a watch that spans an outage
-//     (asked for after one, or answered after one) is answered with
-//     "resource version expired" too, until a list succeeds.
+//   - the agent's hub transport (pkg/hubconn) holds a read that found the
+//     hub unreachable and sends it again once the hub is back, so that a
+//     reflector never sees the failure. The watch is made WithoutResend:
+//     it fails instead, which sets lost as above. And outages, when not
+//     nil, counts the times the hub became unreachable
+//     (hubconn.Gate.Outages): a watch asked for after one, or answered
+//     after one, is answered "resource version expired" too, until a list
+//     succeeds.
 func ObserveLists(lw cache.ListerWatcher, observe Observer, outages func() uint64) cache.ListerWatcher {
 	return &observedLW{lw: cache.ToListerWatcherWithContext(lw), observe: observe, outages: outages}
 }
@@ -116,8 +119,10 @@ func (o *observedLW) WatchWithContext(ctx context.Context, opts metav1.ListOptio
 	if lost || o.outageSinceList() {
 		return nil, errRelist()
 	}
-	w, err := o.lw.WatchWithContext(ctx, opts)
-	if err == nil && w != nil && o.outageSinceList() { // the request waited out an outage
+	// Not resent by the hub transport after an outage, nor sent once one
+	// is waited out: the error sets lost, and the reflector lists.
+	w, err := o.lw.WatchWithContext(hubconn.WithoutResend(ctx), opts)
+	if err == nil && w != nil && o.outageSinceList() { // an outage counted while it was sent
 		w.Stop()
 		return nil, errRelist()
 	}

@@ -102,19 +102,40 @@ type roundTripper struct {
 // unreachable waits and is sent again; any other request returns its error.
 func (r roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	once := ctx.Value(withoutResendKey{}) != nil
 	for {
-		if err := r.g.wait(ctx, r.rt, req.URL); err != nil {
+		waited, err := r.g.wait(ctx, r.rt, req.URL)
+		if err != nil {
 			return nil, err
+		}
+		if waited && once {
+			return nil, ErrWaitedOut
 		}
 		resp, err := r.rt.RoundTrip(req)
 		if err == nil || ctx.Err() != nil || !unreachable(err) {
 			return resp, err
 		}
 		r.g.markDown()
-		if req.Method != http.MethodGet || req.Body != nil && req.Body != http.NoBody {
+		if once || req.Method != http.MethodGet || req.Body != nil && req.Body != http.NoBody {
 			return resp, err
 		}
 	}
+}
+
+// ErrWaitedOut is the error of a request made WithoutResend that waited
+// for the hub to be reachable again: it was not sent.
+var ErrWaitedOut = errors.New("the hub was unreachable while the request waited; it was not sent")
+
+type withoutResendKey struct{}
+
+// WithoutResend marks the requests made with ctx as ones whose caller must
+// hear of an outage: such a request is never sent after waiting one out
+// (it waits, then fails with ErrWaitedOut) nor sent again after failing.
+// The deletion guard's Work watch is one: after an outage it lists instead
+// of resuming, and a watch request sent only to be abandoned would cost
+// the hub a request.
+func WithoutResend(ctx context.Context) context.Context {
+	return context.WithValue(ctx, withoutResendKey{}, true)
 }
 
 // markDown closes the Gate: the hub could not be reached.
@@ -140,14 +161,16 @@ func (g *Gate) notify() {
 
 // wait returns once the hub is reachable, or ctx's error. While the hub is
 // down, one waiter probes it (with its own ctx); the others wait for the
-// outcome, and one of them takes over if the prober's ctx ends.
-func (g *Gate) wait(ctx context.Context, rt http.RoundTripper, u *url.URL) error {
+// outcome, and one of them takes over if the prober's ctx ends;
+// waited is whether it found the hub unreachable at all.
+func (g *Gate) wait(ctx context.Context, rt http.RoundTripper, u *url.URL) (waited bool, err error) {
 	for {
 		g.mu.Lock()
 		if !g.down {
 			g.mu.Unlock()
-			return nil
+			return waited, nil
 		}
+		waited = true
 		if !g.probing {
 			g.probing = true
 			g.mu.Unlock()
@@ -159,7 +182,7 @@ func (g *Gate) wait(ctx context.Context, rt http.RoundTripper, u *url.URL) error
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return ctx.Err()
+			return waited, ctx.Err()
 		}
 	}
 }

@@ -250,3 +250,30 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestWithoutResendIsNeverSentAfterAnOutage: a read made WithoutResend
+// that finds the hub down returns its error at once, and one made while
+// the hub is down waits and then fails with ErrWaitedOut, unsent.
+func TestWithoutResendIsNeverSentAfterAnOutage(t *testing.T) {
+	h := newHub()
+	g := fastGate()
+	rt := g.Wrap(h)
+	h.set("down")
+	ctx := WithoutResend(context.Background())
+	if _, err := get(ctx, rt, "/watch"); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("first read: %v, want its connection error", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := get(ctx, rt, "/watch"); done <- err }()
+	waitFor(t, "two probes", func() bool { return h.count("GET /readyz") >= 2 })
+	h.set("up")
+	if err := <-done; !errors.Is(err, ErrWaitedOut) {
+		t.Errorf("a read that waited out the outage returned %v, want ErrWaitedOut", err)
+	}
+	if n := h.count("GET /watch"); n != 1 {
+		t.Errorf("the reads reached the hub %d times, want 1 (the first, refused)", n)
+	}
+	if code, err := get(ctx, rt, "/watch"); err != nil || code != 200 {
+		t.Errorf("a read once the hub is back: %d %v", code, err)
+	}
+}
