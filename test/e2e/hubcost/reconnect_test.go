@@ -95,9 +95,8 @@ var informers = map[string]int{"works": 1, "clusters": 1, "overridepolicies": 1,
 // under an idle agent: no status rewrite and no member write but the
 // leader Lease. The agent resumes every watch where it stopped (the hub's
 // watch cache still holds what changed), except the Works': the deletion
-// guard relists them once, to see the Works deleted meanwhile as a list.
-// (client-go alone resumes a watch only after "connection refused"; a cut
-// link shows as a reset and made every informer relist.)
+// guard lists them once, to see the Works deleted meanwhile as a list, and
+// costs no request more than that list and its watch.
 func TestHubLinkCutCost(t *testing.T) {
 	env := testenv.Require(t)
 	p, err := testenv.NewProxy(env.Hub.URL)
