@@ -2,6 +2,7 @@ package hubaccess
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -22,7 +23,7 @@ type Reviewer interface {
 }
 
 // errReviewsRefused: the hub refuses SelfSubjectAccessReviews themselves.
-var errReviewsRefused = fmt.Errorf("the hub refuses SelfSubjectAccessReviews")
+var errReviewsRefused = errors.New("the hub refuses SelfSubjectAccessReviews")
 
 // denied asks the hub which of ps the identity lacks. The permissions in
 // one namespace are answered by one SelfSubjectRulesReview of it, matched

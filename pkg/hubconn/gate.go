@@ -99,7 +99,8 @@ type roundTripper struct {
 
 // RoundTrip waits while the hub is unreachable, then sends req. A read
 // (GET, which includes lists and watches) that fails because the hub is
-// unreachable waits and is sent again; any other request returns its error.
+// unreachable waits and is sent again; any other request, and one made
+// WithoutResend, returns its error.
 func (r roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	once := ctx.Value(withoutResendKey{}) != nil
