@@ -57,6 +57,13 @@ func (h *hub) RoundTrip(req *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: code, Body: io.NopCloser(strings.NewReader("")), Request: req}, nil
 }
 
+// downHub is a hub that is down, behind g.
+func downHub(g *Gate) (*hub, *Gate, http.RoundTripper) {
+	h := newHub()
+	h.set("down")
+	return h, g, g.Wrap(h)
+}
+
 func fastGate() *Gate {
 	return New(Config{FirstProbe: time.Millisecond, MaxProbe: 5 * time.Millisecond})
 }
@@ -94,10 +101,7 @@ func TestRequestsPassWhileTheHubIsReachable(t *testing.T) {
 // ready (the 403s of a starting apiserver never reach a caller), then each
 // read is sent once more and succeeds.
 func TestReadsWaitForTheHubAndResume(t *testing.T) {
-	h := newHub()
-	g := fastGate()
-	rt := g.Wrap(h)
-	h.set("down")
+	h, g, rt := downHub(fastGate())
 	const readers = 8
 	codes := make(chan int, readers)
 	for range readers {
@@ -133,10 +137,7 @@ func TestReadsWaitForTheHubAndResume(t *testing.T) {
 // TestWritesAreNotSentTwice: a write that finds the hub down returns its
 // error; a write made while the hub is down waits and is sent once.
 func TestWritesAreNotSentTwice(t *testing.T) {
-	h := newHub()
-	g := fastGate()
-	rt := g.Wrap(h)
-	h.set("down")
+	h, _, rt := downHub(fastGate())
 	post := func(ctx context.Context) (int, error) {
 		return send(ctx, rt, http.MethodPost, "/api/v1/events", strings.NewReader("{}"))
 	}
@@ -164,10 +165,7 @@ func TestWritesAreNotSentTwice(t *testing.T) {
 // TestAHeldRequestEndsWithItsContext: a held request returns when its
 // caller gives up, and another waiter takes over the probing.
 func TestAHeldRequestEndsWithItsContext(t *testing.T) {
-	h := newHub()
-	g := fastGate()
-	rt := g.Wrap(h)
-	h.set("down")
+	h, _, rt := downHub(fastGate())
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)
 	go func() { _, err := get(ctx, rt, "/a"); first <- err }()
@@ -189,10 +187,7 @@ func TestAHeldRequestEndsWithItsContext(t *testing.T) {
 // TestPatienceWithAHubThatIsNeverReady: a hub that answers but keeps
 // failing /readyz opens the gate after the patience.
 func TestPatienceWithAHubThatIsNeverReady(t *testing.T) {
-	h := newHub()
-	g := New(Config{FirstProbe: time.Millisecond, MaxProbe: 5 * time.Millisecond, Patience: 50 * time.Millisecond})
-	rt := g.Wrap(h)
-	h.set("down")
+	h, g, rt := downHub(New(Config{FirstProbe: time.Millisecond, MaxProbe: 5 * time.Millisecond, Patience: 50 * time.Millisecond}))
 	done := make(chan int, 1)
 	go func() { code, _ := get(context.Background(), rt, "/a"); done <- code }()
 	waitFor(t, "the gate down", func() bool { return g.Down() })
@@ -255,10 +250,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 // that finds the hub down returns its error at once, and one made while
 // the hub is down waits and then fails with ErrWaitedOut, unsent.
 func TestWithoutResendIsNeverSentAfterAnOutage(t *testing.T) {
-	h := newHub()
-	g := fastGate()
-	rt := g.Wrap(h)
-	h.set("down")
+	h, _, rt := downHub(fastGate())
 	ctx := WithoutResend(context.Background())
 	if _, err := get(ctx, rt, "/watch"); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("first read: %v, want its connection error", err)
